@@ -1,0 +1,351 @@
+//! The route tree, the middleware around it (request ids and error pages,
+//! security headers, sessions, CSRF, body limits), and the server.
+
+use std::{net::SocketAddr, sync::Arc, time::Duration};
+
+use anyhow::Context;
+use poem::{
+    Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get,
+    http::{HeaderValue, Method, StatusCode, header},
+    listener::{Acceptor, Listener, TcpListener},
+    middleware::Csrf,
+    session::{CookieConfig, ServerSession},
+    web::{CsrfVerifier, cookie::SameSite},
+};
+use tracing::Instrument;
+
+use crate::{
+    auth::throttle::Throttle,
+    config::Config,
+    error::{InternalError, UserError, status_message},
+    mail::worker::MailSignal,
+    store::{Store, sessions::RedbSessions},
+    views, web,
+};
+
+/// Largest request body accepted (the registration form is about 2 KB).
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+/// Name of the hidden form field and of the htmx header carrying the CSRF token.
+pub const CSRF_FIELD: &str = "csrf_token";
+pub const CSRF_HEADER: &str = "X-CSRF-Token";
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub mail: MailSignal,
+    pub throttle: Arc<Throttle>,
+    dummy_hash: Arc<tokio::sync::OnceCell<String>>,
+}
+
+impl AppState {
+    pub fn new(store: Store, config: Config) -> AppState {
+        AppState {
+            store,
+            config: Arc::new(config),
+            mail: MailSignal::default(),
+            throttle: Arc::default(),
+            dummy_hash: Arc::default(),
+        }
+    }
+
+    /// A hash with the configured cost to verify against when a login ID is
+    /// unknown, so that both cases take the same time.
+    pub async fn dummy_hash(&self) -> anyhow::Result<String> {
+        let params = self.config.argon2;
+        self.dummy_hash
+            .get_or_try_init(|| crate::auth::password::hash("mamis-dummy-password".into(), params))
+            .await
+            .cloned()
+    }
+}
+
+/// The id of the current request, shown on error pages and in the log.
+#[derive(Clone, Debug)]
+pub struct RequestId(pub String);
+
+/// Builds the whole endpoint: routes and middleware.
+pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
+    let https = state.config.is_https();
+    let csrf_key = state.store.secret("csrf_key").context("CSRF key")?;
+    let sessions = ServerSession::new(
+        CookieConfig::default()
+            .name("mamis_session")
+            .http_only(true)
+            .secure(https)
+            .same_site(SameSite::Lax)
+            .path("/"),
+        RedbSessions::new(state.store.clone()),
+    );
+    let csrf = Csrf::new()
+        .key(csrf_key)
+        .cookie_name("mamis_csrf")
+        .secure(https)
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .ttl(Duration::from_secs(24 * 3600));
+    let dev_outbox = state.config.smtp.is_none();
+    let routes = web::routes(Route::new(), dev_outbox).at("/healthz", get(healthz));
+    Ok(routes
+        .around(csrf_guard)
+        .with(csrf)
+        .with(sessions)
+        .data(state)
+        .around(frame))
+}
+
+#[poem::handler]
+fn healthz() -> &'static str {
+    "ok"
+}
+
+/// Refuses unsafe requests whose CSRF token (hidden field or htmx header)
+/// does not match the CSRF cookie, and bodies over `MAX_BODY_BYTES`.
+async fn csrf_guard<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
+        return ep.call(req).await.map(IntoResponse::into_response);
+    }
+    let declared = req
+        .header(header::CONTENT_LENGTH)
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+        return Err(UserError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            status_message(StatusCode::PAYLOAD_TOO_LARGE),
+        ));
+    }
+    let body = req
+        .take_body()
+        .into_bytes_limit(MAX_BODY_BYTES)
+        .await
+        .map_err(|e| {
+            let status = poem::Error::from(e).status();
+            UserError::new(status, status_message(status))
+        })?;
+    let token = match req.header(CSRF_HEADER) {
+        Some(t) => Some(t.to_owned()),
+        None => url::form_urlencoded::parse(&body)
+            .find(|(k, _)| k == CSRF_FIELD)
+            .map(|(_, v)| v.into_owned()),
+    };
+    let valid = match (token, req.extensions().get::<CsrfVerifier>()) {
+        (Some(t), Some(v)) => v.is_valid(&t),
+        _ => false,
+    };
+    if !valid {
+        tracing::info!("request refused: missing or invalid CSRF token");
+        return Err(UserError::new(
+            StatusCode::FORBIDDEN,
+            status_message(StatusCode::FORBIDDEN),
+        ));
+    }
+    req.set_body(body);
+    ep.call(req).await.map(IntoResponse::into_response)
+}
+
+fn new_request_id() -> String {
+    format!("{:012x}", rand::random::<u64>() & 0xffff_ffff_ffff)
+}
+
+/// Outermost layer: request id and log span, error pages, security headers
+/// on every response (errors included).
+async fn frame<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+    let rid = new_request_id();
+    req.extensions_mut().insert(RequestId(rid.clone()));
+    let state = req.data::<AppState>().cloned();
+    let https = state.as_ref().is_some_and(|s| s.config.is_https());
+    let method = req.method().clone();
+    let path = req.uri().path().to_owned();
+    let span = tracing::info_span!("request", id = %rid, %method, %path);
+    let started = std::time::Instant::now();
+    let result = ep.call(req).instrument(span.clone()).await;
+    let mut resp = match result {
+        Ok(r) => r.into_response(),
+        Err(e) => error_response(e, &rid),
+    };
+    let status = resp.status();
+    span.in_scope(|| {
+        if status.is_server_error() {
+            tracing::warn!(
+                status = status.as_u16(),
+                ms = started.elapsed().as_millis() as u64,
+                "answered"
+            );
+        } else {
+            tracing::debug!(
+                status = status.as_u16(),
+                ms = started.elapsed().as_millis() as u64,
+                "answered"
+            );
+        }
+    });
+    set_security_headers(&mut resp, &path, https, &rid);
+    Ok(resp)
+}
+
+fn error_response(e: poem::Error, rid: &str) -> Response {
+    if let Some(internal) = e.downcast_ref::<InternalError>() {
+        tracing::error!(request_id = rid, error = ?internal.0, "internal error");
+        return views::errors::page(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            status_message(StatusCode::INTERNAL_SERVER_ERROR),
+            Some(rid),
+        );
+    }
+    let status = e.status();
+    let message = e
+        .downcast_ref::<UserError>()
+        .map_or_else(|| status_message(status), |u| u.message);
+    if status.is_server_error() {
+        tracing::error!(request_id = rid, error = %e, "server error");
+        return views::errors::page(status, message, Some(rid));
+    }
+    views::errors::page(status, message, None)
+}
+
+/// The Content-Security-Policy of every page: nothing inline, nothing foreign.
+pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'";
+
+fn set_security_headers(resp: &mut Response, path: &str, https: bool, rid: &str) {
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    // Registration pages are reached from a token link: never leak it.
+    let policy = if path.starts_with("/register") || path.starts_with("/dev/") {
+        "no-referrer"
+    } else {
+        "same-origin"
+    };
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static(policy));
+    h.insert(
+        "Permissions-Policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    if https {
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000"),
+        );
+    }
+    if let Ok(v) = HeaderValue::from_str(rid) {
+        h.insert("X-Request-Id", v);
+    }
+    if !path.starts_with("/assets/") && !h.contains_key(header::CACHE_CONTROL) {
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+}
+
+/// A bound, ready-to-run server.
+pub struct Application {
+    acceptor: poem::listener::TcpAcceptor,
+    endpoint: poem::endpoint::BoxEndpoint<'static>,
+    pub addr: SocketAddr,
+    pub state: AppState,
+}
+
+impl Application {
+    /// Opens the store, binds the address (port 0 picks a free one), builds the
+    /// routes and starts the background tasks (mail worker, cleanup).
+    pub async fn build(mut config: Config) -> anyhow::Result<Application> {
+        let store = {
+            let dir = config.data_dir.clone();
+            tokio::task::spawn_blocking(move || Store::open(&dir))
+                .await
+                .context("open task failed")??
+        };
+        let acceptor = TcpListener::bind(config.addr.to_string())
+            .into_acceptor()
+            .await
+            .with_context(|| format!("MAMIS_ADDR: cannot listen on {}", config.addr))?;
+        let addr = acceptor
+            .local_addr()
+            .first()
+            .and_then(|a| a.as_socket_addr().copied())
+            .context("no local address")?;
+        if config.base_url.is_empty() {
+            config.base_url = format!("http://{addr}");
+        }
+        let state = AppState::new(store.clone(), config);
+        tokio::spawn(crate::mail::worker::run(
+            store.clone(),
+            state.config.clone(),
+            state.mail.clone(),
+        ));
+        tokio::spawn(cleanup(store));
+        let endpoint = endpoint(state.clone())?.map_to_response().boxed();
+        Ok(Application {
+            acceptor,
+            endpoint,
+            addr,
+            state,
+        })
+    }
+
+    /// Serves until ctrl-c or SIGTERM, then finishes the requests in flight.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        Server::new_with_acceptor(self.acceptor)
+            .run_with_graceful_shutdown(
+                self.endpoint,
+                shutdown_signal(),
+                Some(Duration::from_secs(10)),
+            )
+            .await
+            .context("server failed")
+    }
+
+    /// Serves until the returned task is aborted (for tests).
+    pub fn spawn(self) -> tokio::task::JoinHandle<anyhow::Result<()>> {
+        tokio::spawn(async move {
+            Server::new_with_acceptor(self.acceptor)
+                .run(self.endpoint)
+                .await
+                .context("server failed")
+        })
+    }
+}
+
+async fn cleanup(store: Store) {
+    let sessions = RedbSessions::new(store.clone());
+    loop {
+        tokio::time::sleep(Duration::from_secs(3600)).await;
+        match sessions.purge_expired().await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "expired sessions removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "session cleanup failed"),
+        }
+        if let Err(e) = store.write_ok(crate::store::tokens::purge_stale).await {
+            tracing::warn!(error = ?e, "token cleanup failed");
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = term => {}
+    }
+    tracing::info!("shutting down");
+}

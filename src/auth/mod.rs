@@ -1,0 +1,4 @@
+//! Credentials: password hashing, login throttling.
+
+pub mod password;
+pub mod throttle;

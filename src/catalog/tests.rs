@@ -1,0 +1,274 @@
+use super::*;
+
+fn names(hits: &[Hit<'_>]) -> Vec<&'static str> {
+    hits.iter().map(|hit| hit.entry.name).collect()
+}
+
+fn first(catalog: &Catalog, query: &str) -> &'static str {
+    catalog
+        .search(query, 10)
+        .first()
+        .unwrap_or_else(|| panic!("nothing found for {query:?}"))
+        .entry
+        .name
+}
+
+#[test]
+fn every_file_parses() {
+    assert!(!medical_schools().entries().is_empty());
+    assert!(!universities().entries().is_empty());
+    assert!(!societies().entries().is_empty());
+    assert!(!departments().is_empty());
+    assert!(!prefectures().is_empty());
+}
+
+#[test]
+fn there_are_82_medical_schools_42_national_8_public_31_private_and_one_other() {
+    let schools = medical_schools().entries();
+    assert_eq!(schools.len(), 82);
+    let count = |kind| schools.iter().filter(|e| e.kind == Some(kind)).count();
+    assert_eq!(count(Kind::National), 42);
+    assert_eq!(count(Kind::Public), 8);
+    assert_eq!(count(Kind::Private), 31);
+    assert_eq!(count(Kind::Other), 1);
+    assert_eq!(
+        medical_schools().get("ndmc").unwrap().name,
+        "防衛医科大学校"
+    );
+}
+
+#[test]
+fn every_medical_school_is_also_a_university_under_the_same_id() {
+    for school in medical_schools().entries() {
+        let university = universities()
+            .get(school.id)
+            .unwrap_or_else(|| panic!("{} is missing from universities", school.name));
+        assert_eq!(university.name, school.name);
+        assert_eq!(university.reading, school.reading);
+        for former in &school.former_names {
+            assert!(university.former_names.contains(former), "{}", former.name);
+        }
+    }
+    let count = universities().entries().len();
+    assert!((150..=250).contains(&count), "{count} universities");
+}
+
+#[test]
+fn the_society_list_has_the_143_members_of_2024() {
+    let societies = societies().entries();
+    assert_eq!(societies.len(), 143);
+    for (i, society) in societies.iter().enumerate() {
+        assert_eq!(society.id, (i + 1).to_string(), "{}", society.name);
+        assert!(society.name.ends_with("学会") || society.name.ends_with("研究会"));
+        assert!(society.kind.is_none() && society.prefecture.is_none());
+    }
+}
+
+#[test]
+fn prefectures_are_the_47_in_jis_order() {
+    let all = prefectures();
+    assert_eq!(all.len(), 47);
+    for (i, prefecture) in all.iter().enumerate() {
+        assert_eq!(prefecture.code, format!("{:02}", i + 1));
+    }
+    assert_eq!(all[0].name, "北海道");
+    assert_eq!(all[12].name, "東京都");
+    assert_eq!(all[46].name, "沖縄県");
+    assert_eq!(prefecture_by_name(" 大阪府 ").unwrap().code, "27");
+    assert_eq!(prefecture_by_code("１３").unwrap().name, "東京都");
+    assert!(prefecture_by_name("大阪").is_none());
+}
+
+#[test]
+fn departments_are_coded_in_order_and_found_by_code() {
+    let all = departments();
+    for (i, department) in all.iter().enumerate() {
+        assert_eq!(department.code, format!("{:02}", i + 1));
+    }
+    assert_eq!(department("01").unwrap().to_string(), "01内科");
+    assert_eq!(department(" ０３ ").unwrap().name, "循環器内科");
+    assert_eq!(department("40").unwrap().name, "臨床研修医");
+    assert_eq!(all.last().unwrap().name, "主に従事している診療科はない");
+    assert!(department("1").is_none());
+    assert!(department("99").is_none());
+}
+
+#[test]
+fn a_reading_in_hiragana_katakana_or_half_width_finds_the_school() {
+    for query in ["とうほく", "トウホク", "ﾄｳﾎｸ", " と う ほ く "] {
+        let hits = medical_schools().search(query, 10);
+        assert!(
+            names(&hits).contains(&"東北大学"),
+            "{query}: {:?}",
+            names(&hits)
+        );
+        let hit = hits
+            .iter()
+            .find(|hit| hit.entry.name == "東北大学")
+            .unwrap();
+        assert!(hit.matched_former.is_none());
+    }
+}
+
+#[test]
+fn a_former_name_finds_the_renamed_school_and_says_so() {
+    let hits = medical_schools().search("東京医科歯科", 10);
+    assert_eq!(names(&hits), ["東京科学大学"]);
+    let former = hits[0].matched_former.expect("former name matched");
+    assert_eq!((former.name, former.until), ("東京医科歯科大学", "2024-10"));
+
+    let hits = medical_schools().search("昭和大学", 10);
+    assert_eq!(names(&hits), ["昭和医科大学"]);
+    assert_eq!(hits[0].matched_former.unwrap().until, "2025-04");
+
+    let hits = medical_schools().search("大阪市立", 10);
+    assert_eq!(names(&hits), ["大阪公立大学"]);
+    assert_eq!(hits[0].matched_former.unwrap().name, "大阪市立大学");
+
+    let hits = universities().search("東京工業大学", 10);
+    assert_eq!(names(&hits), ["東京科学大学"]);
+    assert_eq!(hits[0].matched_former.unwrap().name, "東京工業大学");
+}
+
+#[test]
+fn a_current_name_match_does_not_report_a_former_name() {
+    let hits = medical_schools().search("東京", 100);
+    let science = hits
+        .iter()
+        .find(|hit| hit.entry.id == "science-tokyo")
+        .unwrap();
+    assert!(science.matched_former.is_none());
+}
+
+#[test]
+fn name_prefix_ranks_before_name_substring_before_reading_and_former_names() {
+    // Catalogue order is 広島大学, 県立広島大学 (public), 広島国際大学 (private).
+    // Name prefix first, then name substring:
+    let hits = universities().search("広島", 10);
+    assert_eq!(names(&hits), ["広島大学", "広島国際大学", "県立広島大学"]);
+    // The same tiers for readings (ヒロシマ… before ケンリツヒロシマ…):
+    let hits = universities().search("ひろしま", 10);
+    assert_eq!(names(&hits), ["広島大学", "広島国際大学", "県立広島大学"]);
+    // A name match before reading matches that come earlier in the catalogue:
+    // がん is in the name of 日本小児血液・がん学会 (No. 127) and only in the
+    // readings of 日本癌治療学会 (No. 56), 日本癌学会 and others.
+    let hits = societies().search("がん", 200);
+    assert_eq!(hits[0].entry.name, "日本小児血液・がん学会");
+    assert!(names(&hits)[1..].contains(&"日本癌治療学会"));
+    // Two name prefixes stay in catalogue order.
+    let hits = medical_schools().search("日本", 10);
+    assert_eq!(names(&hits), ["日本大学", "日本医科大学"]);
+}
+
+#[test]
+fn ranking_is_stable_in_catalogue_order_within_a_tier() {
+    // 医科大学 is inside many current names (one tier) and inside former
+    // names such as 福井医科大学 (a later tier).
+    let catalog = medical_schools();
+    let position = |hit: &Hit<'_>| {
+        catalog
+            .entries()
+            .iter()
+            .position(|e| e.id == hit.entry.id)
+            .unwrap()
+    };
+    let hits = catalog.search("医科大学", 100);
+    let split = hits
+        .iter()
+        .position(|hit| hit.matched_former.is_some())
+        .expect("some former names match");
+    let (by_name, by_former) = hits.split_at(split);
+    assert!(by_former.iter().all(|hit| hit.matched_former.is_some()));
+    assert!(by_former.iter().any(|hit| hit.entry.id == "fukui"));
+    for group in [by_name, by_former] {
+        let positions: Vec<usize> = group.iter().map(position).collect();
+        assert!(positions.windows(2).all(|w| w[0] < w[1]), "{positions:?}");
+    }
+}
+
+#[test]
+fn common_abbreviations_and_variant_spellings_find_the_school() {
+    assert_eq!(first(medical_schools(), "東京女子医大"), "東京女子医科大学");
+    assert_eq!(first(medical_schools(), "札幌医大"), "札幌医科大学");
+    assert_eq!(first(medical_schools(), "慶応"), "慶應義塾大学");
+    assert_eq!(first(medical_schools(), "独協"), "獨協医科大学");
+    assert_eq!(first(medical_schools(), "慈恵医大"), "東京慈恵会医科大学");
+    assert_eq!(first(medical_schools(), "大阪医大"), "大阪医科薬科大学");
+    assert_eq!(first(universities(), "早大"), "早稲田大学");
+}
+
+#[test]
+fn society_search_finds_by_reading_and_kanji() {
+    assert_eq!(first(societies(), "ないか"), "日本内科学会");
+    assert_eq!(first(societies(), "内科"), "日本内科学会");
+    assert_eq!(first(societies(), "ｹﾞｶ"), "日本外科学会");
+    let hits = societies().search("耳鼻咽喉科学会", 10);
+    assert_eq!(names(&hits), ["日本耳鼻咽喉科頭頸部外科学会"]);
+    assert_eq!(hits[0].matched_former.unwrap().name, "日本耳鼻咽喉科学会");
+}
+
+#[test]
+fn university_search_covers_graduate_only_schools() {
+    for name in [
+        "早稲田大学",
+        "東京理科大学",
+        "北里大学",
+        "国際医療福祉大学",
+        "筑波大学",
+        "放送大学",
+        "京都薬科大学",
+        "星薬科大学",
+        "東京薬科大学",
+        "明治薬科大学",
+        "聖路加国際大学",
+        "広島大学",
+    ] {
+        assert_eq!(first(universities(), name), name);
+    }
+}
+
+#[test]
+fn blank_queries_and_a_zero_limit_find_nothing() {
+    for query in ["", "   ", "\u{3000}", "・"] {
+        assert!(medical_schools().search(query, 10).is_empty(), "{query:?}");
+    }
+    assert!(medical_schools().search("大学", 0).is_empty());
+    assert!(medical_schools().search("存在しない大学名", 10).is_empty());
+}
+
+#[test]
+fn the_limit_caps_the_results() {
+    assert_eq!(universities().search("大学", 5).len(), 5);
+}
+
+#[test]
+fn find_exact_matches_the_current_name_after_folding() {
+    assert_eq!(
+        medical_schools().find_exact("東北大学").unwrap().id,
+        "tohoku"
+    );
+    assert_eq!(
+        medical_schools().find_exact("　東北大学 ").unwrap().id,
+        "tohoku"
+    );
+    assert_eq!(societies().find_exact("日本 内科 学会").unwrap().id, "1");
+    assert!(medical_schools().find_exact("東北大").is_none());
+    assert!(medical_schools().find_exact("東京医科歯科大学").is_none());
+    assert!(medical_schools().find_exact("").is_none());
+}
+
+#[test]
+fn every_entry_has_a_unique_id_and_a_katakana_reading() {
+    // Duplicates and bad readings panic while parsing; this states it.
+    for catalog in [medical_schools(), universities(), societies()] {
+        for entry in catalog.entries() {
+            assert!(!entry.reading.is_empty());
+            assert!(
+                entry
+                    .reading
+                    .chars()
+                    .all(crate::text::is_fullwidth_katakana)
+            );
+        }
+    }
+}

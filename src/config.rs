@@ -1,0 +1,282 @@
+//! Settings from command-line flags and `MAMIS_*` environment variables,
+//! validated once at start-up: a bad value stops the program with one line
+//! that names the variable.
+
+use std::{net::SocketAddr, path::PathBuf, time::Duration};
+
+use anyhow::{Context, bail};
+use clap::Args;
+use url::Url;
+
+/// Flags of `mamis serve` (each also readable from its environment variable).
+#[derive(Args, Debug, Clone)]
+pub struct ServeArgs {
+    /// Address and port to listen on.
+    #[arg(long, env = "MAMIS_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: String,
+    /// Folder for the database and other data; created if missing.
+    #[arg(long, env = "MAMIS_DATA_DIR", default_value = "./mamis-data")]
+    pub data_dir: PathBuf,
+    /// Public URL of the site, used for every link in mail [default: http://<addr>].
+    #[arg(long, env = "MAMIS_BASE_URL")]
+    pub base_url: Option<String>,
+    /// Outgoing mail server: smtp://[user:pass@]host[:port] (STARTTLS when
+    /// offered) or smtps://… (implicit TLS). Without it, mail stays in a local
+    /// outbox shown at /dev/outbox.
+    #[arg(long, env = "MAMIS_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// Sender of every mail.
+    #[arg(
+        long,
+        env = "MAMIS_MAIL_FROM",
+        default_value = "MAMIS <noreply@mamis.localhost>"
+    )]
+    pub mail_from: String,
+    /// Help-desk name shown in mail.
+    #[arg(
+        long,
+        env = "MAMIS_HELPDESK_NAME",
+        default_value = "MAMIS お問合せ窓口"
+    )]
+    pub helpdesk_name: String,
+    /// Help-desk phone number shown in mail.
+    #[arg(long, env = "MAMIS_HELPDESK_PHONE", default_value = "03-0000-0000")]
+    pub helpdesk_phone: String,
+    /// Help-desk opening hours shown in mail.
+    #[arg(
+        long,
+        env = "MAMIS_HELPDESK_HOURS",
+        default_value = "年末年始を除く平日 10:00-18:00"
+    )]
+    pub helpdesk_hours: String,
+    /// Help-desk e-mail address shown in mail; inquiries are sent there.
+    #[arg(
+        long,
+        env = "MAMIS_HELPDESK_EMAIL",
+        default_value = "inquiry@mamis.localhost"
+    )]
+    pub helpdesk_email: String,
+    /// FAQ link shown in mail [default: <base url>/faq is not served; leave empty to omit].
+    #[arg(long, env = "MAMIS_FAQ_URL", default_value = "")]
+    pub faq_url: String,
+    /// argon2id memory cost in KiB (production: 19456 or more).
+    #[arg(long, env = "MAMIS_ARGON2_MEMORY_KIB", default_value_t = 19456)]
+    pub argon2_memory_kib: u32,
+    /// argon2id iterations (production: 2 or more).
+    #[arg(long, env = "MAMIS_ARGON2_ITERATIONS", default_value_t = 2)]
+    pub argon2_iterations: u32,
+    /// First retry delay for mail that could not be delivered, in seconds
+    /// (doubles on every failure, up to 30 minutes).
+    #[arg(long, env = "MAMIS_MAIL_RETRY_SECONDS", default_value_t = 5)]
+    pub mail_retry_seconds: u64,
+}
+
+/// How to reach the SMTP server.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    /// true for `smtps://` (TLS from the first byte); false for `smtp://`,
+    /// which upgrades with STARTTLS when the server offers it.
+    pub implicit_tls: bool,
+    pub credentials: Option<(String, String)>,
+}
+
+/// Help-desk block of every mail (name, phone, hours, address, FAQ link).
+#[derive(Clone, Debug)]
+pub struct Helpdesk {
+    pub name: String,
+    pub phone: String,
+    pub hours: String,
+    pub email: String,
+    pub faq_url: String,
+}
+
+/// argon2id cost parameters.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Argon2Params {
+    pub memory_kib: u32,
+    pub iterations: u32,
+}
+
+impl Argon2Params {
+    /// The production minimum (OWASP: m=19456 KiB, t=2, p=1).
+    pub const PRODUCTION: Argon2Params = Argon2Params {
+        memory_kib: 19456,
+        iterations: 2,
+    };
+    /// Cheap parameters for tests only.
+    pub const TESTING: Argon2Params = Argon2Params {
+        memory_kib: 64,
+        iterations: 1,
+    };
+}
+
+/// The validated configuration of a running server.
+#[derive(Clone, Debug)]
+pub struct Config {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    /// Without a trailing slash.
+    pub base_url: String,
+    pub smtp: Option<SmtpSettings>,
+    pub mail_from: String,
+    pub helpdesk: Helpdesk,
+    pub argon2: Argon2Params,
+    pub mail_retry_base: Duration,
+}
+
+impl Config {
+    /// Validates the flags; the error names the variable at fault.
+    pub fn from_args(args: ServeArgs) -> anyhow::Result<Config> {
+        let addr: SocketAddr = args
+            .addr
+            .parse()
+            .with_context(|| format!("MAMIS_ADDR: not an address:port: {:?}", args.addr))?;
+        let base_url = match args.base_url.as_deref().filter(|s| !s.is_empty()) {
+            Some(raw) => parse_base_url(raw)?,
+            None => format!("http://{addr}"),
+        };
+        let smtp = match args.smtp_url.as_deref().filter(|s| !s.is_empty()) {
+            Some(raw) => Some(parse_smtp_url(raw)?),
+            None => None,
+        };
+        if !args.mail_from.contains('@') {
+            bail!("MAMIS_MAIL_FROM: not a mail address: {:?}", args.mail_from);
+        }
+        if args.argon2_memory_kib < 8 || args.argon2_iterations < 1 {
+            bail!("MAMIS_ARGON2_MEMORY_KIB / MAMIS_ARGON2_ITERATIONS: too small");
+        }
+        if args.mail_retry_seconds == 0 {
+            bail!("MAMIS_MAIL_RETRY_SECONDS: must be at least 1");
+        }
+        Ok(Config {
+            addr,
+            data_dir: args.data_dir,
+            base_url,
+            smtp,
+            mail_from: args.mail_from,
+            helpdesk: Helpdesk {
+                name: args.helpdesk_name,
+                phone: args.helpdesk_phone,
+                hours: args.helpdesk_hours,
+                email: args.helpdesk_email,
+                faq_url: args.faq_url,
+            },
+            argon2: Argon2Params {
+                memory_kib: args.argon2_memory_kib,
+                iterations: args.argon2_iterations,
+            },
+            mail_retry_base: Duration::from_secs(args.mail_retry_seconds),
+        })
+    }
+
+    /// A configuration for tests: loopback on a free port, cheap argon2,
+    /// fast mail retries, the local outbox unless `smtp` is set.
+    pub fn for_tests(data_dir: PathBuf, smtp: Option<SmtpSettings>) -> Config {
+        Config {
+            addr: SocketAddr::from(([127, 0, 0, 1], 0)),
+            data_dir,
+            base_url: String::new(),
+            smtp,
+            mail_from: "MAMIS <noreply@mamis.test>".into(),
+            helpdesk: Helpdesk {
+                name: "MAMIS お問合せ窓口".into(),
+                phone: "0120-000-000".into(),
+                hours: "平日 10:00-18:00".into(),
+                email: "inquiry@mamis.test".into(),
+                faq_url: "https://mamis.test/faq/".into(),
+            },
+            argon2: Argon2Params::TESTING,
+            mail_retry_base: Duration::from_millis(300),
+        }
+    }
+
+    /// True when pages are served over https (turns on HSTS and secure cookies).
+    pub fn is_https(&self) -> bool {
+        self.base_url.starts_with("https://")
+    }
+
+    /// The domain mail is sent from, named on the pages that ask people to
+    /// allow it through their carrier's filter.
+    pub fn sending_domain(&self) -> &str {
+        let addr = self
+            .mail_from
+            .rsplit_once('<')
+            .map_or(self.mail_from.as_str(), |(_, a)| a);
+        addr.rsplit_once('@')
+            .map_or("", |(_, d)| d)
+            .trim_end_matches('>')
+            .trim()
+    }
+}
+
+fn parse_base_url(raw: &str) -> anyhow::Result<String> {
+    let url = Url::parse(raw).with_context(|| format!("MAMIS_BASE_URL: not a URL: {raw:?}"))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        bail!("MAMIS_BASE_URL: must be an http:// or https:// URL with a host: {raw:?}");
+    }
+    Ok(raw.trim_end_matches('/').to_owned())
+}
+
+/// Parses `smtp://[user:pass@]host[:port]` or `smtps://…`.
+pub fn parse_smtp_url(raw: &str) -> anyhow::Result<SmtpSettings> {
+    let url = Url::parse(raw).with_context(|| "MAMIS_SMTP_URL: not a URL".to_string())?;
+    let implicit_tls = match url.scheme() {
+        "smtp" => false,
+        "smtps" => true,
+        other => bail!("MAMIS_SMTP_URL: scheme must be smtp or smtps, not {other:?}"),
+    };
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .context("MAMIS_SMTP_URL: no host")?
+        .trim_matches(|c| c == '[' || c == ']')
+        .to_owned();
+    let port = url.port().unwrap_or(if implicit_tls { 465 } else { 587 });
+    let credentials = if url.username().is_empty() {
+        None
+    } else {
+        let decode = |s: &str| {
+            url::form_urlencoded::parse(format!("x={s}").as_bytes())
+                .next()
+                .map(|(_, v)| v.into_owned())
+                .unwrap_or_default()
+        };
+        Some((
+            decode(url.username()),
+            decode(url.password().unwrap_or_default()),
+        ))
+    };
+    Ok(SmtpSettings {
+        host,
+        port,
+        implicit_tls,
+        credentials,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn smtp_url_forms() {
+        let s = parse_smtp_url("smtp://mail.example.jp").unwrap();
+        assert_eq!((s.port, s.implicit_tls, s.credentials), (587, false, None));
+        let s = parse_smtp_url("smtps://u%40x:p%26w@mail.example.jp:2465").unwrap();
+        assert_eq!(s.port, 2465);
+        assert!(s.implicit_tls);
+        assert_eq!(s.credentials, Some(("u@x".into(), "p&w".into())));
+        assert!(parse_smtp_url("http://x").is_err());
+        assert!(parse_smtp_url("smtp://").is_err());
+    }
+
+    #[test]
+    fn sending_domain_is_taken_from_the_from_address() {
+        let mut c = Config::for_tests(PathBuf::from("x"), None);
+        assert_eq!(c.sending_domain(), "mamis.test");
+        c.mail_from = "noreply@mamis.med.or.jp".into();
+        assert_eq!(c.sending_domain(), "mamis.med.or.jp");
+    }
+}

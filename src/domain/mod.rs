@@ -1,0 +1,52 @@
+//! The registration domain: one type per form field, each built only by its
+//! `parse`, which returns the Japanese message to show beside the field.
+//!
+//! Raw form text goes through three steps:
+//!
+//! 1. **normalise** what is unambiguous ([`RegistrationForm::normalized`]):
+//!    full-width ASCII in half-width fields, half-width katakana and hiragana in
+//!    katakana fields, half-width katakana in full-width fields, dates to
+//!    `YYYY/MM/DD`, postal codes to `113-8621`. Nothing else is changed.
+//! 2. **parse** each field into its type ([`LoginId::parse`], [`Date::parse_as`], …).
+//! 3. **cross-check** fields that depend on each other (password against login
+//!    ID, dates against the birth date) in [`validate_registration`], which
+//!    returns every error at once, and in [`check_field`] for the htmx inline
+//!    check of one field. Both use the same parsers and the same rules.
+//!
+//! "Today" is always passed in, so that tests can fix it.
+//!
+//! Serde: the parsed types serialise as plain values (strings, or small
+//! objects for catalogue choices) and deserialise without re-running the rules,
+//! because they are only ever read back from our own store.
+
+mod address;
+mod dates;
+mod departments;
+mod email;
+mod email_step;
+mod field;
+mod gender;
+mod login_id;
+mod names;
+mod password;
+mod phone;
+mod registration;
+mod registry_number;
+mod rules;
+mod schools;
+pub mod wareki;
+
+pub use address::{AddressLine, BuildingName, PostalCode, Prefecture};
+pub use dates::{Date, YearMonth};
+pub use departments::DepartmentCode;
+pub use email::Email;
+pub use email_step::{EmailField, EmailForm, check_email_field, validate_email_step};
+pub use field::{Field, FieldErrors};
+pub use gender::Gender;
+pub use login_id::LoginId;
+pub use names::{KanaName, KanjiName};
+pub use password::Password;
+pub use phone::PhoneNumber;
+pub use registration::{NewRegistration, RegistrationForm, check_field, validate_registration};
+pub use registry_number::MedicalRegistryNumber;
+pub use schools::{GradDepartment, ListedEntry, SchoolName, SocietyName, UniversityName};

@@ -1,0 +1,89 @@
+//! The texts of the mails MAMIS sends (plain text, Japanese).
+
+use crate::config::Config;
+
+/// Subject of the address-confirmation mail.
+pub const REGISTRATION_SUBJECT: &str = "【MAMIS】利用者登録のご確認";
+/// Subject of the completion mail.
+pub const COMPLETED_SUBJECT: &str = "【MAMIS】利用者登録完了のお知らせ";
+/// Subject of the mail sent when the address already has an account.
+pub const ALREADY_REGISTERED_SUBJECT: &str = "【MAMIS】利用者登録のご案内";
+
+fn helpdesk_block(config: &Config) -> String {
+    let h = &config.helpdesk;
+    let mut s = format!(
+        "本メールについてのお問い合わせ先：\n\n{}\nTEL {} ※ 受付時間 {}\nMAIL {}\n",
+        h.name, h.phone, h.hours, h.email
+    );
+    if !h.faq_url.is_empty() {
+        s.push_str(&format!("\nよくあるご質問はこちら\n{}\n", h.faq_url));
+    }
+    s
+}
+
+/// The mail with the registration link.
+pub fn registration_link(config: &Config, link: &str) -> (String, String) {
+    let body = format!(
+        "医師会会員情報システム【MAMIS】の利用者登録をご検討いただき、誠にありがとうございます。\n\
+\n\
+利用者登録の手続きはまだ完了していません。\n\
+\n\
+以下の URL をクリックし、必要情報を入力し、利用者登録手続きを完了してください。\n\
+\n\
+※このサイトは医師を対象としております。\n\
+※URL の有効期間は配信されてから 24 時間です。\n\
+\n\
+URL\n\
+{link}\n\
+\n\
+なお、このメールの内容に覚えのない方は、お手数ですが破棄いただきますようお願い申し上げます。\n\
+\n\
+{helpdesk}",
+        helpdesk = helpdesk_block(config),
+    );
+    (REGISTRATION_SUBJECT.to_owned(), body)
+}
+
+/// Sent instead of a link when the address already belongs to an account,
+/// so that the e-mail page never reveals which addresses are registered.
+pub fn already_registered(config: &Config) -> (String, String) {
+    let body = format!(
+        "医師会会員情報システム【MAMIS】の利用者登録のお申し込みを受け付けました。\n\
+\n\
+このメールアドレスは既に利用者として登録されています。新たな登録は必要ありません。\n\
+ログインIDやパスワードがご不明な場合は、ログインページの\n\
+「ログインIDをお忘れの方はこちら」「パスワードをお忘れの方はこちら」からお手続きください。\n\
+\n\
+{base}/login\n\
+\n\
+なお、このメールの内容に覚えのない方は、お手数ですが破棄いただきますようお願い申し上げます。\n\
+\n\
+{helpdesk}",
+        base = config.base_url,
+        helpdesk = helpdesk_block(config),
+    );
+    (ALREADY_REGISTERED_SUBJECT.to_owned(), body)
+}
+
+/// Sent when the account has been created.
+pub fn registration_completed(config: &Config, name: &str, login_id: &str) -> (String, String) {
+    let body = format!(
+        "{name} 様\n\
+\n\
+医師会会員情報システム【MAMIS】への利用者登録が完了しました。\n\
+ご登録いただき、誠にありがとうございます。\n\
+\n\
+ログインID：{login_id}\n\
+（パスワードはご登録時に設定されたものです。本メールには記載しておりません。）\n\
+\n\
+以下のログインページよりログインしてください。\n\
+{base}/login\n\
+\n\
+なお、このメールの内容に覚えのない方は、お手数ですが下記お問い合わせ先までご連絡ください。\n\
+\n\
+{helpdesk}",
+        base = config.base_url,
+        helpdesk = helpdesk_block(config),
+    );
+    (COMPLETED_SUBJECT.to_owned(), body)
+}

@@ -1,0 +1,195 @@
+//! `mamis`: serve the site, or run an operator command.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use mamis::{
+    admin::{self, AdminRequest},
+    app::Application,
+    config::{Config, ServeArgs},
+};
+
+#[derive(Parser)]
+#[command(
+    name = "mamis",
+    version,
+    about = "MAMIS: medical-association member information system"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the site (the default).
+    Serve(ServeArgs),
+    /// Operator commands; they go through the running server when there is one.
+    Admin {
+        /// Data folder of the server.
+        #[arg(
+            long,
+            env = "MAMIS_DATA_DIR",
+            default_value = "./mamis-data",
+            global = true
+        )]
+        data_dir: PathBuf,
+        #[command(subcommand)]
+        command: AdminCommand,
+    },
+    /// Postal-code table.
+    Postal {
+        /// Data folder where an imported table is kept.
+        #[arg(
+            long,
+            env = "MAMIS_DATA_DIR",
+            default_value = "./mamis-data",
+            global = true
+        )]
+        data_dir: PathBuf,
+        #[command(subcommand)]
+        command: PostalCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Add an announcement to the login page (「システム管理者からのお知らせ」).
+    Announce {
+        /// Source or category line, e.g. 「システム停止のお知らせ」.
+        #[arg(long)]
+        category: String,
+        /// Text of the announcement.
+        #[arg(long)]
+        body: String,
+        /// Date shown, YYYY-MM-DD [default: today].
+        #[arg(long)]
+        date: Option<String>,
+        /// A link shown under the text.
+        #[arg(long)]
+        link: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum PostalCommand {
+    /// Import Japan Post's UTF-8 KEN_ALL CSV (utf_ken_all.csv) into the data
+    /// folder; it takes precedence over the built-in table from the next start.
+    Import {
+        file: PathBuf,
+        /// Date of the data, YYYY-MM-DD [default: today].
+        #[arg(long)]
+        date: Option<String>,
+    },
+    /// Look a postal code up.
+    Lookup { code: String },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("MAMIS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
+}
+
+fn today_jst() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .date()
+}
+
+fn parse_date(s: Option<String>) -> anyhow::Result<time::Date> {
+    match s {
+        None => Ok(today_jst()),
+        Some(s) => time::Date::parse(
+            &s,
+            time::macros::format_description!("[year]-[month]-[day]"),
+        )
+        .with_context(|| format!("--date: not YYYY-MM-DD: {s:?}")),
+    }
+}
+
+#[tokio::main]
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("mamis: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::Admin { data_dir, command }) => {
+            let req = match command {
+                AdminCommand::Announce {
+                    category,
+                    body,
+                    date,
+                    link,
+                } => AdminRequest::Announce {
+                    date: parse_date(date)?,
+                    category,
+                    body,
+                    link,
+                },
+            };
+            println!("{}", admin::run(&data_dir, req).await?);
+            Ok(())
+        }
+        Some(Command::Postal { data_dir, command }) => match command {
+            PostalCommand::Import { file, date } => {
+                std::fs::create_dir_all(&data_dir)?;
+                let date = parse_date(date)?.to_string();
+                let out = data_dir.join(mamis::postal::DATA_FILE);
+                let n = mamis::postal::import_ken_all_csv(&file, &out, &date)?;
+                println!(
+                    "imported {n} postal codes into {} (used from the next start)",
+                    out.display()
+                );
+                Ok(())
+            }
+            PostalCommand::Lookup { code } => {
+                let table = mamis::postal::table_for(&data_dir);
+                let code = mamis::postal::parse_code(&code).context("not a 7-digit postal code")?;
+                for a in table.lookup(code) {
+                    println!("{} {} {}", a.prefecture, a.city, a.town);
+                }
+                Ok(())
+            }
+        },
+    }
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    init_tracing();
+    let config = Config::from_args(args)?;
+    let data_dir = config.data_dir.clone();
+    let smtp = config.smtp.clone();
+    let app = Application::build(config).await?;
+    admin::listen(app.state.store.clone(), data_dir.clone()).await?;
+    tracing::info!(
+        "MAMIS listening on http://{} (data: {}, base URL: {})",
+        app.addr,
+        data_dir.display(),
+        app.state.config.base_url
+    );
+    match smtp {
+        Some(s) => tracing::info!("mail goes to SMTP server {}:{}", s.host, s.port),
+        None => tracing::info!(
+            "no MAMIS_SMTP_URL: mail is kept in the local outbox at {}/dev/outbox",
+            app.state.config.base_url
+        ),
+    }
+    app.run_until_stopped().await
+}

@@ -1,0 +1,192 @@
+//! The redb store: one file in the data folder, opened by one process.
+//!
+//! Every call runs on a blocking thread (`spawn_blocking`), never holding a
+//! transaction across an `.await`. Writes commit with redb's default
+//! `Immediate` durability: what a user was told is saved survives a crash.
+//! Records are JSON values in typed tables (`tables.rs`).
+
+pub mod announcements;
+pub mod outbox;
+pub mod sessions;
+pub mod tables;
+pub mod tokens;
+pub mod users;
+
+use std::{path::Path, sync::Arc};
+
+use anyhow::{Context, bail};
+use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+use serde::{Serialize, de::DeserializeOwned};
+
+use tables::{COUNTERS, META, SCHEMA_VERSION};
+
+/// The database file's name inside the data folder.
+pub const DB_FILE: &str = "mamis.redb";
+
+/// A cheap-to-clone handle on the open database.
+#[derive(Clone)]
+pub struct Store {
+    db: Arc<Database>,
+}
+
+impl Store {
+    /// Opens (or creates) `<data_dir>/mamis.redb`, checks that it is a redb
+    /// file of our schema, compacts it, and creates any missing tables.
+    pub fn open(data_dir: &Path) -> anyhow::Result<Store> {
+        std::fs::create_dir_all(data_dir)
+            .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+        let path = data_dir.join(DB_FILE);
+        if path.exists() {
+            check_magic(&path)?;
+        }
+        let mut db = Database::create(&path).map_err(|e| match e {
+            redb::DatabaseError::DatabaseAlreadyOpen => anyhow::anyhow!(
+                "{} is already open in another process (is `mamis serve` running?)",
+                path.display()
+            ),
+            other => anyhow::Error::new(other).context(format!("cannot open {}", path.display())),
+        })?;
+        if let Err(e) = db.compact() {
+            tracing::warn!(error = %e, "compaction skipped");
+        }
+        let store = Store { db: Arc::new(db) };
+        store.init_schema()?;
+        Ok(store)
+    }
+
+    fn init_schema(&self) -> anyhow::Result<()> {
+        let tx = self.db.begin_write()?;
+        {
+            tables::create_all(&tx)?;
+            let mut meta = tx.open_table(META)?;
+            let found = meta.get("schema_version")?.map(|v| v.value().to_vec());
+            match found {
+                None => {
+                    meta.insert("schema_version", SCHEMA_VERSION.to_be_bytes().as_slice())?;
+                }
+                Some(v) if v == SCHEMA_VERSION.to_be_bytes() => {}
+                Some(v) => {
+                    bail!("database schema version {v:?} is not {SCHEMA_VERSION}: upgrade MAMIS")
+                }
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Runs `f` in a read transaction on a blocking thread.
+    pub async fn read<T, F>(&self, f: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&ReadTransaction) -> anyhow::Result<T> + Send + 'static,
+    {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let tx = db.begin_read().context("begin read")?;
+            f(&tx)
+        })
+        .await
+        .context("store task failed")?
+    }
+
+    /// Runs `f` in a write transaction on a blocking thread and commits it
+    /// when `f` returns `Ok(Ok(_))`. `Ok(Err(_))` is a refusal decided inside
+    /// the transaction (nothing is written); `Err` is an internal failure.
+    pub async fn write<T, R, F>(&self, f: F) -> anyhow::Result<Result<T, R>>
+    where
+        T: Send + 'static,
+        R: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> anyhow::Result<Result<T, R>> + Send + 'static,
+    {
+        let db = self.db.clone();
+        tokio::task::spawn_blocking(move || {
+            let tx = db.begin_write().context("begin write")?;
+            match f(&tx)? {
+                Ok(v) => {
+                    tx.commit().context("commit")?;
+                    Ok(Ok(v))
+                }
+                Err(r) => {
+                    tx.abort().context("abort")?;
+                    Ok(Err(r))
+                }
+            }
+        })
+        .await
+        .context("store task failed")?
+    }
+
+    /// Like `write`, for changes that cannot be refused.
+    pub async fn write_ok<T, F>(&self, f: F) -> anyhow::Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&WriteTransaction) -> anyhow::Result<T> + Send + 'static,
+    {
+        self.write(move |tx| f(tx).map(Ok::<T, ()>))
+            .await?
+            .map_err(|()| anyhow::anyhow!("unreachable refusal"))
+    }
+
+    /// Reads or creates a random 32-byte secret kept in the database (the
+    /// CSRF key), so that it survives restarts.
+    pub fn secret(&self, name: &'static str) -> anyhow::Result<[u8; 32]> {
+        let tx = self.db.begin_write()?;
+        let key = {
+            let mut meta = tx.open_table(META)?;
+            let existing = meta.get(name)?.map(|v| v.value().to_vec());
+            match existing.and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok()) {
+                Some(k) => k,
+                None => {
+                    let k: [u8; 32] = rand::random();
+                    meta.insert(name, k.as_slice())?;
+                    k
+                }
+            }
+        };
+        tx.commit()?;
+        Ok(key)
+    }
+}
+
+/// Takes the next number of a named sequence inside a write transaction.
+pub fn next_id(tx: &WriteTransaction, sequence: &str) -> anyhow::Result<u64> {
+    let mut counters = tx.open_table(COUNTERS)?;
+    let next = counters.get(sequence)?.map_or(1, |v| v.value() + 1);
+    counters.insert(sequence, next)?;
+    Ok(next)
+}
+
+/// Encodes a record for a table value.
+pub fn encode<T: Serialize>(value: &T) -> anyhow::Result<Vec<u8>> {
+    serde_json::to_vec(value).context("encode record")
+}
+
+/// Decodes a record read from a table.
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
+    serde_json::from_slice(bytes).context("decode record")
+}
+
+/// Refuses to open a file that is not a redb database (opening one can
+/// damage it).
+fn check_magic(path: &Path) -> anyhow::Result<()> {
+    use std::io::Read;
+    let mut head = [0u8; 9];
+    let mut f =
+        std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let n = f.read(&mut head)?;
+    if n == 0 {
+        return Ok(());
+    }
+    if n < head.len() || &head != b"redb\x1A\x0A\xA9\x0D\x0A" {
+        bail!(
+            "{} is not a MAMIS database (not a redb file)",
+            path.display()
+        );
+    }
+    Ok(())
+}
+
+/// Current time as Unix seconds.
+pub fn now() -> i64 {
+    time::OffsetDateTime::now_utc().unix_timestamp()
+}

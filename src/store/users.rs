@@ -1,0 +1,145 @@
+//! Accounts. An account is written once, in one transaction that also
+//! claims its unique keys: login ID, e-mail address and 医籍登録番号.
+
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
+
+use super::{
+    decode, encode, next_id,
+    tables::{USERS, USERS_BY_EMAIL, USERS_BY_LOGIN, USERS_BY_REGISTRY},
+};
+
+/// Who the account belongs to.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// A physician who registered themself (未登録 → 利用者).
+    Physician,
+    /// A pre-provisioned member of an association.
+    Member,
+    /// Office staff (事務局).
+    Staff,
+}
+
+/// A stored account.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct UserRecord {
+    pub id: u64,
+    pub login_id: String,
+    pub email: String,
+    pub registry_number: String,
+    /// PHC string of the argon2id hash.
+    pub password_hash: String,
+    pub role: Role,
+    /// Everything else entered on the registration form.
+    pub profile: serde_json::Value,
+    pub terms_version: String,
+    pub terms_agreed_at: i64,
+    pub created_at: i64,
+}
+
+/// A unique key already held by another account.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    LoginId,
+    Email,
+    RegistryNumber,
+}
+
+/// How login IDs and addresses are compared for uniqueness.
+pub fn login_key(login_id: &str) -> String {
+    login_id.to_ascii_lowercase()
+}
+
+/// How e-mail addresses are compared for uniqueness.
+pub fn email_key(email: &str) -> String {
+    email.trim().to_ascii_lowercase()
+}
+
+/// Writes a new account after checking every unique key; returns its id or
+/// every conflict found.
+pub fn create(
+    tx: &WriteTransaction,
+    mut user: UserRecord,
+) -> anyhow::Result<Result<u64, Vec<Conflict>>> {
+    let login = login_key(&user.login_id);
+    let email = email_key(&user.email);
+    let mut by_login = tx.open_table(USERS_BY_LOGIN)?;
+    let mut by_email = tx.open_table(USERS_BY_EMAIL)?;
+    let mut by_registry = tx.open_table(USERS_BY_REGISTRY)?;
+    let mut conflicts = Vec::new();
+    if by_login.get(login.as_str())?.is_some() {
+        conflicts.push(Conflict::LoginId);
+    }
+    if by_email.get(email.as_str())?.is_some() {
+        conflicts.push(Conflict::Email);
+    }
+    if by_registry.get(user.registry_number.as_str())?.is_some() {
+        conflicts.push(Conflict::RegistryNumber);
+    }
+    if !conflicts.is_empty() {
+        return Ok(Err(conflicts));
+    }
+    let id = next_id(tx, "users")?;
+    user.id = id;
+    by_login.insert(login.as_str(), id)?;
+    by_email.insert(email.as_str(), id)?;
+    by_registry.insert(user.registry_number.as_str(), id)?;
+    tx.open_table(USERS)?
+        .insert(id, encode(&user)?.as_slice())?;
+    Ok(Ok(id))
+}
+
+/// True when some account uses this login ID.
+pub fn login_id_taken(tx: &ReadTransaction, login_id: &str) -> anyhow::Result<bool> {
+    Ok(tx
+        .open_table(USERS_BY_LOGIN)?
+        .get(login_key(login_id).as_str())?
+        .is_some())
+}
+
+/// True when some account uses this 医籍登録番号.
+pub fn registry_number_taken(tx: &ReadTransaction, number: &str) -> anyhow::Result<bool> {
+    Ok(tx.open_table(USERS_BY_REGISTRY)?.get(number)?.is_some())
+}
+
+/// True when some account uses this e-mail address.
+pub fn email_taken(tx: &ReadTransaction, email: &str) -> anyhow::Result<bool> {
+    Ok(tx
+        .open_table(USERS_BY_EMAIL)?
+        .get(email_key(email).as_str())?
+        .is_some())
+}
+
+/// Same as `email_taken`, inside a write transaction.
+pub fn email_taken_in_write(tx: &WriteTransaction, email: &str) -> anyhow::Result<bool> {
+    Ok(tx
+        .open_table(USERS_BY_EMAIL)?
+        .get(email_key(email).as_str())?
+        .is_some())
+}
+
+/// Reads an account by id.
+pub fn get(tx: &ReadTransaction, id: u64) -> anyhow::Result<Option<UserRecord>> {
+    let t = tx.open_table(USERS)?;
+    let v = t.get(id)?;
+    v.map(|v| decode(v.value())).transpose()
+}
+
+/// Reads an account by login ID.
+pub fn by_login_id(tx: &ReadTransaction, login_id: &str) -> anyhow::Result<Option<UserRecord>> {
+    let id = tx
+        .open_table(USERS_BY_LOGIN)?
+        .get(login_key(login_id).as_str())?
+        .map(|v| v.value());
+    match id {
+        Some(id) => get(tx, id),
+        None => Ok(None),
+    }
+}
+
+/// Number of accounts.
+pub fn count(tx: &ReadTransaction) -> anyhow::Result<u64> {
+    use redb::ReadableTableMetadata as _;
+    Ok(tx.open_table(USERS)?.len()?)
+}

@@ -1,0 +1,203 @@
+//! Width and kana conversions for Japanese input.
+//!
+//! Only unambiguous conversions live here: full-width ASCII to half-width,
+//! half-width katakana to full-width (dakuten composed), hiragana to katakana.
+//! No blanket NFKC: it would rewrite characters such as ㈱, ① or compatibility
+//! ideographs that people type on purpose in their names.
+
+use unicode_normalization::UnicodeNormalization;
+
+/// Full-width ASCII (U+FF01–U+FF5E) and the ideographic space become their
+/// half-width forms; every other character is left as it is.
+pub fn to_halfwidth_ascii(s: &str) -> String {
+    s.chars().map(halfwidth_ascii_char).collect()
+}
+
+fn halfwidth_ascii_char(c: char) -> char {
+    match c {
+        '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+        '\u{3000}' => ' ',
+        _ => c,
+    }
+}
+
+fn is_halfwidth_katakana(c: char) -> bool {
+    ('\u{FF61}'..='\u{FF9F}').contains(&c)
+}
+
+/// Half-width katakana (and half-width Japanese punctuation, U+FF61–U+FF9F)
+/// become full-width, with voiced marks composed (`ｶﾞ` → `ガ`). Everything
+/// else is left as it is.
+pub fn halfwidth_kana_to_fullwidth(s: &str) -> String {
+    if !s.chars().any(is_halfwidth_katakana) {
+        return s.to_owned();
+    }
+    let mut out = String::with_capacity(s.len());
+    let mut run = String::new();
+    for c in s.chars() {
+        if is_halfwidth_katakana(c) {
+            run.push(c);
+        } else {
+            flush_kana_run(&mut run, &mut out);
+            out.push(c);
+        }
+    }
+    flush_kana_run(&mut run, &mut out);
+    out
+}
+
+fn flush_kana_run(run: &mut String, out: &mut String) {
+    if !run.is_empty() {
+        // NFKC maps half-width katakana to full-width and composes the voiced
+        // marks; it is applied to these characters only.
+        out.extend(run.nfkc());
+        run.clear();
+    }
+}
+
+/// Hiragana (U+3041–U+3096, and the iteration marks ゝゞ) become katakana.
+pub fn hiragana_to_katakana(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' => {
+                char::from_u32(c as u32 + 0x60).unwrap_or(c)
+            }
+            _ => c,
+        })
+        .collect()
+}
+
+/// Characters that look like the long-vowel mark and that people type in its
+/// place in kana fields: hyphen-minus, minus sign, hyphens and dashes.
+fn is_long_vowel_lookalike(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '\u{2010}'
+            | '\u{2011}'
+            | '\u{2012}'
+            | '\u{2013}'
+            | '\u{2014}'
+            | '\u{2015}'
+            | '\u{2212}'
+            | '\u{FF0D}'
+            | '\u{FF70}'
+            | '\u{30FC}'
+    )
+}
+
+/// Normalises a katakana field (フリガナ): half-width katakana and hiragana
+/// become full-width katakana, long-vowel look-alikes become `ー`, the
+/// surrounding white space is trimmed. Nothing else changes.
+pub fn normalize_katakana_field(s: &str) -> String {
+    let s = halfwidth_kana_to_fullwidth(s.trim());
+    hiragana_to_katakana(&s)
+        .chars()
+        .map(|c| if is_long_vowel_lookalike(c) { 'ー' } else { c })
+        .collect::<String>()
+        .trim_matches(|c: char| c.is_whitespace())
+        .to_owned()
+}
+
+/// Normalises a half-width field (IDs, numbers, dates, e-mail): full-width
+/// ASCII becomes half-width and surrounding white space is trimmed.
+pub fn normalize_halfwidth_field(s: &str) -> String {
+    to_halfwidth_ascii(s).trim().to_owned()
+}
+
+/// Normalises a full-width text field (names, school names): half-width
+/// katakana becomes full-width and surrounding white space is trimmed.
+pub fn normalize_fullwidth_field(s: &str) -> String {
+    halfwidth_kana_to_fullwidth(s.trim()).trim().to_owned()
+}
+
+/// A key for partial-match search that ignores width, case, hiragana versus
+/// katakana, the long-vowel look-alikes and white space. Use it on both the
+/// catalogue entry and the query, then compare with `contains`.
+pub fn search_key(s: &str) -> String {
+    let s = to_halfwidth_ascii(s);
+    let s = halfwidth_kana_to_fullwidth(&s);
+    hiragana_to_katakana(&s)
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '・' | '･'))
+        .map(|c| if is_long_vowel_lookalike(c) { 'ー' } else { c })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// True for a full-width katakana character accepted in a フリガナ field:
+/// katakana letters, `ー`, the middle dot and the full-width space.
+pub fn is_fullwidth_katakana(c: char) -> bool {
+    matches!(
+        c,
+        '\u{30A1}'..='\u{30FA}' | 'ー' | '・' | '\u{3000}' | 'ヽ' | 'ヾ'
+    )
+}
+
+/// True for a half-width character (ASCII printable, no control characters).
+pub fn is_halfwidth(c: char) -> bool {
+    c.is_ascii_graphic() || c == ' '
+}
+
+/// True for a character a person reads as full-width (not ASCII, not
+/// half-width katakana, not a control character).
+pub fn is_fullwidth(c: char) -> bool {
+    !c.is_ascii() && !is_halfwidth_katakana(c) && !c.is_control()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fullwidth_ascii_becomes_halfwidth_and_nothing_else_changes() {
+        assert_eq!(to_halfwidth_ascii("ＡＢＣ１２３＠！"), "ABC123@!");
+        assert_eq!(to_halfwidth_ascii("山田　太郎"), "山田 太郎");
+        assert_eq!(to_halfwidth_ascii("㈱①髙"), "㈱①髙");
+    }
+
+    #[test]
+    fn halfwidth_katakana_is_widened_with_composed_voiced_marks() {
+        assert_eq!(halfwidth_kana_to_fullwidth("ｶﾞｸ"), "ガク");
+        assert_eq!(halfwidth_kana_to_fullwidth("ﾊﾟﾋﾟﾌﾟ"), "パピプ");
+        assert_eq!(halfwidth_kana_to_fullwidth("ﾔﾏﾀﾞ ﾀﾛｳ"), "ヤマダ タロウ");
+        assert_eq!(halfwidth_kana_to_fullwidth("ｳﾞ"), "ヴ");
+        assert_eq!(halfwidth_kana_to_fullwidth("ABC㈱"), "ABC㈱");
+    }
+
+    #[test]
+    fn hiragana_becomes_katakana() {
+        assert_eq!(hiragana_to_katakana("やまだ たろう"), "ヤマダ タロウ");
+        assert_eq!(hiragana_to_katakana("ゔぁ"), "ヴァ");
+        assert_eq!(hiragana_to_katakana("漢字ABC"), "漢字ABC");
+    }
+
+    #[test]
+    fn katakana_field_unifies_long_vowel_lookalikes() {
+        assert_eq!(normalize_katakana_field("ｺｰﾋｰ"), "コーヒー");
+        assert_eq!(normalize_katakana_field("こ-ひ−"), "コーヒー");
+        assert_eq!(normalize_katakana_field("ス‐パ―"), "スーパー");
+        assert_eq!(normalize_katakana_field("  ヤマダ  "), "ヤマダ");
+    }
+
+    #[test]
+    fn fullwidth_field_keeps_compatibility_characters() {
+        assert_eq!(normalize_fullwidth_field(" ㈱髙橋ｶﾞ "), "㈱髙橋ガ");
+    }
+
+    #[test]
+    fn search_key_ignores_width_kana_and_case() {
+        assert_eq!(search_key("とうほく"), search_key("トウホク"));
+        assert_eq!(search_key("ﾄｳﾎｸ"), "トウホク");
+        assert_eq!(search_key("ＴＯＫＹＯ Univ"), "tokyouniv");
+        assert!(search_key("日本内科学会").contains(&search_key("内科")));
+    }
+
+    #[test]
+    fn character_classes() {
+        assert!("ヤマダー".chars().all(is_fullwidth_katakana));
+        assert!(!"やまだ".chars().any(is_fullwidth_katakana));
+        assert!("山田".chars().all(is_fullwidth));
+        assert!(!"ﾔ".chars().any(is_fullwidth));
+        assert!("abc-1".chars().all(is_halfwidth));
+    }
+}

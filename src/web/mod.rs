@@ -1,0 +1,76 @@
+//! The screens, one module per group, and the route table.
+
+pub mod dev_outbox;
+pub mod login;
+pub mod pages;
+pub mod register;
+pub mod suggest;
+
+use poem::{Route, get, post};
+
+/// URLs of the screens, in one place.
+pub mod paths {
+    pub const LOGIN: &str = "/login";
+    pub const TERMS: &str = "/register";
+    pub const EMAIL: &str = "/register/email";
+    pub const EMAIL_SENT: &str = "/register/email/sent";
+    pub const VERIFY: &str = "/register/verify";
+    pub const FORM: &str = "/register/form";
+    pub const CONFIRM: &str = "/register/confirm";
+    pub const COMPLETE: &str = "/register/complete";
+    pub const EMAIL_CHECK: &str = "/register/email/check";
+    pub const FORM_CHECK: &str = "/register/check";
+    pub const SUGGEST: &str = "/suggest";
+    pub const DEV_OUTBOX: &str = "/dev/outbox";
+}
+
+/// Today's date in Japan, for date rules.
+pub fn today() -> time::Date {
+    time::OffsetDateTime::now_utc()
+        .to_offset(time::macros::offset!(+9))
+        .date()
+}
+
+/// Adds every screen to `route`. The local outbox page exists only when no
+/// SMTP server is configured.
+pub fn routes(route: Route, dev_outbox: bool) -> Route {
+    let route = route
+        .at("/", get(login::root))
+        .at(paths::LOGIN, get(login::page).post(login::submit))
+        .at("/mypage", get(login::mypage))
+        .at("/logout", post(login::logout))
+        .at(
+            paths::TERMS,
+            get(register::terms::page).post(register::terms::submit),
+        )
+        .at(
+            paths::EMAIL,
+            get(register::email::page).post(register::email::submit),
+        )
+        .at(paths::EMAIL_SENT, get(register::email::sent))
+        .at("/register/email/check/:field", post(register::email::check))
+        .at(paths::VERIFY, get(register::verify::open_link))
+        .at(
+            paths::FORM,
+            get(register::form::page).post(register::form::submit),
+        )
+        .at("/register/check/:field", post(register::form::check))
+        .at(
+            paths::CONFIRM,
+            get(register::confirm::page).post(register::confirm::submit),
+        )
+        .at(paths::COMPLETE, get(register::complete::page))
+        .at("/suggest/:catalog", get(suggest::suggest))
+        .at("/privacy", get(pages::privacy))
+        .at("/inquiry", get(pages::inquiry))
+        .at("/forgot/login-id", get(pages::forgot_login_id))
+        .at("/forgot/password", get(pages::forgot_password))
+        .at("/assets/:hash/*path", get(crate::assets::serve));
+    if dev_outbox {
+        route
+            .at(paths::DEV_OUTBOX, get(dev_outbox::list))
+            .at("/dev/outbox/:id", get(dev_outbox::show))
+    } else {
+        route
+    }
+}

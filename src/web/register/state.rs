@@ -1,0 +1,96 @@
+//! What the registration keeps in the session between screens.
+
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
+use poem::{IntoResponse, Response, session::Session, web::Redirect};
+use serde::{Deserialize, Serialize};
+
+use super::verify;
+use crate::{
+    app::AppState,
+    error::OrInternal,
+    store::tokens::{self, TokenRecord, TokenState},
+    web::paths,
+};
+
+/// The terms agreement made on screen 2.
+pub const TERMS_KEY: &str = "reg_terms";
+/// The registration in progress after the mailed link was opened.
+pub const REG_KEY: &str = "reg";
+/// The login ID of the registration just completed (for screen 6).
+pub const DONE_KEY: &str = "reg_done";
+
+/// Which terms were agreed to, and when.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct TermsAgreement {
+    pub version: String,
+    pub agreed_at: i64,
+}
+
+/// A registration between the mailed link and the account.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct RegSession {
+    /// base64url of the token's SHA-256.
+    pub token_hash: String,
+    /// The verified address.
+    pub email: String,
+    /// The form as last submitted, without the password and CSRF token.
+    pub draft: Vec<(String, String)>,
+    /// The argon2id hash of a password that passed its rules, so that it
+    /// need not be typed again after another field's error or 「戻る」.
+    pub password_hash: Option<String>,
+}
+
+impl RegSession {
+    pub fn new(hash: &[u8; 32], email: String) -> RegSession {
+        RegSession {
+            token_hash: URL_SAFE_NO_PAD.encode(hash),
+            email,
+            ..RegSession::default()
+        }
+    }
+
+    pub fn hash(&self) -> Option<[u8; 32]> {
+        URL_SAFE_NO_PAD
+            .decode(&self.token_hash)
+            .ok()
+            .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
+    }
+}
+
+/// The registration in progress, if its token is still valid; otherwise the
+/// response to show (back to the start, or the link-problem page).
+pub async fn current(
+    state: &AppState,
+    session: &Session,
+) -> poem::Result<Result<(RegSession, TokenRecord), Response>> {
+    let Some(reg) = session.get::<RegSession>(REG_KEY) else {
+        if session.get::<String>(DONE_KEY).is_some() {
+            return Ok(Err(Redirect::see_other(paths::COMPLETE).into_response()));
+        }
+        return Ok(Err(verify::problem_page(verify::Problem::NoSession)));
+    };
+    let Some(h) = reg.hash() else {
+        session.remove(REG_KEY);
+        return Ok(Err(verify::problem_page(verify::Problem::Unknown)));
+    };
+    let st = state
+        .store
+        .read(move |tx| tokens::state(tx, &h))
+        .await
+        .or_internal()?;
+    match st {
+        TokenState::Valid(rec) => Ok(Ok((reg, rec))),
+        TokenState::Expired => {
+            session.remove(REG_KEY);
+            Ok(Err(verify::problem_page(verify::Problem::Expired)))
+        }
+        TokenState::Consumed { .. } => {
+            session.remove(REG_KEY);
+            Ok(Err(verify::problem_page(verify::Problem::Used)))
+        }
+        TokenState::Unknown => {
+            session.remove(REG_KEY);
+            Ok(Err(verify::problem_page(verify::Problem::Unknown)))
+        }
+    }
+}
