@@ -692,6 +692,24 @@ mod tests {
         assert_eq!(normalize_year_month_text("S42"), "S42");
     }
 
+    proptest::proptest! {
+        #[test]
+        fn date_like_text_never_panics_and_round_trips(
+            s in "[0-9０-９/.．年月日元HhSsRrMTＨ平成令和昭明治大正㍻ 　-]{0,14}",
+        ) {
+            if let Ok(d) = Date::parse(&s) {
+                proptest::prop_assert_eq!(Date::parse(&d.to_string()), Ok(d));
+            }
+            if let Ok(ym) = YearMonth::parse(&s) {
+                proptest::prop_assert_eq!(YearMonth::parse(&ym.to_string()), Ok(ym));
+            }
+            let once = normalize_date_text(&s);
+            proptest::prop_assert_eq!(normalize_date_text(&once), once.clone());
+            let once = normalize_year_month_text(&s);
+            proptest::prop_assert_eq!(normalize_year_month_text(&once), once.clone());
+        }
+    }
+
     #[test]
     fn serialises_as_shown() {
         let d = Date::parse("1995/5/1").expect("valid");

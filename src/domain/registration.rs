@@ -26,6 +26,9 @@ const MAX_SOCIETIES: usize = 30;
 #[serde(default)]
 pub struct RegistrationForm {
     pub login_id: String,
+    /// Read by `Deserialize` but never written by `Serialize`, so a stored
+    /// draft holds no password.
+    #[serde(skip_serializing)]
     pub password: String,
     pub registry_number: String,
     pub registry_date: String,
@@ -476,6 +479,10 @@ fn optional<T>(
 }
 
 impl Parse<'_> {
+    fn raw(&self, f: Field) -> &str {
+        self.form.text(f).map_or("", String::as_str)
+    }
+
     fn login_id(&self) -> Result<LoginId, String> {
         LoginId::parse(&self.form.login_id)
     }
@@ -489,41 +496,41 @@ impl Parse<'_> {
     }
 
     fn date(&self, f: Field) -> Result<Date, String> {
-        Date::parse_past(&self.form.value(f), f.label(), self.today)
+        Date::parse_past(self.raw(f), f.label(), self.today)
     }
 
     fn year_month(&self, f: Field) -> Result<YearMonth, String> {
-        YearMonth::parse_past(&self.form.value(f), f.label(), self.today)
+        YearMonth::parse_past(self.raw(f), f.label(), self.today)
     }
 
     fn optional_year_month(&self, f: Field) -> Result<Option<YearMonth>, String> {
-        optional(&self.form.value(f), |v| {
+        optional(self.raw(f), |v| {
             YearMonth::parse_past(v, f.label(), self.today)
         })
     }
 
     fn kana(&self, f: Field) -> Result<KanaName, String> {
-        KanaName::parse_as(&self.form.value(f), f.label())
+        KanaName::parse_as(self.raw(f), f.label())
     }
 
     fn optional_kana(&self, f: Field) -> Result<Option<KanaName>, String> {
-        optional(&self.form.value(f), |v| KanaName::parse_as(v, f.label()))
+        optional(self.raw(f), |v| KanaName::parse_as(v, f.label()))
     }
 
     fn kanji(&self, f: Field) -> Result<KanjiName, String> {
-        KanjiName::parse_as(&self.form.value(f), f.label())
+        KanjiName::parse_as(self.raw(f), f.label())
     }
 
     fn optional_kanji(&self, f: Field) -> Result<Option<KanjiName>, String> {
-        optional(&self.form.value(f), |v| KanjiName::parse_as(v, f.label()))
+        optional(self.raw(f), |v| KanjiName::parse_as(v, f.label()))
     }
 
     fn phone(&self, f: Field) -> Result<PhoneNumber, String> {
-        PhoneNumber::parse_as(&self.form.value(f), f.label(), phone_example(f))
+        PhoneNumber::parse_as(self.raw(f), f.label(), phone_example(f))
     }
 
     fn optional_phone(&self, f: Field) -> Result<Option<PhoneNumber>, String> {
-        optional(&self.form.value(f), |v| {
+        optional(self.raw(f), |v| {
             PhoneNumber::parse_as(v, f.label(), phone_example(f))
         })
     }
@@ -1133,13 +1140,19 @@ mod tests {
     }
 
     #[test]
-    fn the_password_does_not_print() {
+    fn the_password_does_not_print_and_is_not_serialised() {
         let mut form = valid_form();
         form.password = "TopSecret1!".into();
         let debug = format!("{form:?}");
         assert!(!debug.contains("TopSecret1!"));
         assert!(debug.contains("[redacted]"));
         assert!(debug.contains("mamis001"));
+        let json = serde_json::to_string(&form).unwrap_or_default();
+        assert!(json.contains("mamis001"));
+        assert!(!json.contains("TopSecret1!"));
+        let back: RegistrationForm = serde_json::from_str(&json).unwrap_or_default();
+        assert_eq!(back.password, "");
+        assert_eq!(back.login_id, "mamis001");
     }
 
     /// Sample values per field: valid, invalid, empty and odd ones.

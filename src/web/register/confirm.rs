@@ -15,13 +15,13 @@ use poem::{
 };
 
 use super::{
-    form::check_all,
+    form::{KEPT_PASSWORD_STAND_IN, check_all},
     form_view::{self, Ctx},
     state::{self, DONE_KEY, REG_KEY, RegSession},
 };
 use crate::{
     app::AppState,
-    domain::{Field, FieldErrors, NewRegistration, RegistrationForm},
+    domain::{Field, FieldErrors, NewRegistration, RegistrationForm, validate_registration},
     error::OrInternal,
     mail::templates,
     store::{
@@ -39,6 +39,7 @@ use crate::{
             form::{LOGIN_ID_TAKEN, REGISTRY_TAKEN},
             verify::{Problem, problem_page},
         },
+        today,
     },
 };
 
@@ -49,7 +50,20 @@ async fn validated(state: &AppState, reg: &RegSession) -> poem::Result<Option<Ne
     }
     let form = RegistrationForm::from_pairs(&reg.draft).normalized();
     let checked = check_all(state, form, reg.password_hash.as_deref()).await?;
-    Ok(checked.result.ok().map(|(r, _)| r))
+    match checked.result {
+        Ok((r, _)) => Ok(Some(r)),
+        Err(errors) => {
+            tracing::info!(fields = ?errors.iter().map(|(f, _)| f.name()).collect::<Vec<_>>(), "draft no longer valid");
+            Ok(None)
+        }
+    }
+}
+
+/// The draft checked against the field rules only.
+fn rules_only(reg: &RegSession) -> Option<NewRegistration> {
+    let mut form = RegistrationForm::from_pairs(&reg.draft).normalized();
+    form.password = KEPT_PASSWORD_STAND_IN.to_owned();
+    validate_registration(&form, today()).ok().map(|(r, _)| r)
 }
 
 #[handler]
@@ -112,7 +126,9 @@ pub async fn submit(
     let (Some(h), Some(password_hash)) = (reg.hash(), reg.password_hash.clone()) else {
         return Ok(Redirect::see_other(paths::FORM).into_response());
     };
-    let Some(new) = validated(&state, &reg).await? else {
+    // Rules only: uniqueness is decided inside the write transaction, where a
+    // second submit of this same registration finds its token consumed.
+    let Some(new) = rules_only(&reg) else {
         return Ok(Redirect::see_other(paths::FORM).into_response());
     };
     let display_name = format!("{} {}", new.name_last.as_str(), new.name_first.as_str());

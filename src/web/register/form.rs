@@ -33,7 +33,7 @@ pub const REGISTRY_TAKEN: &str = "この医籍登録番号は既に登録され�
 pub const PASSWORD_IS_LOGIN_ID: &str = "パスワードにログインIDと同じ文字列は使用できません。";
 
 /// Stands in for a password kept as a hash, so that the other rules can run.
-const KEPT_PASSWORD_STAND_IN: &str = "Kept!Passw0rd#Stand-in";
+pub const KEPT_PASSWORD_STAND_IN: &str = "Kept!Passw0rd#StandIn";
 
 /// The form's values as pairs for the session draft (no password).
 pub fn to_pairs(form: &RegistrationForm) -> Vec<(String, String)> {
