@@ -36,12 +36,16 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub mail: MailSignal,
     pub throttle: Arc<Throttle>,
+    /// Postal codes: the imported table in the data folder, or the built-in one.
+    pub postal: &'static crate::postal::PostalTable,
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> AppState {
+        let postal = crate::postal::table_for(&config.data_dir);
         AppState {
+            postal,
             store,
             config: Arc::new(config),
             mail: MailSignal::default(),

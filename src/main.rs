@@ -40,6 +40,12 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Exit 0 when the server at MAMIS_ADDR answers /healthz (for container
+    /// health checks; no curl needed).
+    Healthcheck {
+        #[arg(long, env = "MAMIS_ADDR", default_value = "127.0.0.1:8080")]
+        addr: String,
+    },
     /// Postal-code table.
     Postal {
         /// Data folder where an imported table is kept.
@@ -147,6 +153,7 @@ async fn run() -> anyhow::Result<()> {
             println!("{}", admin::run(&data_dir, req).await?);
             Ok(())
         }
+        Some(Command::Healthcheck { addr }) => healthcheck(&addr).await,
         Some(Command::Postal { data_dir, command }) => match command {
             PostalCommand::Import { file, date } => {
                 std::fs::create_dir_all(&data_dir)?;
@@ -168,6 +175,31 @@ async fn run() -> anyhow::Result<()> {
                 Ok(())
             }
         },
+    }
+}
+
+async fn healthcheck(addr: &str) -> anyhow::Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    // A server listening on all interfaces is asked on loopback.
+    let target = addr
+        .replace("0.0.0.0", "127.0.0.1")
+        .replace("[::]", "[::1]");
+    let check = async {
+        let mut s = tokio::net::TcpStream::connect(&target).await?;
+        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+            .await?;
+        let mut buf = Vec::new();
+        s.read_to_end(&mut buf).await?;
+        anyhow::Ok(buf)
+    };
+    let buf = tokio::time::timeout(std::time::Duration::from_secs(5), check)
+        .await
+        .context("no answer within 5 s")??;
+    if buf.starts_with(b"HTTP/1.1 200") {
+        println!("ok");
+        Ok(())
+    } else {
+        anyhow::bail!("unhealthy answer from {target}")
     }
 }
 

@@ -139,3 +139,16 @@
     if (summary) summary.focus();
   });
 })();
+
+// 郵便番号 → 住所: after the address was filled in, put the cursor after it,
+// ready for the 番地.
+document.addEventListener("htmx:afterSettle", function (e) {
+  var region = document.getElementById("postal-result");
+  if (!region || region.getAttribute("data-filled") !== "address") return;
+  region.removeAttribute("data-filled");
+  var input = document.getElementById("address");
+  if (!input) return;
+  input.focus();
+  var end = input.value.length;
+  try { input.setSelectionRange(end, end); } catch (err) { /* not a text input */ }
+});

@@ -150,7 +150,9 @@ pub async fn submit(
         Some(u) => u.password_hash.clone(),
         None => state.dummy_hash().await.or_internal()?,
     };
-    let matches = password::verify(form.password, hash).await.or_internal()?;
+    // Registration stored the password with full-width ASCII made half-width.
+    let typed = normalize_halfwidth_field(&form.password);
+    let matches = password::verify(typed, hash).await.or_internal()?;
     match user.filter(|_| matches) {
         Some(u) => {
             state.throttle.clear(&id_key);

@@ -55,6 +55,7 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             get(register::form::page).post(register::form::submit),
         )
         .at("/register/check/:field", post(register::form::check))
+        .at(register::postal::POSTAL_URL, post(register::postal::lookup))
         .at(
             paths::CONFIRM,
             get(register::confirm::page).post(register::confirm::submit),

@@ -6,7 +6,7 @@ use maud::{Markup, html};
 
 use crate::{
     catalog,
-    domain::{Date, Field, FieldErrors, RegistrationForm, YearMonth},
+    domain::{Date, Field, FieldErrors, RegistrationForm, SchoolName, UniversityName, YearMonth},
     views::{
         components::{
             Input, error_summary, field_frame, hint_id, message, msg_id, required_mark, steps,
@@ -53,10 +53,12 @@ pub fn note_for(form: &RegistrationForm, f: Field) -> Option<String> {
         return YearMonth::parse(&v).ok().map(|d| d.wareki());
     }
     match f {
-        Field::School if catalog::medical_schools().find_exact(&v).is_none() => {
+        Field::School if matches!(SchoolName::parse(&v), Ok(SchoolName::Unlisted(_))) => {
             Some("一覧にない出身校として登録します。".into())
         }
-        Field::GradUniversity if catalog::universities().find_exact(&v).is_none() => {
+        Field::GradUniversity
+            if matches!(UniversityName::parse(&v), Ok(UniversityName::Unlisted(_))) =>
+        {
             Some("一覧にない大学名として登録します。".into())
         }
         _ => None,
@@ -420,6 +422,7 @@ pub fn page(csrf: &str, email: &str, ctx: &Ctx) -> Markup {
                 fieldset.group {
                     legend { "自宅現住所" }
                     (fld(Field::PostalCode))
+                    (super::postal::result_region(html! {}, false))
                     (fld(Field::Prefecture))
                     (fld(Field::Address))
                     (fld(Field::Building))

@@ -10,6 +10,7 @@ pub mod confirm;
 pub mod email;
 pub mod form;
 pub mod form_view;
+pub mod postal;
 pub mod state;
 pub mod terms;
 pub mod terms_text;

@@ -1,0 +1,130 @@
+//! 郵便番号 → 住所 on the registration form: as soon as a complete code is
+//! typed, htmx asks here and the answer fills 都道府県 and 住所 (city and
+//! town) out of band, leaving the cursor after the town for the 番地. A code
+//! with several towns offers a choice; an unknown code says so quietly. A
+//! 住所 the user already typed is never replaced without asking.
+
+use maud::{Markup, html};
+use poem::{
+    IntoResponse, Response, handler,
+    web::{Data, Form, Query},
+};
+use serde::Deserialize;
+
+use crate::{
+    app::AppState,
+    catalog,
+    domain::Field,
+    postal::{Address, parse_code},
+    views::components::msg_id,
+    web::paths,
+};
+
+/// The URL the postal-code box asks.
+pub const POSTAL_URL: &str = "/register/postal";
+/// The id of the region the answer replaces.
+pub const RESULT_ID: &str = "postal-result";
+
+/// The answer region; it keeps its own htmx attributes so it can be asked again.
+pub fn result_region(content: Markup, filled: bool) -> Markup {
+    let trigger = format!("input delay:300ms from:#{}", Field::PostalCode.name());
+    html! {
+        div id=(RESULT_ID) .postal-result aria-live="polite" data-filled=[filled.then_some("address")]
+            hx-post=(POSTAL_URL) hx-trigger=(trigger) hx-target="this" hx-swap="outerHTML" hx-sync="this:replace" {
+            (content)
+        }
+    }
+}
+
+fn fill(a: &Address, current_address: &str) -> Markup {
+    let line = format!("{}{}", a.city, a.town);
+    let pref_known = catalog::prefecture_by_name(&a.prefecture).is_some();
+    let replace = current_address.trim().is_empty() || current_address.trim() == line;
+    let pref = Field::Prefecture.name();
+    let addr = Field::Address.name();
+    html! {
+        @if pref_known {
+            select id=(pref) name=(pref) aria-required="true" required aria-describedby=(msg_id(pref))
+                hx-post={ (paths::FORM_CHECK) "/" (pref) } hx-trigger="change" hx-target={ "#" (msg_id(pref)) }
+                hx-swap="outerHTML" hx-swap-oob="true" {
+                option value="" { "選択してください" }
+                @for p in catalog::prefectures() {
+                    option value=(p.name) selected[p.name == a.prefecture] { (p.name) }
+                }
+            }
+        }
+        @if replace {
+            input id=(addr) name=(addr) type="text" value=(line) autocomplete="address-line1"
+                aria-required="true" required aria-describedby=(msg_id(addr))
+                hx-post={ (paths::FORM_CHECK) "/" (addr) } hx-trigger="change" hx-target={ "#" (msg_id(addr)) }
+                hx-swap="outerHTML" hx-sync="this:replace" hx-swap-oob="true";
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct PostalQuery {
+    /// Which of several towns was chosen.
+    pick: Option<usize>,
+}
+
+/// Looks the typed code up and answers with the fill-in.
+#[handler]
+pub fn lookup(
+    state: Data<&AppState>,
+    Query(q): Query<PostalQuery>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| {
+        pairs
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or_default()
+    };
+    let Some(code) = parse_code(get(Field::PostalCode.name())) else {
+        return result_region(html! {}, false).into_response();
+    };
+    let found = state.postal.lookup(code);
+    let current = get(Field::Address.name());
+    let markup = match (found.len(), q.pick) {
+        (0, _) => result_region(
+            html! { p.note { "この郵便番号の住所は見つかりませんでした。住所を直接入力してください。" } },
+            false,
+        ),
+        (1, _) => one(&found[0], current),
+        (_, Some(i)) if i < found.len() => one(&found[i], current),
+        _ => result_region(
+            html! {
+                p.note { "この郵便番号には複数の住所があります。該当する住所を選んでください。" }
+                ul.postal-choices {
+                    @for (i, a) in found.iter().enumerate() {
+                        li {
+                            button.secondary type="button" hx-post={ (POSTAL_URL) "?pick=" (i) }
+                                hx-target={ "#" (RESULT_ID) } hx-swap="outerHTML" {
+                                (a.prefecture) " " (a.city) (a.town)
+                            }
+                        }
+                    }
+                }
+            },
+            false,
+        ),
+    };
+    markup.into_response()
+}
+
+fn one(a: &Address, current: &str) -> Markup {
+    let line = format!("{}{}", a.city, a.town);
+    let replaced = current.trim().is_empty() || current.trim() == line;
+    html! {
+        (result_region(html! {
+            @if replaced {
+                p.note { (a.prefecture) " " (line) " を入力しました。続けて番地を入力してください。" }
+            } @else {
+                p.note { "郵便番号の住所：" (a.prefecture) " " (line) "（入力済みの住所はそのままにしています）" }
+            }
+        }, replaced))
+        (fill(a, current))
+    }
+}
