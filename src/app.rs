@@ -264,7 +264,8 @@ impl Application {
             let dir = config.data_dir.clone();
             tokio::task::spawn_blocking(move || Store::open(&dir))
                 .await
-                .context("open task failed")??
+                .context("open task failed")?
+                .context("MAMIS_DATA_DIR")?
         };
         let acceptor = TcpListener::bind(config.addr.to_string())
             .into_acceptor()

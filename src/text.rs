@@ -200,4 +200,25 @@ mod tests {
         assert!(!"ﾔ".chars().any(is_fullwidth));
         assert!("abc-1".chars().all(is_halfwidth));
     }
+
+    proptest::proptest! {
+        #[test]
+        fn conversions_are_idempotent_and_total(s in "\\PC*") {
+            let k = normalize_katakana_field(&s);
+            proptest::prop_assert_eq!(normalize_katakana_field(&k), k);
+            let h = normalize_halfwidth_field(&s);
+            proptest::prop_assert_eq!(normalize_halfwidth_field(&h), h);
+            let f = normalize_fullwidth_field(&s);
+            proptest::prop_assert_eq!(normalize_fullwidth_field(&f), f);
+            let key = search_key(&s);
+            proptest::prop_assert_eq!(search_key(&key), key);
+        }
+
+        #[test]
+        fn halfwidth_katakana_never_survives_the_kana_field(s in "[\\u{FF61}-\\u{FF9F}ぁ-ゖ]{0,20}") {
+            let k = normalize_katakana_field(&s);
+            proptest::prop_assert!(!k.chars().any(is_halfwidth_katakana), "{}", k);
+            proptest::prop_assert!(!k.chars().any(|c| ('\u{3041}'..='\u{3096}').contains(&c)), "{}", k);
+        }
+    }
 }

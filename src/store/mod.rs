@@ -23,6 +23,9 @@ use tables::{COUNTERS, META, SCHEMA_VERSION};
 /// The database file's name inside the data folder.
 pub const DB_FILE: &str = "mamis.redb";
 
+/// redb's page cache: small, the whole database of an association fits.
+const CACHE_BYTES: usize = 16 * 1024 * 1024;
+
 /// A cheap-to-clone handle on the open database.
 #[derive(Clone)]
 pub struct Store {
@@ -39,13 +42,18 @@ impl Store {
         if path.exists() {
             check_magic(&path)?;
         }
-        let mut db = Database::create(&path).map_err(|e| match e {
-            redb::DatabaseError::DatabaseAlreadyOpen => anyhow::anyhow!(
-                "{} is already open in another process (is `mamis serve` running?)",
-                path.display()
-            ),
-            other => anyhow::Error::new(other).context(format!("cannot open {}", path.display())),
-        })?;
+        let mut db = Database::builder()
+            .set_cache_size(CACHE_BYTES)
+            .create(&path)
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => anyhow::anyhow!(
+                    "{} is already open in another process (is `mamis serve` running?)",
+                    path.display()
+                ),
+                other => {
+                    anyhow::Error::new(other).context(format!("cannot open {}", path.display()))
+                }
+            })?;
         if let Err(e) = db.compact() {
             tracing::warn!(error = %e, "compaction skipped");
         }
