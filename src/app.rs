@@ -224,7 +224,10 @@ fn set_security_headers(resp: &mut Response, path: &str, https: bool, rid: &str)
     );
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     // Registration pages are reached from a token link: never leak it.
-    let policy = if path.starts_with("/register") || path.starts_with("/dev/") {
+    let policy = if path.starts_with("/register")
+        || path.starts_with("/forgot")
+        || path.starts_with("/dev/")
+    {
         "no-referrer"
     } else {
         "same-origin"

@@ -87,3 +87,65 @@ pub fn registration_completed(config: &Config, name: &str, login_id: &str) -> (S
     );
     (COMPLETED_SUBJECT.to_owned(), body)
 }
+
+/// Subject of the login-ID reminder.
+pub const LOGIN_ID_SUBJECT: &str = "【MAMIS】ログインIDのお知らせ";
+/// Subject of the password-reset mail.
+pub const RESET_SUBJECT: &str = "【MAMIS】パスワード再設定のご案内";
+/// Subject of an inquiry forwarded to the help desk.
+pub const INQUIRY_SUBJECT: &str = "【MAMIS】お問合せ";
+
+/// The login ID, mailed to the registered address.
+pub fn login_id_reminder(config: &Config, login_id: &str) -> (String, String) {
+    let body = format!(
+        "医師会会員情報システム【MAMIS】をご利用いただき、ありがとうございます。\n\
+\n\
+ログインIDのお問い合わせを受け付けました。ご登録のログインIDは次のとおりです。\n\
+\n\
+ログインID：{login_id}\n\
+\n\
+{base}/login\n\
+\n\
+なお、このメールの内容に覚えのない方は、お手数ですが破棄いただきますようお願い申し上げます。\n\
+\n\
+{helpdesk}",
+        base = config.base_url,
+        helpdesk = helpdesk_block(config),
+    );
+    (LOGIN_ID_SUBJECT.to_owned(), body)
+}
+
+/// The single-use link to set a new password.
+pub fn password_reset(config: &Config, link: &str) -> (String, String) {
+    let body = format!(
+        "医師会会員情報システム【MAMIS】をご利用いただき、ありがとうございます。\n\
+\n\
+パスワード再設定のお申し込みを受け付けました。\n\
+以下の URL から新しいパスワードを設定してください。\n\
+\n\
+※URL の有効期間は配信されてから 1 時間です。URL は一度だけ使用できます。\n\
+\n\
+URL\n\
+{link}\n\
+\n\
+なお、このメールの内容に覚えのない方は、お手数ですが破棄いただきますようお願い申し上げます（パスワードは変更されません）。\n\
+\n\
+{helpdesk}",
+        helpdesk = helpdesk_block(config),
+    );
+    (RESET_SUBJECT.to_owned(), body)
+}
+
+/// An inquiry, forwarded to the help desk.
+pub fn inquiry(name: &str, email: &str, subject: &str, message: &str, id: u64) -> (String, String) {
+    let body = format!(
+        "お問合せフォームから次のお問合せがありました（受付番号 {id}）。\n\
+\n\
+お名前：{name}\n\
+メールアドレス：{email}\n\
+件名：{subject}\n\
+\n\
+{message}\n"
+    );
+    (format!("{INQUIRY_SUBJECT} {subject}"), body)
+}

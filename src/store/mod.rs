@@ -6,7 +6,9 @@
 //! Records are JSON values in typed tables (`tables.rs`).
 
 pub mod announcements;
+pub mod inquiries;
 pub mod outbox;
+pub mod resets;
 pub mod sessions;
 pub mod tables;
 pub mod tokens;

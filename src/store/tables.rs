@@ -33,6 +33,13 @@ pub const OUTBOX_PENDING: TableDefinition<u64, i64> = TableDefinition::new("outb
 /// SHA-256 of a session id → session record.
 pub const SESSIONS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("sessions");
 
+/// SHA-256 of a password-reset token → reset record.
+pub const PASSWORD_RESETS: TableDefinition<&[u8; 32], &[u8]> =
+    TableDefinition::new("password_resets");
+
+/// Inquiry id → message sent with the inquiry form.
+pub const INQUIRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("inquiries");
+
 /// Announcement id → announcement on the login page.
 pub const ANNOUNCEMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("announcements");
 
@@ -49,5 +56,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(OUTBOX_PENDING)?;
     tx.open_table(SESSIONS)?;
     tx.open_table(ANNOUNCEMENTS)?;
+    tx.open_table(PASSWORD_RESETS)?;
+    tx.open_table(INQUIRIES)?;
     Ok(())
 }

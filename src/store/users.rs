@@ -143,3 +143,30 @@ pub fn count(tx: &ReadTransaction) -> anyhow::Result<u64> {
     use redb::ReadableTableMetadata as _;
     Ok(tx.open_table(USERS)?.len()?)
 }
+
+/// Reads an account by e-mail address.
+pub fn by_email(tx: &ReadTransaction, email: &str) -> anyhow::Result<Option<UserRecord>> {
+    let id = tx
+        .open_table(USERS_BY_EMAIL)?
+        .get(email_key(email).as_str())?
+        .map(|v| v.value());
+    match id {
+        Some(id) => get(tx, id),
+        None => Ok(None),
+    }
+}
+
+/// Replaces an account's password hash; false when there is no such account.
+pub fn set_password(tx: &WriteTransaction, id: u64, password_hash: String) -> anyhow::Result<bool> {
+    let mut t = tx.open_table(USERS)?;
+    let user = t
+        .get(id)?
+        .map(|v| decode::<UserRecord>(v.value()))
+        .transpose()?;
+    let Some(mut user) = user else {
+        return Ok(false);
+    };
+    user.password_hash = password_hash;
+    t.insert(id, encode(&user)?.as_slice())?;
+    Ok(true)
+}

@@ -1,6 +1,8 @@
 //! The screens, one module per group, and the route table.
 
+pub mod account;
 pub mod dev_outbox;
+pub mod inquiry;
 pub mod login;
 pub mod pages;
 pub mod register;
@@ -63,9 +65,20 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         .at(paths::COMPLETE, get(register::complete::page))
         .at("/suggest/:catalog", get(suggest::suggest))
         .at("/privacy", get(pages::privacy))
-        .at("/inquiry", get(pages::inquiry))
-        .at("/forgot/login-id", get(pages::forgot_login_id))
-        .at("/forgot/password", get(pages::forgot_password))
+        .at("/inquiry", get(inquiry::page).post(inquiry::submit))
+        .at(
+            "/forgot/login-id",
+            get(account::forgot_login_id).post(account::forgot_login_id_submit),
+        )
+        .at(
+            "/forgot/password",
+            get(account::forgot_password).post(account::forgot_password_submit),
+        )
+        .at(account::RESET_LINK, get(account::open_reset_link))
+        .at(
+            "/forgot/password/new",
+            get(account::new_password).post(account::new_password_submit),
+        )
         .at("/assets/:hash/*path", get(crate::assets::serve));
     if dev_outbox {
         route

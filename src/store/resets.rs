@@ -1,0 +1,56 @@
+//! Password-reset tokens: random, mailed, stored as SHA-256 only, valid for
+//! one hour, consumed when the new password is saved.
+
+use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use serde::{Deserialize, Serialize};
+
+use super::{decode, encode, now, tables::PASSWORD_RESETS};
+
+/// How long a reset link stays valid.
+pub const RESET_TTL_SECS: i64 = 3600;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct ResetRecord {
+    pub user_id: u64,
+    pub expires_at: i64,
+    pub used: bool,
+}
+
+/// Stores a new reset token for `user_id`.
+pub fn insert(tx: &WriteTransaction, h: &[u8; 32], user_id: u64) -> anyhow::Result<()> {
+    let rec = ResetRecord {
+        user_id,
+        expires_at: now() + RESET_TTL_SECS,
+        used: false,
+    };
+    tx.open_table(PASSWORD_RESETS)?
+        .insert(h, encode(&rec)?.as_slice())?;
+    Ok(())
+}
+
+fn usable(bytes: Option<&[u8]>) -> anyhow::Result<Option<ResetRecord>> {
+    let Some(bytes) = bytes else { return Ok(None) };
+    let rec: ResetRecord = decode(bytes)?;
+    Ok((!rec.used && rec.expires_at > now()).then_some(rec))
+}
+
+/// The account a still-usable token resets.
+pub fn valid(tx: &ReadTransaction, h: &[u8; 32]) -> anyhow::Result<Option<u64>> {
+    let t = tx.open_table(PASSWORD_RESETS)?;
+    let v = t.get(h)?;
+    Ok(usable(v.as_ref().map(|v| v.value()))?.map(|r| r.user_id))
+}
+
+/// Marks a usable token as used and returns its account, inside the write
+/// that saves the new password.
+pub fn consume(tx: &WriteTransaction, h: &[u8; 32]) -> anyhow::Result<Option<u64>> {
+    let mut t = tx.open_table(PASSWORD_RESETS)?;
+    let rec = {
+        let v = t.get(h)?;
+        usable(v.as_ref().map(|v| v.value()))?
+    };
+    let Some(mut rec) = rec else { return Ok(None) };
+    rec.used = true;
+    t.insert(h, encode(&rec)?.as_slice())?;
+    Ok(Some(rec.user_id))
+}
