@@ -114,7 +114,7 @@ async fn csrf_guard<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         .header(header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<usize>().ok());
     if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
-        return Err(UserError::new(
+        return Err(UserError::into_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             status_message(StatusCode::PAYLOAD_TOO_LARGE),
         ));
@@ -125,7 +125,7 @@ async fn csrf_guard<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
         .await
         .map_err(|e| {
             let status = poem::Error::from(e).status();
-            UserError::new(status, status_message(status))
+            UserError::into_error(status, status_message(status))
         })?;
     let token = match req.header(CSRF_HEADER) {
         Some(t) => Some(t.to_owned()),
@@ -139,7 +139,7 @@ async fn csrf_guard<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
     };
     if !valid {
         tracing::info!("request refused: missing or invalid CSRF token");
-        return Err(UserError::new(
+        return Err(UserError::into_error(
             StatusCode::FORBIDDEN,
             status_message(StatusCode::FORBIDDEN),
         ));

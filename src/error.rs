@@ -43,7 +43,7 @@ impl ResponseError for UserError {
 }
 
 impl UserError {
-    pub fn new(status: StatusCode, message: &'static str) -> poem::Error {
+    pub fn into_error(status: StatusCode, message: &'static str) -> poem::Error {
         UserError { status, message }.into()
     }
 }

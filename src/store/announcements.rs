@@ -50,7 +50,7 @@ pub fn newest(tx: &ReadTransaction, limit: usize) -> anyhow::Result<Vec<Announce
         let (_, v) = entry?;
         all.push(decode::<Announcement>(v.value())?);
     }
-    all.sort_by(|a, b| (b.date, b.id).cmp(&(a.date, a.id)));
+    all.sort_by_key(|a| std::cmp::Reverse((a.date, a.id)));
     all.truncate(limit);
     Ok(all)
 }

@@ -63,10 +63,11 @@ pub fn due(tx: &ReadTransaction, limit: usize) -> anyhow::Result<(Vec<Mail>, Opt
         let (id, at) = entry?;
         let (id, at) = (id.value(), at.value());
         next = Some(next.map_or(at, |n| n.min(at)));
-        if at <= t_now && out.len() < limit {
-            if let Some(v) = outbox.get(id)? {
-                out.push(decode::<Mail>(v.value())?);
-            }
+        if at <= t_now
+            && out.len() < limit
+            && let Some(v) = outbox.get(id)?
+        {
+            out.push(decode::<Mail>(v.value())?);
         }
     }
     Ok((out, next))

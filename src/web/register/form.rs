@@ -71,13 +71,12 @@ fn read_form(pairs: &[(String, String)]) -> RegistrationForm {
         .find(|(k, _)| k == SOCIETY_QUERY)
         .map(|(_, v)| v.trim().to_owned())
         .filter(|v| !v.is_empty());
-    if let Some(v) = typed {
-        if !pairs
+    if let Some(v) = typed
+        && !pairs
             .iter()
             .any(|(k, x)| k == Field::Societies.name() && x.trim() == v)
-        {
-            pairs.push((Field::Societies.name().to_owned(), v));
-        }
+    {
+        pairs.push((Field::Societies.name().to_owned(), v));
     }
     RegistrationForm::from_pairs(&pairs).normalized()
 }
@@ -124,13 +123,12 @@ pub async fn check_all(
     let mut result =
         validate_registration(&probe, today()).map(|(reg, pw)| (reg, (!use_kept).then_some(pw)));
     let mut extra = FieldErrors::default();
-    if let (true, Some(h)) = (use_kept, kept_hash) {
-        if password::verify(form.login_id.clone(), h.to_owned())
+    if let (true, Some(h)) = (use_kept, kept_hash)
+        && password::verify(form.login_id.clone(), h.to_owned())
             .await
             .or_internal()?
-        {
-            extra.insert(Field::Password, PASSWORD_IS_LOGIN_ID.to_owned());
-        }
+    {
+        extra.insert(Field::Password, PASSWORD_IS_LOGIN_ID.to_owned());
     }
     let (login_id, registry) = (form.login_id.clone(), form.registry_number.clone());
     let (login_taken, registry_taken) = state
