@@ -773,6 +773,33 @@ pub fn import_ken_all_csv(csv: &Path, out: &Path, data_date: &str) -> Result<usi
     Ok(count)
 }
 
+/// File name of an imported table inside the data folder.
+pub const DATA_FILE: &str = "postal.bin";
+
+/// The table to use for a data folder: the imported one when it is there and
+/// valid (a broken one is reported and skipped), else the built-in one.
+/// Called once at start-up; the loaded table lives as long as the process.
+pub fn table_for(data_dir: &Path) -> &'static PostalTable {
+    let path = data_dir.join(DATA_FILE);
+    if !path.exists() {
+        return PostalTable::builtin();
+    }
+    match PostalTable::load(&path) {
+        Ok(t) => {
+            tracing::info!(
+                codes = t.len(),
+                date = t.data_date(),
+                "using the imported postal table"
+            );
+            Box::leak(Box::new(t))
+        }
+        Err(e) => {
+            tracing::warn!(error = %format!("{e:#}"), "imported postal table ignored; using the built-in one");
+            PostalTable::builtin()
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -1129,32 +1156,5 @@ mod tests {
             vec![addr("A県", "B市", "D"), addr("A県", "B市", "C")]
         );
         assert!(t.lookup(3).is_empty());
-    }
-}
-
-/// File name of an imported table inside the data folder.
-pub const DATA_FILE: &str = "postal.bin";
-
-/// The table to use for a data folder: the imported one when it is there and
-/// valid (a broken one is reported and skipped), else the built-in one.
-/// Called once at start-up; the loaded table lives as long as the process.
-pub fn table_for(data_dir: &Path) -> &'static PostalTable {
-    let path = data_dir.join(DATA_FILE);
-    if !path.exists() {
-        return PostalTable::builtin();
-    }
-    match PostalTable::load(&path) {
-        Ok(t) => {
-            tracing::info!(
-                codes = t.len(),
-                date = t.data_date(),
-                "using the imported postal table"
-            );
-            Box::leak(Box::new(t))
-        }
-        Err(e) => {
-            tracing::warn!(error = %format!("{e:#}"), "imported postal table ignored; using the built-in one");
-            PostalTable::builtin()
-        }
     }
 }
