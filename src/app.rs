@@ -38,14 +38,20 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Postal codes: the imported table in the data folder, or the built-in one.
     pub postal: &'static crate::postal::PostalTable,
+    /// Terms of use and privacy texts with their version.
+    pub texts: Arc<crate::web::register::terms_text::Texts>,
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
 }
 
 impl AppState {
     pub fn new(store: Store, config: Config) -> AppState {
         let postal = crate::postal::table_for(&config.data_dir);
+        let texts = Arc::new(crate::web::register::terms_text::Texts::load(
+            &config.data_dir,
+        ));
         AppState {
             postal,
+            texts,
             store,
             config: Arc::new(config),
             mail: MailSignal::default(),

@@ -1,19 +1,19 @@
 //! 個人情報保護について: the operator's privacy text.
 
 use maud::{Markup, html};
-use poem::handler;
+use poem::{handler, web::Data};
 
-use crate::{views::layout::page as layout, web::register::terms_text::PRIVACY};
+use crate::{app::AppState, views::layout::page as layout};
 
 #[handler]
-pub fn privacy() -> Markup {
+pub fn privacy(state: Data<&AppState>) -> Markup {
     layout(
         "個人情報保護について",
         None,
         html! {
             section.card {
                 h1 { "個人情報保護について" }
-                div.terms tabindex="0" role="region" aria-label="個人情報保護について" { (PRIVACY) }
+                div.terms tabindex="0" role="region" aria-label="個人情報保護について" { (state.texts.privacy) }
             }
         },
     )

@@ -6,15 +6,16 @@ use poem::{
     IntoResponse, Response, handler,
     http::StatusCode,
     session::Session,
-    web::{CsrfToken, Form, Redirect},
+    web::{CsrfToken, Data, Form, Redirect},
 };
 use serde::Deserialize;
 
 use super::{
     state::{TERMS_KEY, TermsAgreement},
-    terms_text::{PRIVACY, TERMS, TERMS_VERSION},
+    terms_text::Texts,
 };
 use crate::{
+    app::AppState,
     store::now,
     views::{
         components::{message, required_mark, steps},
@@ -26,7 +27,7 @@ use crate::{
 /// The message when 「次へ」 is pressed without agreeing.
 pub const MUST_AGREE: &str = "利用規約・個人情報の取り扱いに同意してください。";
 
-fn render(csrf: &str, error: Option<&str>) -> Markup {
+fn render(texts: &Texts, csrf: &str, error: Option<&str>) -> Markup {
     let body = html! {
         (steps(0))
         section.card {
@@ -35,9 +36,9 @@ fn render(csrf: &str, error: Option<&str>) -> Markup {
             p { strong { "■ご利用いただける方" } br; "日本の医師免許をお持ちの医師が対象です。" }
             p { "利用規約・個人情報の取り扱いについてをご確認のうえ、「利用規約・個人情報の取り扱いに同意する」チェックボックスにチェックを入れてください。" }
             h2 #terms-title { "利用規約" }
-            div.terms tabindex="0" role="region" aria-labelledby="terms-title" { (TERMS) }
+            div.terms tabindex="0" role="region" aria-labelledby="terms-title" { (texts.terms) }
             h2 #privacy-title { "個人情報の取り扱い" }
-            div.terms tabindex="0" role="region" aria-labelledby="privacy-title" { (PRIVACY) }
+            div.terms tabindex="0" role="region" aria-labelledby="privacy-title" { (texts.privacy) }
             form method="post" action=(paths::TERMS) novalidate {
                 (csrf_input(csrf))
                 div.field #f-agree {
@@ -59,8 +60,8 @@ fn render(csrf: &str, error: Option<&str>) -> Markup {
 }
 
 #[handler]
-pub fn page(csrf: &CsrfToken) -> Markup {
-    render(csrf, None)
+pub fn page(state: Data<&AppState>, csrf: &CsrfToken) -> Markup {
+    render(&state.texts, csrf, None)
 }
 
 #[derive(Deserialize)]
@@ -70,16 +71,21 @@ pub struct AgreeForm {
 }
 
 #[handler]
-pub fn submit(csrf: &CsrfToken, session: &Session, Form(form): Form<AgreeForm>) -> Response {
+pub fn submit(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    session: &Session,
+    Form(form): Form<AgreeForm>,
+) -> Response {
     if form.agree.as_deref() != Some("yes") {
-        return render(csrf, Some(MUST_AGREE))
+        return render(&state.texts, csrf, Some(MUST_AGREE))
             .with_status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response();
     }
     session.set(
         TERMS_KEY,
         TermsAgreement {
-            version: TERMS_VERSION.to_owned(),
+            version: state.texts.version.clone(),
             agreed_at: now(),
         },
     );

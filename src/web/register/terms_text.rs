@@ -56,3 +56,71 @@ pub const PRIVACY: &str = "個人情報の取り扱いについて
 ご本人からの開示、訂正、利用停止等の請求には、お問合せ窓口にて対応します。
 
 （本文はテンプレートです。運用者が自らの個人情報保護方針に置き換えてください。）";
+
+/// The texts in force: the templates above, or the operator's own files
+/// `terms.txt` and `privacy.txt` in the data folder, read at start-up.
+#[derive(Clone, Debug)]
+pub struct Texts {
+    pub terms: String,
+    pub privacy: String,
+    /// Recorded with each account that agrees. For the operator's own texts:
+    /// `custom-` and the first 12 hex digits of their SHA-256, so a changed
+    /// text is a new version without anyone having to remember to bump it.
+    pub version: String,
+}
+
+impl Texts {
+    /// Reads the operator's files from `data_dir` where present.
+    pub fn load(data_dir: &std::path::Path) -> Texts {
+        use sha2::{Digest, Sha256};
+        let read = |name: &str| {
+            let path = data_dir.join(name);
+            match std::fs::read_to_string(&path) {
+                Ok(s) if !s.trim().is_empty() => Some(s),
+                Ok(_) => None,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+                Err(e) => {
+                    tracing::warn!(path = %path.display(), error = %e, "text ignored; using the template");
+                    None
+                }
+            }
+        };
+        let (terms, privacy) = (read("terms.txt"), read("privacy.txt"));
+        if terms.is_none() && privacy.is_none() {
+            return Texts {
+                terms: TERMS.to_owned(),
+                privacy: PRIVACY.to_owned(),
+                version: TERMS_VERSION.to_owned(),
+            };
+        }
+        let terms = terms.unwrap_or_else(|| TERMS.to_owned());
+        let privacy = privacy.unwrap_or_else(|| PRIVACY.to_owned());
+        let digest = Sha256::digest(format!("{terms}\u{0}{privacy}").as_bytes());
+        let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+        tracing::info!(version = %format!("custom-{hex}"), "using the operator's terms/privacy texts");
+        Texts {
+            terms,
+            privacy,
+            version: format!("custom-{hex}"),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operator_texts_replace_the_templates_with_their_own_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let t = Texts::load(dir.path());
+        assert_eq!(t.version, TERMS_VERSION);
+        std::fs::write(dir.path().join("terms.txt"), "当会の規約").unwrap();
+        let t = Texts::load(dir.path());
+        assert_eq!(t.terms, "当会の規約");
+        assert_eq!(t.privacy, PRIVACY);
+        assert!(t.version.starts_with("custom-"));
+        std::fs::write(dir.path().join("terms.txt"), "当会の規約（改定）").unwrap();
+        assert_ne!(Texts::load(dir.path()).version, t.version);
+    }
+}
