@@ -269,6 +269,8 @@ impl Application {
     /// Opens the store, binds the address (port 0 picks a free one), builds the
     /// routes and starts the background tasks (mail worker, cleanup).
     pub async fn build(mut config: Config) -> anyhow::Result<Application> {
+        // One TLS crypto provider for the whole process (mail-send's rustls).
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let store = {
             let dir = config.data_dir.clone();
             tokio::task::spawn_blocking(move || Store::open(&dir))
@@ -289,7 +291,7 @@ impl Application {
             config.base_url = format!("http://{addr}");
         }
         let state = AppState::new(store.clone(), config);
-        tokio::spawn(crate::mail::worker::run(
+        tokio::spawn(crate::mail::worker::supervise(
             store.clone(),
             state.config.clone(),
             state.mail.clone(),

@@ -133,6 +133,22 @@
     input.removeAttribute("aria-activedescendant");
   });
 
+  // A field's message region decides whether its control is marked invalid
+  // (the check endpoint replaces only the message, not the control).
+  function syncInvalid() {
+    Array.prototype.forEach.call(document.querySelectorAll(".msg[id^='m-']"), function (msg) {
+      var bad = msg.querySelector(".error") !== null;
+      Array.prototype.forEach.call(document.querySelectorAll("input, select, textarea"), function (c) {
+        var ids = (c.getAttribute("aria-describedby") || "").split(/\s+/);
+        if (ids.indexOf(msg.id) < 0) return;
+        if (bad) c.setAttribute("aria-invalid", "true");
+        else c.removeAttribute("aria-invalid");
+      });
+    });
+  }
+  document.addEventListener("htmx:afterSwap", syncInvalid);
+  document.addEventListener("htmx:afterSettle", syncInvalid);
+
   onReady(function () {
     document.documentElement.classList.add("js");
     var summary = document.querySelector(".error-summary");

@@ -31,6 +31,21 @@ pub fn backoff(base: Duration, attempts: u32) -> Duration {
         .min(MAX_BACKOFF)
 }
 
+/// Runs the worker and starts it again should it ever stop (a panic in a
+/// dependency must not silently end mail delivery).
+pub async fn supervise(store: Store, config: Arc<Config>, signal: MailSignal) {
+    loop {
+        let task = tokio::spawn(run(store.clone(), config.clone(), signal.clone()));
+        match task.await {
+            Ok(()) => return,
+            Err(e) => {
+                tracing::error!(error = %e, "mail worker stopped; restarting");
+                tokio::time::sleep(config.mail_retry_base).await;
+            }
+        }
+    }
+}
+
 /// Runs until the process ends.
 pub async fn run(store: Store, config: Arc<Config>, signal: MailSignal) {
     loop {

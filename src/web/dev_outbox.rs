@@ -1,7 +1,7 @@
 //! `/dev/outbox`: the local outbox, for running without an SMTP server.
 //! Routed only when `MAMIS_SMTP_URL` is not set.
 
-use maud::html;
+use maud::{Markup, html};
 use poem::{
     IntoResponse, Response, handler,
     http::StatusCode,
@@ -25,6 +25,21 @@ fn when(ts: i64) -> String {
             )
         })
         .unwrap_or_default()
+}
+
+/// The body with its http(s) URLs as links (text still escaped by maud).
+fn linkify(body: &str) -> Markup {
+    html! {
+        @for (i, line) in body.split('\n').enumerate() {
+            @if i > 0 { "\n" }
+            @let t = line.trim();
+            @if (t.starts_with("http://") || t.starts_with("https://")) && !t.contains(char::is_whitespace) {
+                a href=(t) { (line) }
+            } @else {
+                (line)
+            }
+        }
+    }
 }
 
 #[handler]
@@ -77,7 +92,7 @@ pub async fn show(state: Data<&AppState>, Path(id): Path<u64>) -> poem::Result<R
                 dt { "宛先" } dd { (m.to) }
                 dt { "差出人" } dd { (state.config.mail_from) }
             }
-            pre.mailbody { (m.body) }
+            pre.mailbody { (linkify(&m.body)) }
             p.actions { a.button.secondary href="/dev/outbox" { "一覧に戻る" } }
         }
     };

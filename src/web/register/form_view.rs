@@ -106,16 +106,16 @@ pub fn text_input<'a>(
             i.inputmode = Some("numeric");
             i.autocomplete = Some("postal-code");
             i.class = Some("short");
-            i.placeholder = Some("113-8621");
+            i.placeholder = Some("例：113-8621");
         }
         Field::Mobile | Field::Tel | Field::Fax => {
             i.kind = "tel";
             i.class = Some("short");
             i.autocomplete = (f == Field::Mobile).then_some("tel");
             i.placeholder = Some(if f == Field::Mobile {
-                "090-1234-5678"
+                "例：090-1234-5678"
             } else {
-                "03-1234-5678"
+                "例：03-1234-5678"
             });
         }
         Field::Address => i.autocomplete = Some("address-line1"),
@@ -126,15 +126,15 @@ pub fn text_input<'a>(
         Field::NameFirst => i.autocomplete = Some("given-name"),
         Field::BirthDate => {
             i.autocomplete = Some("bday");
-            i.placeholder = Some("1980/04/01");
+            i.placeholder = Some("例：1980/04/01");
             i.class = Some("short");
         }
         Field::RegistryDate => {
-            i.placeholder = Some("2005/05/01");
+            i.placeholder = Some("例：2005/05/01");
             i.class = Some("short");
         }
         Field::Graduation | Field::GradCompletion | Field::DegreeDate => {
-            i.placeholder = Some("2005/03");
+            i.placeholder = Some("例：2005/03");
             i.class = Some("short");
         }
         _ => {}
@@ -358,7 +358,7 @@ fn societies_field(ctx: &Ctx, err: Option<&str>) -> Markup {
     html! {
         fieldset.field id={ "f-" (f.name()) } {
             legend { (f.label()) (required_mark(false)) }
-            p.hint id=(hint_id(f.name())) { (f.hint()) " 複数選択できます。" }
+            p.hint id=(hint_id(f.name())) { (f.hint()) "。複数選択できます。" }
             ul.chosen id="societies-chosen" aria-label="選択中の所属学会" {
                 @for s in &ctx.form.societies {
                     li { label { input type="checkbox" name=(f.name()) value=(s) checked; " " (s) } }

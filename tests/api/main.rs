@@ -1,0 +1,10 @@
+//! The integration tests: one binary, each module a part of the user's
+//! story, told over HTTP against the real app (real listener, fresh redb
+//! file, real SMTP server on loopback).
+
+mod browser;
+mod crash;
+mod helpers;
+mod journey;
+mod mail_delivery;
+mod security;
