@@ -2,9 +2,11 @@
 //! story, told over HTTP against the real app (real listener, fresh redb
 //! file, real SMTP server on loopback).
 
+mod account;
 mod browser;
 mod crash;
 mod helpers;
 mod journey;
 mod mail_delivery;
+mod postal;
 mod security;
