@@ -288,14 +288,26 @@ async fn journey(b: &mut Browser) -> Result<()> {
     // Hiragana and half-width katakana become full-width katakana.
     b.fill_and_leave("#kana_last", "やまだ").await?;
     b.wait_value("kana_last", "ヤマダ").await?;
-    b.fill_and_leave("#kana_first", "ﾀﾛｳ").await?;
-    b.wait_value("kana_first", "タロウ").await?;
+    b.fill_and_leave("#kana_first", "ｶﾞｸ").await?;
+    b.wait_value("kana_first", "ガク").await?;
     b.fill_and_leave("#name_last", "山田").await?;
     b.fill_and_leave("#name_first", "太郎").await?;
 
-    b.fill_and_leave("#postal_code", "113-8621").await?;
-    b.select("prefecture", "東京都").await?;
-    b.fill_and_leave("#address", "文京区本郷7-3-1").await?;
+    // A complete postal code fills 都道府県 and 住所 and leaves the cursor
+    // after the town, ready for the 番地.
+    b.clear_and_type("#postal_code", "１１３８６２１").await?;
+    b.wait_value("address", "文京区本駒込").await?;
+    b.wait_value("prefecture", "東京都").await?;
+    b.wait_for(
+        "postal code: cursor moved to the address",
+        "document.activeElement && document.activeElement.id === 'address'",
+    )
+    .await?;
+    b.screen("10-form-postal-filled-in", false).await?;
+    b.send_keys("#address", "2-28-16").await?;
+    b.send_keys("#address", &Key::Tab.to_string()).await?;
+    b.wait_value("address", "文京区本駒込2-28-16").await?;
+    b.wait_value("postal_code", "113-8621").await?;
     b.fill_and_leave("#mobile", "090-1234-5678").await?;
     b.fill_and_leave("#birth_date", "1980/04/01").await?;
     b.select("main_dept", "01").await?;
@@ -395,7 +407,7 @@ async fn journey(b: &mut Browser) -> Result<()> {
         .await?;
     for shown in [
         "ヤマダ",
-        "タロウ",
+        "ガク",
         "東北大学",
         "日本内科学会",
         "東京都",

@@ -16,7 +16,7 @@ use crate::{
     catalog,
     domain::Field,
     postal::{Address, parse_code},
-    views::components::msg_id,
+    views::components::{message, msg_id},
     web::paths,
 };
 
@@ -52,12 +52,15 @@ fn fill(a: &Address, current_address: &str) -> Markup {
                     option value=(p.name) selected[p.name == a.prefecture] { (p.name) }
                 }
             }
+            // The value filled in is valid: clear an earlier message.
+            (message(pref, None, None, true))
         }
         @if replace {
             input id=(addr) name=(addr) type="text" value=(line) autocomplete="address-line1"
                 aria-required="true" required aria-describedby=(msg_id(addr))
                 hx-post={ (paths::FORM_CHECK) "/" (addr) } hx-trigger="change" hx-target={ "#" (msg_id(addr)) }
                 hx-swap="outerHTML" hx-sync="this:replace" hx-swap-oob="true";
+            (message(addr, None, None, true))
         }
     }
 }
