@@ -218,10 +218,17 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     match smtp {
         Some(s) => tracing::info!("mail goes to SMTP server {}:{}", s.host, s.port),
-        None => tracing::info!(
-            "no MAMIS_SMTP_URL: mail is kept in the local outbox at {}/dev/outbox",
-            app.state.config.base_url
-        ),
+        None => {
+            tracing::info!(
+                "no MAMIS_SMTP_URL: mail is kept in the local outbox at {}/dev/outbox",
+                app.state.config.base_url
+            );
+            if !app.addr.ip().is_loopback() {
+                tracing::warn!(
+                    "the local outbox is shown only to browsers on this machine; set MAMIS_SMTP_URL to deliver mail"
+                );
+            }
+        }
     }
     app.run_until_stopped().await
 }

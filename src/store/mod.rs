@@ -99,6 +99,18 @@ impl Store {
         .context("store task failed")?
     }
 
+    /// Runs a short read (a key or two) on the calling thread. redb reads
+    /// never wait for writers and these touch cached pages only, so handing
+    /// them to a blocking thread would cost more than the read itself. Use
+    /// `read` for anything that scans.
+    pub fn read_now<T>(
+        &self,
+        f: impl FnOnce(&ReadTransaction) -> anyhow::Result<T>,
+    ) -> anyhow::Result<T> {
+        let tx = self.db.begin_read().context("begin read")?;
+        f(&tx)
+    }
+
     /// Runs `f` in a write transaction on a blocking thread and commits it
     /// when `f` returns `Ok(Ok(_))`. `Ok(Err(_))` is a refusal decided inside
     /// the transaction (nothing is written); `Err` is an internal failure.

@@ -70,7 +70,7 @@ impl SessionStorage for RedbSessions {
     ) -> poem::Result<Option<BTreeMap<String, Value>>> {
         let k = key(session_id);
         self.store
-            .read(move |tx| {
+            .read_now(|tx| {
                 let t = tx.open_table(SESSIONS)?;
                 let Some(v) = t.get(&k)? else {
                     return Ok(None);
@@ -78,7 +78,6 @@ impl SessionStorage for RedbSessions {
                 let rec: SessionRecord = decode(v.value())?;
                 Ok((rec.expires_at > now()).then_some(rec.entries))
             })
-            .await
             .map_err(internal)
     }
 

@@ -1,9 +1,10 @@
 //! `/dev/outbox`: the local outbox, for running without an SMTP server.
-//! Routed only when `MAMIS_SMTP_URL` is not set.
+//! Routed only when `MAMIS_SMTP_URL` is not set, and shown only to clients
+//! on this machine (loopback): its mails hold registration and reset links.
 
 use maud::{Markup, html};
 use poem::{
-    IntoResponse, Response, handler,
+    IntoResponse, Request, Response, handler,
     http::StatusCode,
     web::{Data, Path},
 };
@@ -42,8 +43,18 @@ fn linkify(body: &str) -> Markup {
     }
 }
 
+/// True for a request from this machine.
+fn local(req: &Request) -> bool {
+    req.remote_addr()
+        .as_socket_addr()
+        .is_some_and(|a| a.ip().is_loopback())
+}
+
 #[handler]
-pub async fn list(state: Data<&AppState>) -> poem::Result<Response> {
+pub async fn list(state: Data<&AppState>, req: &Request) -> poem::Result<Response> {
+    if !local(req) {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    }
     let mails = state
         .store
         .read(|tx| outbox::recent(tx, 100))
@@ -75,7 +86,14 @@ pub async fn list(state: Data<&AppState>) -> poem::Result<Response> {
 }
 
 #[handler]
-pub async fn show(state: Data<&AppState>, Path(id): Path<u64>) -> poem::Result<Response> {
+pub async fn show(
+    state: Data<&AppState>,
+    req: &Request,
+    Path(id): Path<u64>,
+) -> poem::Result<Response> {
+    if !local(req) {
+        return Ok(StatusCode::NOT_FOUND.into_response());
+    }
     let mail = state
         .store
         .read(move |tx| outbox::get(tx, id))

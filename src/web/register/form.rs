@@ -251,22 +251,14 @@ pub async fn check(
     if err.is_none() {
         let value = form.value(field);
         let taken = match field {
-            Field::LoginId if !value.is_empty() => {
-                let v = value.clone();
-                state
-                    .store
-                    .read(move |tx| users::login_id_taken(tx, &v))
-                    .await
-                    .or_internal()?
-            }
-            Field::RegistryNumber if !value.is_empty() => {
-                let v = value.clone();
-                state
-                    .store
-                    .read(move |tx| users::registry_number_taken(tx, &v))
-                    .await
-                    .or_internal()?
-            }
+            Field::LoginId if !value.is_empty() => state
+                .store
+                .read_now(|tx| users::login_id_taken(tx, &value))
+                .or_internal()?,
+            Field::RegistryNumber if !value.is_empty() => state
+                .store
+                .read_now(|tx| users::registry_number_taken(tx, &value))
+                .or_internal()?,
             _ => false,
         };
         if taken {
