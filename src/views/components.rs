@@ -136,7 +136,10 @@ pub fn error_summary(errors: &[(String, String, String)]) -> Markup {
                 h2 #error-summary-title { "入力内容に誤りがあります。（" (errors.len()) "件）" }
                 ul {
                     @for (name, label, msg) in errors {
-                        li { a href={ "#" (name) } { (label) "：" (msg) } }
+                        // A message that names its field is shown alone.
+                        li { a href={ "#" (name) } {
+                            @if msg.contains(label.as_str()) { (msg) } @else { (label) "：" (msg) }
+                        } }
                     }
                 }
             }

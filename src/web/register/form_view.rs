@@ -306,7 +306,7 @@ fn use_former_field(ctx: &Ctx, err: Option<&str>, url: &str) -> Markup {
                 input id=(f.name()) name=(f.name()) type="checkbox" value="1" checked[ctx.form.use_former_name]
                     aria-describedby=(msg_id(f.name())) aria-invalid=[err.map(|_| "true")]
                     hx-post=(url) hx-trigger="change" hx-target=(target) hx-swap="outerHTML";
-                label for=(f.name()) { (f.label()) (f.hint()) }
+                label for=(f.name()) { (f.label()) " (旧名が空欄の場合は旧姓のみ使用)" }
             }
             (message(f.name(), err, None, false))
         }
@@ -393,7 +393,7 @@ pub fn page(csrf: &str, email: &str, ctx: &Ctx) -> Markup {
         (steps(2))
         section.card {
             h1 { "ログイン情報・利用者登録情報の入力" }
-            p { "「必須」項目をすべて入力しないと登録できません。" }
+            p { "“必須”項目をすべて入力しないと登録できません。" }
             (error_summary(&summary))
             form #register-form method="post" action=(paths::FORM) novalidate {
                 (csrf_input(csrf))
