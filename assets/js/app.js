@@ -149,6 +149,28 @@
   document.addEventListener("htmx:afterSwap", syncInvalid);
   document.addEventListener("htmx:afterSettle", syncInvalid);
 
+  // A field check or suggestion that fails (e.g. the page's CSRF token has
+  // expired after a day open) would otherwise fail silently: say so once.
+  function showRequestError(text) {
+    var main = document.getElementById("main");
+    if (!main || document.getElementById("htmx-error")) return;
+    var box = document.createElement("div");
+    box.id = "htmx-error";
+    box.className = "error-summary";
+    box.setAttribute("role", "alert");
+    box.textContent = text;
+    main.insertBefore(box, main.firstChild);
+  }
+  document.addEventListener("htmx:responseError", function (e) {
+    var status = e.detail && e.detail.xhr ? e.detail.xhr.status : 0;
+    showRequestError(status === 403
+      ? "画面の有効期限が切れました。お手数ですが、ページを再読み込みしてください。"
+      : "入力内容の確認ができませんでした。時間をおいてもう一度お試しください。");
+  });
+  document.addEventListener("htmx:sendError", function () {
+    showRequestError("サーバーに接続できませんでした。通信環境をご確認ください。");
+  });
+
   onReady(function () {
     document.documentElement.classList.add("js");
     var summary = document.querySelector(".error-summary");
