@@ -55,6 +55,27 @@ impl RedbSessions {
     }
 }
 
+/// Ends every session whose entry `entry` holds `user_id` (after a password
+/// reset, so a stolen session does not outlive the old password).
+pub fn remove_for_user(
+    tx: &redb::WriteTransaction,
+    entry: &str,
+    user_id: u64,
+) -> anyhow::Result<usize> {
+    let mut removed = 0usize;
+    tx.open_table(SESSIONS)?.retain(|_, v| {
+        let theirs = decode::<SessionRecord>(v)
+            .ok()
+            .and_then(|r| r.entries.get(entry).and_then(Value::as_u64))
+            == Some(user_id);
+        if theirs {
+            removed += 1;
+        }
+        !theirs
+    })?;
+    Ok(removed)
+}
+
 fn key(session_id: &str) -> [u8; 32] {
     Sha256::digest(session_id.as_bytes()).into()
 }

@@ -20,12 +20,13 @@ use crate::{
     domain::{Email, LoginId, Password},
     error::OrInternal,
     mail::templates,
-    store::{outbox, resets, tokens, users},
+    store::{outbox, resets, sessions, tokens, users},
     text::normalize_halfwidth_field,
     views::{
         components::{Input, error_summary, text_field},
         layout::{csrf_input, page as layout},
     },
+    web::login::SESSION_USER,
 };
 
 const FORGOT_ID: &str = "/forgot/login-id";
@@ -447,7 +448,13 @@ pub async fn new_password_submit(
     let saved = state
         .store
         .write_ok(move |tx| match resets::consume(tx, &h)? {
-            Some(id) => users::set_password(tx, id, hash),
+            Some(id) => {
+                let saved = users::set_password(tx, id, hash)?;
+                if saved {
+                    sessions::remove_for_user(tx, SESSION_USER, id)?;
+                }
+                Ok(saved)
+            }
             None => Ok(false),
         })
         .await

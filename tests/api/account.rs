@@ -55,6 +55,12 @@ fn strip_tokens(html: &str) -> String {
 #[tokio::test]
 async fn a_forgotten_password_is_reset_once_through_the_mailed_link() {
     let (app, who) = registered().await;
+    // A session logged in with the old password (say, on a lost phone).
+    let old = app.browser();
+    old.log_in(&who.login_id, PASSWORD)
+        .await
+        .assert_redirect_to("/mypage");
+    old.get("/mypage").await.assert_status(StatusCode::OK);
     app.post_form("/forgot/password", &[("login", who.login_id.as_str())])
         .await
         .assert_status(StatusCode::OK);
@@ -112,6 +118,9 @@ async fn a_forgotten_password_is_reset_once_through_the_mailed_link() {
         .log_in(&who.login_id, "NewPass1!")
         .await
         .assert_redirect_to("/mypage");
+
+    // The old session ended with the old password.
+    old.get("/mypage").await.assert_redirect_to("/login");
 
     // The link works once.
     let again = app.browser().get(&link).await;
