@@ -21,7 +21,6 @@ use crate::{
         tokens::{self, TOKEN_TTL_SECS, TokenRecord},
         users,
     },
-    text::normalize_halfwidth_field,
     views::{
         components::{Input, error_summary, help_box, input_control, message, steps, text_field},
         layout::{csrf_input, page as layout},
@@ -105,13 +104,6 @@ pub fn page(csrf: &CsrfToken, session: &Session) -> Response {
     render(csrf, &EmailForm::default(), &[]).into_response()
 }
 
-fn normalized(form: &EmailForm) -> EmailForm {
-    EmailForm {
-        email: normalize_halfwidth_field(&form.email),
-        email_confirm: normalize_halfwidth_field(&form.email_confirm),
-    }
-}
-
 #[handler]
 pub async fn submit(
     state: Data<&AppState>,
@@ -122,7 +114,7 @@ pub async fn submit(
     let Some(terms) = agreed(session) else {
         return Ok(Redirect::see_other(paths::TERMS).into_response());
     };
-    let form = normalized(&form);
+    let form = form.normalized();
     let email = match validate_email_step(&form) {
         Ok(e) => e.as_str().to_owned(),
         Err(errors) => {
@@ -183,7 +175,7 @@ pub fn check(Path(field): Path<String>, Form(raw): Form<EmailForm>) -> Response 
     else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let form = normalized(&raw);
+    let form = raw.normalized();
     let err = check_email_field(&form, field);
     let other = match field {
         EmailField::Email => EmailField::EmailConfirm,

@@ -172,8 +172,7 @@ pub fn field(ctx: &Ctx, f: Field) -> Markup {
     let note = ctx.note(f);
     let url = check_url(f);
     match f {
-        Field::Prefecture => select_field(ctx, f, &value, err, &url),
-        Field::MainDept => select_field(ctx, f, &value, err, &url),
+        Field::Prefecture | Field::MainDept => select_field(f, &value, err),
         Field::Gender => gender_field(&value, err),
         Field::SubDepts => sub_depts_field(ctx, err),
         Field::UseFormerName => use_former_field(ctx, err, &url),
@@ -212,8 +211,9 @@ pub fn field(ctx: &Ctx, f: Field) -> Markup {
     }
 }
 
-fn select_field(ctx: &Ctx, f: Field, value: &str, err: Option<&str>, url: &str) -> Markup {
-    let _ = ctx;
+/// The `<select>` of 都道府県 or 主たる科名; also sent alone (out of band) when
+/// a postal code fills in the prefecture.
+pub fn select_control(f: Field, value: &str, err: Option<&str>, oob: bool) -> Markup {
     let options: Vec<(String, String)> = match f {
         Field::Prefecture => catalog::prefectures()
             .iter()
@@ -225,16 +225,21 @@ fn select_field(ctx: &Ctx, f: Field, value: &str, err: Option<&str>, url: &str) 
             .collect(),
     };
     let target = format!("#{}", msg_id(f.name()));
-    let control = html! {
+    html! {
         select id=(f.name()) name=(f.name()) aria-required="true" required
             aria-invalid=[err.map(|_| "true")] aria-describedby=(msg_id(f.name()))
-            hx-post=(url) hx-trigger="change" hx-target=(target) hx-swap="outerHTML" {
+            hx-post=(check_url(f)) hx-trigger="change" hx-target=(target) hx-swap="outerHTML"
+            hx-swap-oob=[oob.then_some("true")] {
             option value="" { "選択してください" }
             @for (v, label) in &options {
                 option value=(v) selected[v == value] { (label) }
             }
         }
-    };
+    }
+}
+
+fn select_field(f: Field, value: &str, err: Option<&str>) -> Markup {
+    let control = select_control(f, value, err, false);
     let hint = Some(f.hint()).filter(|h| !h.is_empty());
     field_frame(
         f.name(),

@@ -16,8 +16,8 @@ use crate::{
     catalog,
     domain::Field,
     postal::{Address, parse_code},
-    views::components::{message, msg_id},
-    web::paths,
+    views::components::{input_control, message},
+    web::register::form_view::{check_url, select_control, text_input},
 };
 
 /// The URL the postal-code box asks.
@@ -36,31 +36,18 @@ pub fn result_region(content: Markup, filled: bool) -> Markup {
     }
 }
 
-fn fill(a: &Address, current_address: &str) -> Markup {
-    let line = format!("{}{}", a.city, a.town);
-    let pref_known = catalog::prefecture_by_name(&a.prefecture).is_some();
-    let replace = current_address.trim().is_empty() || current_address.trim() == line;
-    let pref = Field::Prefecture.name();
-    let addr = Field::Address.name();
+/// The prefecture and the address filled in out of band (the address only
+/// when `replace`), with their earlier messages cleared.
+fn fill(a: &Address, line: &str, replace: bool) -> Markup {
+    let addr_url = check_url(Field::Address);
     html! {
-        @if pref_known {
-            select id=(pref) name=(pref) aria-required="true" required aria-describedby=(msg_id(pref))
-                hx-post={ (paths::FORM_CHECK) "/" (pref) } hx-trigger="change" hx-target={ "#" (msg_id(pref)) }
-                hx-swap="outerHTML" hx-swap-oob="true" {
-                option value="" { "選択してください" }
-                @for p in catalog::prefectures() {
-                    option value=(p.name) selected[p.name == a.prefecture] { (p.name) }
-                }
-            }
-            // The value filled in is valid: clear an earlier message.
-            (message(pref, None, None, true))
+        @if catalog::prefecture_by_name(&a.prefecture).is_some() {
+            (select_control(Field::Prefecture, &a.prefecture, None, true))
+            (message(Field::Prefecture.name(), None, None, true))
         }
         @if replace {
-            input id=(addr) name=(addr) type="text" value=(line) autocomplete="address-line1"
-                aria-required="true" required aria-describedby=(msg_id(addr))
-                hx-post={ (paths::FORM_CHECK) "/" (addr) } hx-trigger="change" hx-target={ "#" (msg_id(addr)) }
-                hx-swap="outerHTML" hx-sync="this:replace" hx-swap-oob="true";
-            (message(addr, None, None, true))
+            (input_control(&text_input(Field::Address, line, None, None, &addr_url), true))
+            (message(Field::Address.name(), None, None, true))
         }
     }
 }
@@ -128,6 +115,6 @@ fn one(a: &Address, current: &str) -> Markup {
                 p.note { "郵便番号の住所：" (a.prefecture) " " (line) "（入力済みの住所はそのままにしています）" }
             }
         }, replaced))
-        (fill(a, current))
+        (fill(a, &line, replaced))
     }
 }
