@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::store::{Store, announcements};
+use crate::store::{Store, announcements, audit};
 
 /// The socket's file name inside the data folder.
 pub const SOCKET: &str = "admin.sock";
@@ -24,7 +24,12 @@ pub enum AdminRequest {
         body: String,
         link: Option<String>,
     },
+    /// Prints the audit log from `since` (Unix seconds) on.
+    Audit { since: i64 },
 }
+
+/// Most audit lines one command prints (the newest).
+const AUDIT_LINES: usize = 10_000;
 
 /// Carries out a command against the store; returns what to print.
 pub async fn execute(store: &Store, req: AdminRequest) -> anyhow::Result<String> {
@@ -43,6 +48,19 @@ pub async fn execute(store: &Store, req: AdminRequest) -> anyhow::Result<String>
                 .await?;
             Ok(format!("announcement {id} added"))
         }
+        AdminRequest::Audit { since } => {
+            let entries = store
+                .read(move |tx| audit::since(tx, since, AUDIT_LINES))
+                .await?;
+            if entries.is_empty() {
+                return Ok("no audit entries in that period".to_owned());
+            }
+            Ok(entries
+                .iter()
+                .map(audit::AuditEntry::to_line)
+                .collect::<Vec<_>>()
+                .join("\n"))
+        }
     }
 }
 
@@ -58,8 +76,8 @@ pub async fn run(data_dir: &Path, req: AdminRequest) -> anyhow::Result<String> {
         w.write_all(line.as_bytes()).await?;
         w.shutdown().await?;
         let mut answer = String::new();
-        BufReader::new(r).read_line(&mut answer).await?;
-        let answer = answer.trim();
+        BufReader::new(r).read_to_string(&mut answer).await?;
+        let answer = answer.trim_end();
         return match answer.strip_prefix("ok ") {
             Some(msg) => Ok(msg.to_owned()),
             None => bail!(

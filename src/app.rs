@@ -102,7 +102,7 @@ pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
         .with(csrf)
         .with(sessions)
         .data(state)
-        .around(frame))
+        .around(move |ep, req| frame(ep, req, https)))
 }
 
 #[poem::handler]
@@ -160,11 +160,9 @@ fn new_request_id() -> String {
 
 /// Outermost layer: request id and log span, error pages, security headers
 /// on every response (errors included).
-async fn frame<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+async fn frame<E: Endpoint>(ep: Arc<E>, mut req: Request, https: bool) -> poem::Result<Response> {
     let rid = new_request_id();
     req.extensions_mut().insert(RequestId(rid.clone()));
-    let state = req.data::<AppState>().cloned();
-    let https = state.as_ref().is_some_and(|s| s.config.is_https());
     let method = req.method().clone();
     let path = req.uri().path().to_owned();
     let span = tracing::info_span!("request", id = %rid, %method, %path);
@@ -296,7 +294,7 @@ impl Application {
             state.config.clone(),
             state.mail.clone(),
         ));
-        tokio::spawn(cleanup(store));
+        tokio::spawn(cleanup(store, state.config.clone()));
         let endpoint = endpoint(state.clone())?.map_to_response().boxed();
         Ok(Application {
             acceptor,
@@ -329,7 +327,7 @@ impl Application {
     }
 }
 
-async fn cleanup(store: Store) {
+async fn cleanup(store: Store, config: Arc<Config>) {
     let sessions = RedbSessions::new(store.clone());
     loop {
         tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -340,6 +338,16 @@ async fn cleanup(store: Store) {
         }
         if let Err(e) = store.write_ok(crate::store::tokens::purge_stale).await {
             tracing::warn!(error = ?e, "token cleanup failed");
+        }
+        let keep = i64::try_from(config.audit_keep.as_secs()).unwrap_or(i64::MAX / 2);
+        let cutoff = crate::store::now().saturating_sub(keep);
+        match store
+            .write_ok(move |tx| crate::store::audit::purge_before(tx, cutoff))
+            .await
+        {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "old audit entries removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "audit cleanup failed"),
         }
     }
 }

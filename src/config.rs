@@ -6,6 +6,7 @@ use std::{net::SocketAddr, path::PathBuf, time::Duration};
 
 use anyhow::{Context, bail};
 use clap::Args;
+use ipnet::IpNet;
 use url::Url;
 
 /// Flags of `mamis serve` (each also readable from its environment variable).
@@ -69,6 +70,20 @@ pub struct ServeArgs {
     /// (doubles on every failure, up to 30 minutes).
     #[arg(long, env = "MAMIS_MAIL_RETRY_SECONDS", default_value_t = 5)]
     pub mail_retry_seconds: u64,
+    /// Reverse proxies whose X-Forwarded-For header is believed, as
+    /// comma-separated addresses or CIDRs (e.g. `127.0.0.1/32,::1/128`).
+    /// Empty: the client address is the TCP peer and the header is ignored.
+    #[arg(long, env = "MAMIS_TRUSTED_PROXIES", default_value = "")]
+    pub trusted_proxies: String,
+    /// A signed-in session ends after this many minutes without a request.
+    #[arg(long, env = "MAMIS_SESSION_IDLE_MINUTES", default_value_t = 30)]
+    pub session_idle_minutes: u64,
+    /// A signed-in session ends this many hours after the login, however busy.
+    #[arg(long, env = "MAMIS_SESSION_MAX_HOURS", default_value_t = 12)]
+    pub session_max_hours: u64,
+    /// Days the audit log (logins, resets, registrations) is kept.
+    #[arg(long, env = "MAMIS_AUDIT_KEEP_DAYS", default_value_t = 400)]
+    pub audit_keep_days: u64,
 }
 
 /// How to reach the SMTP server.
@@ -124,6 +139,13 @@ pub struct Config {
     pub helpdesk: Helpdesk,
     pub argon2: Argon2Params,
     pub mail_retry_base: Duration,
+    /// Proxies allowed to name the client in X-Forwarded-For.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Idle and absolute lifetimes of a signed-in session.
+    pub session_idle: Duration,
+    pub session_max: Duration,
+    /// How long audit entries are kept.
+    pub audit_keep: Duration,
 }
 
 impl Config {
@@ -150,6 +172,13 @@ impl Config {
         if args.mail_retry_seconds == 0 {
             bail!("MAMIS_MAIL_RETRY_SECONDS: must be at least 1");
         }
+        let trusted_proxies = parse_trusted_proxies(&args.trusted_proxies)?;
+        if args.session_idle_minutes == 0 || args.session_max_hours == 0 {
+            bail!("MAMIS_SESSION_IDLE_MINUTES / MAMIS_SESSION_MAX_HOURS: must be at least 1");
+        }
+        if args.audit_keep_days == 0 {
+            bail!("MAMIS_AUDIT_KEEP_DAYS: must be at least 1");
+        }
         Ok(Config {
             addr,
             data_dir: args.data_dir,
@@ -168,6 +197,10 @@ impl Config {
                 iterations: args.argon2_iterations,
             },
             mail_retry_base: Duration::from_secs(args.mail_retry_seconds),
+            trusted_proxies,
+            session_idle: Duration::from_secs(args.session_idle_minutes.saturating_mul(60)),
+            session_max: Duration::from_secs(args.session_max_hours.saturating_mul(3600)),
+            audit_keep: Duration::from_secs(args.audit_keep_days.saturating_mul(86400)),
         })
     }
 
@@ -189,6 +222,10 @@ impl Config {
             },
             argon2: Argon2Params::TESTING,
             mail_retry_base: Duration::from_millis(300),
+            trusted_proxies: Vec::new(),
+            session_idle: Duration::from_secs(30 * 60),
+            session_max: Duration::from_secs(12 * 3600),
+            audit_keep: Duration::from_secs(400 * 86400),
         }
     }
 
@@ -209,6 +246,19 @@ impl Config {
             .trim_end_matches('>')
             .trim()
     }
+}
+
+/// Parses `MAMIS_TRUSTED_PROXIES`: addresses or CIDRs, comma-separated.
+pub fn parse_trusted_proxies(raw: &str) -> anyhow::Result<Vec<IpNet>> {
+    raw.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse::<IpNet>()
+                .or_else(|_| s.parse::<std::net::IpAddr>().map(IpNet::from))
+                .with_context(|| format!("MAMIS_TRUSTED_PROXIES: not an address or CIDR: {s:?}"))
+        })
+        .collect()
 }
 
 fn parse_base_url(raw: &str) -> anyhow::Result<String> {
@@ -270,6 +320,15 @@ mod tests {
         assert_eq!(s.credentials, Some(("u@x".into(), "p&w".into())));
         assert!(parse_smtp_url("http://x").is_err());
         assert!(parse_smtp_url("smtp://").is_err());
+    }
+
+    #[test]
+    fn trusted_proxies_are_addresses_or_cidrs() {
+        let v = parse_trusted_proxies(" 127.0.0.1, 10.0.0.0/8,::1 ").unwrap();
+        assert_eq!(v.len(), 3);
+        assert!(v[1].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
+        assert!(parse_trusted_proxies("").unwrap().is_empty());
+        assert!(parse_trusted_proxies("example.jp").is_err());
     }
 
     #[test]

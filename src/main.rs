@@ -78,6 +78,14 @@ enum AdminCommand {
         #[arg(long)]
         link: Option<String>,
     },
+    /// Print the audit log (logins, throttling, password resets,
+    /// registrations, mailed links opened), oldest first, times in JST.
+    Audit {
+        /// From this date (YYYY-MM-DD, JST) or this many hours back (e.g. 24h)
+        /// [default: the last 24 hours].
+        #[arg(long)]
+        since: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -120,6 +128,28 @@ fn parse_date(s: Option<String>) -> anyhow::Result<time::Date> {
     }
 }
 
+/// `--since` of `admin audit`: a JST date or a number of hours back.
+fn parse_since(s: Option<&str>) -> anyhow::Result<i64> {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    match s {
+        None => Ok(now - 24 * 3600),
+        Some(h) if h.ends_with('h') => {
+            let hours: i64 = h
+                .trim_end_matches('h')
+                .parse()
+                .with_context(|| format!("--since: not a number of hours: {h:?}"))?;
+            Ok(now - hours.saturating_mul(3600))
+        }
+        Some(d) => {
+            let date = parse_date(Some(d.to_owned()))?;
+            Ok(date
+                .midnight()
+                .assume_offset(time::macros::offset!(+9))
+                .unix_timestamp())
+        }
+    }
+}
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
     match run().await {
@@ -148,6 +178,9 @@ async fn run() -> anyhow::Result<()> {
                     category,
                     body,
                     link,
+                },
+                AdminCommand::Audit { since } => AdminRequest::Audit {
+                    since: parse_since(since.as_deref())?,
                 },
             };
             println!("{}", admin::run(&data_dir, req).await?);

@@ -6,6 +6,7 @@
 //! Records are JSON values in typed tables (`tables.rs`).
 
 pub mod announcements;
+pub mod audit;
 pub mod inquiries;
 pub mod outbox;
 pub mod resets;
@@ -147,6 +148,13 @@ impl Store {
         self.write(move |tx| f(tx).map(Ok::<T, ()>))
             .await?
             .map_err(|()| anyhow::anyhow!("unreachable refusal"))
+    }
+
+    /// Appends one entry to the audit log in its own transaction (for events
+    /// that change nothing else, such as a failed login).
+    pub async fn audit(&self, entry: audit::AuditEntry) -> anyhow::Result<()> {
+        self.write_ok(move |tx| audit::record(tx, entry).map(|_| ()))
+            .await
     }
 
     /// Reads or creates a random 32-byte secret kept in the database (the

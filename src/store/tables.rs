@@ -43,6 +43,9 @@ pub const INQUIRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("inquiri
 /// Announcement id → announcement on the login page.
 pub const ANNOUNCEMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("announcements");
 
+/// Audit entry id (in time order) → what happened, to whom, from where.
+pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
+
 /// Creates every table that does not exist yet.
 pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(META)?;
@@ -58,5 +61,6 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(ANNOUNCEMENTS)?;
     tx.open_table(PASSWORD_RESETS)?;
     tx.open_table(INQUIRIES)?;
+    tx.open_table(AUDIT)?;
     Ok(())
 }

@@ -33,6 +33,9 @@ pub struct UserRecord {
     pub role: Role,
     /// Everything else entered on the registration form.
     pub profile: serde_json::Value,
+    /// Bumped by every password change: sessions made before it end.
+    #[serde(default)]
+    pub session_generation: u64,
     pub terms_version: String,
     pub terms_agreed_at: i64,
     pub created_at: i64,

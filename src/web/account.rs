@@ -26,7 +26,6 @@ use crate::{
         components::{Input, error_summary, text_field},
         layout::{csrf_input, page as layout},
     },
-    web::login::SESSION_USER,
 };
 
 const FORGOT_ID: &str = "/forgot/login-id";
@@ -451,7 +450,7 @@ pub async fn new_password_submit(
             Some(id) => {
                 let saved = users::set_password(tx, id, hash)?;
                 if saved {
-                    sessions::remove_for_user(tx, SESSION_USER, id)?;
+                    sessions::remove_for_user(tx, crate::auth::session_keys::USER, id)?;
                 }
                 Ok(saved)
             }

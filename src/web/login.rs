@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    auth::{password, throttle},
+    auth::{password, session_keys, throttle},
     error::OrInternal,
     store::{announcements, users},
     text::normalize_halfwidth_field,
@@ -22,9 +22,6 @@ use crate::{
     },
     web::paths,
 };
-
-/// Session key of the logged-in account's id.
-pub const SESSION_USER: &str = "user_id";
 
 const LOGIN_FAILED: &str = "ログインIDまたはパスワードが正しくありません。";
 const LOGIN_THROTTLED: &str = "ログインに続けて失敗したため、しばらくの間ログインできません。15分ほど待ってから再度お試しください。";
@@ -157,7 +154,7 @@ pub async fn submit(
         Some(u) => {
             state.throttle.clear(&id_key);
             session.renew();
-            session.set(SESSION_USER, u.id);
+            session.set(session_keys::USER, u.id);
             tracing::info!(user_id = u.id, "logged in");
             Ok(Redirect::see_other("/mypage").into_response())
         }
@@ -177,7 +174,7 @@ pub async fn mypage(
     csrf: &CsrfToken,
     session: &Session,
 ) -> poem::Result<Response> {
-    let Some(id) = session.get::<u64>(SESSION_USER) else {
+    let Some(id) = session.get::<u64>(session_keys::USER) else {
         return Ok(Redirect::see_other(paths::LOGIN).into_response());
     };
     let user = state

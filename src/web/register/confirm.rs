@@ -163,6 +163,7 @@ pub async fn submit(
                 password_hash,
                 role: Role::Physician,
                 profile,
+                session_generation: 0,
                 terms_version: rec.terms_version.clone(),
                 terms_agreed_at: rec.terms_agreed_at,
                 created_at: now(),
