@@ -716,9 +716,27 @@ pub async fn spawn_app() -> TestApp {
 /// The app sending to `smtp` (nothing started by the test), or to its local
 /// outbox when `None`.
 pub async fn spawn_app_with_smtp(smtp: Option<SmtpSettings>) -> TestApp {
+    spawn_app_configured(smtp, |_| {}).await
+}
+
+/// The app with a real SMTP server of its own and the test configuration
+/// changed by `adjust` (shorter session lifetimes, trusted proxies, …).
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let smtp = SmtpCapture::start();
+    let mut app = spawn_app_configured(Some(smtp.settings()), adjust).await;
+    app.smtp = Some(smtp);
+    app
+}
+
+/// The app sending to `smtp` (or its local outbox), configured by `adjust`.
+pub async fn spawn_app_configured(
+    smtp: Option<SmtpSettings>,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     init_tracing();
     let dir = tempfile::tempdir().expect("temp dir");
-    let config = Config::for_tests(dir.path().join("data"), smtp);
+    let mut config = Config::for_tests(dir.path().join("data"), smtp);
+    adjust(&mut config);
     let app = Application::build(config).await.expect("app did not build");
     let addr = app.addr;
     let store = app.state.store.clone();
