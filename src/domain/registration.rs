@@ -758,7 +758,7 @@ mod tests {
     fn valid_pairs() -> Vec<(String, String)> {
         pairs(&[
             ("login_id", "mamis001"),
-            ("password", "Passw0rd!"),
+            ("password", "Kusuri7!Hako"),
             ("registry_number", "012345"),
             ("registry_date", "2000/4/20"),
             ("kana_last", "ニチイ"),
@@ -788,7 +788,7 @@ mod tests {
             Ok(ok) => ok,
             Err(e) => panic!("unexpected errors: {e:?}"),
         };
-        assert_eq!(pw.expose_secret(), "Passw0rd!");
+        assert_eq!(pw.expose_secret(), "Kusuri7!Hako");
         assert_eq!(reg.login_id.as_str(), "mamis001");
         assert_eq!(reg.former_name_last, None);
         assert_eq!(reg.gender, Gender::Male);
@@ -860,14 +860,14 @@ mod tests {
         assert_eq!(row("所属学会"), "日本内科学会、日本ほげ学会");
         // Back to the form and through again: the same registration.
         let mut again = reg.to_form();
-        again.password = "Passw0rd!".to_owned();
+        again.password = "Kusuri7!Hako".to_owned();
         assert_eq!(
             validate_registration(&again, TODAY).map(|(r, _)| r),
             Ok(reg.clone())
         );
         // Stored as JSON and read back.
         let json = serde_json::to_string(&reg).unwrap_or_default();
-        assert!(!json.contains("Passw0rd"));
+        assert!(!json.contains("Kusuri7"));
         let back: Result<NewRegistration, _> = serde_json::from_str(&json);
         assert_eq!(back.ok(), Some(reg));
     }

@@ -96,7 +96,10 @@ async fn a_forgotten_password_is_reset_once_through_the_mailed_link() {
     let mismatch = visitor
         .post_form(
             "/forgot/password/new",
-            &[("password", "NewPass1!"), ("password_confirm", "NewPass2!")],
+            &[
+                ("password", "NewKusuri1!"),
+                ("password_confirm", "NewKusuri2!"),
+            ],
         )
         .await;
     mismatch.assert_contains("確認用のパスワードが一致しません。");
@@ -104,7 +107,10 @@ async fn a_forgotten_password_is_reset_once_through_the_mailed_link() {
     let done = visitor
         .post_form(
             "/forgot/password/new",
-            &[("password", "NewPass1!"), ("password_confirm", "NewPass1!")],
+            &[
+                ("password", "NewKusuri1!"),
+                ("password_confirm", "NewKusuri1!"),
+            ],
         )
         .await;
     done.assert_status(StatusCode::OK);
@@ -115,7 +121,7 @@ async fn a_forgotten_password_is_reset_once_through_the_mailed_link() {
         .await
         .assert_status(StatusCode::UNAUTHORIZED);
     app.browser()
-        .log_in(&who.login_id, "NewPass1!")
+        .log_in(&who.login_id, "NewKusuri1!")
         .await
         .assert_redirect_to("/mypage");
 

@@ -22,7 +22,7 @@ use tempfile::TempDir;
 pub const MAIL_WAIT: Duration = Duration::from_secs(10);
 
 /// The password of every applicant in these tests.
-pub const PASSWORD: &str = "Secret12!";
+pub const PASSWORD: &str = "Kusuri#2024x";
 
 /// Turns on the app's log when `TEST_LOG` is set (`TEST_LOG=debug cargo test …`).
 fn init_tracing() {

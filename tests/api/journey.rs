@@ -589,7 +589,7 @@ async fn the_inline_checks_answer_with_the_fields_message() {
 
     // Password equal to the login ID: on the password, and out of band when
     // the login ID changes.
-    let pair = [("login_id", "Secret12!"), ("password", "secret12!")];
+    let pair = [("login_id", "Kusuri12!"), ("password", "kusuri12!")];
     let frag = app.htmx_post("/register/check/password", &pair).await;
     assert_eq!(
         error_of(&frag.body, "password").as_deref(),
@@ -605,7 +605,7 @@ async fn the_inline_checks_answer_with_the_fields_message() {
     let ok = app
         .htmx_post(
             "/register/check/password",
-            &[("login_id", "Secret12!"), ("password", "Other34#x")],
+            &[("login_id", "Kusuri12!"), ("password", "Other34#x")],
         )
         .await;
     assert_eq!(error_of(&ok.body, "password"), None);
