@@ -150,8 +150,84 @@ async fn csrf_guard<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
             status_message(StatusCode::FORBIDDEN),
         ));
     }
+    if !body_is_utf8(&req, &body) {
+        tracing::info!("request refused: body is not valid UTF-8");
+        return Ok(bad_bytes_response(&req));
+    }
     req.set_body(body);
     ep.call(req).await.map(IntoResponse::into_response)
+}
+
+/// Shown when a request body holds bytes that are not UTF-8 (raw, or as
+/// `%XX` escapes): refused, never repaired into U+FFFD.
+pub const BAD_BYTES_MESSAGE: &str = "送信された内容に正しく読み取れない文字（文字化けした文字）が含まれているため、受け付けできませんでした。入力内容をご確認のうえ、もう一度送信してください。";
+/// The same, beside a field checked inline.
+pub const BAD_BYTES_FIELD_MESSAGE: &str =
+    "正しく読み取れない文字（文字化けした文字）が含まれています。入力し直してください。";
+
+/// True when the body is UTF-8 and, for a form (urlencoded, the default),
+/// every percent-decoded name and value is UTF-8 as well.
+fn body_is_utf8(req: &Request, body: &[u8]) -> bool {
+    let content_type = req.header(header::CONTENT_TYPE).unwrap_or_default();
+    if content_type.starts_with("multipart/") {
+        return true;
+    }
+    if std::str::from_utf8(body).is_err() {
+        return false;
+    }
+    if !(content_type.is_empty() || content_type.starts_with("application/x-www-form-urlencoded")) {
+        return true;
+    }
+    body.split(|b| *b == b'&')
+        .flat_map(|pair| pair.splitn(2, |b| *b == b'='))
+        .all(|part| std::str::from_utf8(&percent_decode(part)).is_ok())
+}
+
+/// urlencoded decoding: `+` is a space, `%XX` a byte, anything else itself.
+fn percent_decode(s: &[u8]) -> Vec<u8> {
+    let hex = |b: u8| {
+        char::from(b)
+            .to_digit(16)
+            .and_then(|d| u8::try_from(d).ok())
+    };
+    let mut out = Vec::with_capacity(s.len());
+    let mut i = 0;
+    while i < s.len() {
+        match s[i] {
+            b'+' => out.push(b' '),
+            b'%' => match (
+                s.get(i + 1).copied().and_then(hex),
+                s.get(i + 2).copied().and_then(hex),
+            ) {
+                (Some(hi), Some(lo)) => {
+                    out.push(hi << 4 | lo);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    out
+}
+
+/// The refusal of a body that is not UTF-8: for an htmx field check, the
+/// field's message (htmx swaps only 200s); otherwise a 400 page.
+fn bad_bytes_response(req: &Request) -> Response {
+    let field = req
+        .uri()
+        .path()
+        .rsplit_once("/check/")
+        .map(|(_, name)| name)
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    match field {
+        Some(name) if req.header("HX-Request").is_some() => {
+            views::components::message(name, Some(BAD_BYTES_FIELD_MESSAGE), None, false)
+                .into_response()
+        }
+        _ => views::errors::page(StatusCode::BAD_REQUEST, BAD_BYTES_MESSAGE, None),
+    }
 }
 
 fn new_request_id() -> String {
@@ -372,4 +448,32 @@ async fn shutdown_signal() {
         () = term => {}
     }
     tracing::info!("shutting down");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_bodies_must_decode_to_utf8() {
+        let req = Request::builder()
+            .content_type("application/x-www-form-urlencoded")
+            .finish();
+        for ok in [
+            &b"address=%E6%9D%B1%E4%BA%AC&x=1"[..],
+            b"a=b+c&d=%25&e=%zz&f=100%",
+            "name=東京".as_bytes(),
+            b"",
+        ] {
+            assert!(body_is_utf8(&req, ok), "{}", String::from_utf8_lossy(ok));
+        }
+        for bad in [
+            &b"address=%FF"[..],
+            b"address=%E6%9D",
+            b"%C3%28=x",
+            b"address=\xff",
+        ] {
+            assert!(!body_is_utf8(&req, bad), "{}", String::from_utf8_lossy(bad));
+        }
+    }
 }

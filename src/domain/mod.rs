@@ -49,4 +49,5 @@ pub use password::Password;
 pub use phone::PhoneNumber;
 pub use registration::{NewRegistration, RegistrationForm, check_field, validate_registration};
 pub use registry_number::MedicalRegistryNumber;
+pub use rules::{control_message, has_forbidden_control};
 pub use schools::{GradDepartment, ListedEntry, SchoolName, SocietyName, UniversityName};

@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::address::normalize_postal_text;
 use super::dates::{normalize_date_text, normalize_year_month_text};
 use super::phone::normalize_phone_text;
+use super::rules::{control_message, has_forbidden_control};
 use super::{
     AddressLine, BuildingName, Date, DepartmentCode, Field, FieldErrors, Gender, GradDepartment,
     KanaName, KanjiName, LoginId, MedicalRegistryNumber, Password, PhoneNumber, PostalCode,
@@ -660,7 +661,30 @@ impl Parse<'_> {
     }
 
     fn check(&self, f: Field) -> Result<(), String> {
+        self.no_control(f)?;
         self.own(f).and_then(|()| self.cross(f))
+    }
+
+    /// No field of this form is multi-line: control characters (NUL, ESC,
+    /// newlines inside a value…) are refused with their own message.
+    fn no_control(&self, f: Field) -> Result<(), String> {
+        let form = self.form;
+        let bad = match f {
+            Field::SubDepts => form
+                .sub_depts
+                .iter()
+                .any(|v| has_forbidden_control(v, false)),
+            Field::Societies => form
+                .societies
+                .iter()
+                .any(|v| has_forbidden_control(v, false)),
+            _ => has_forbidden_control(&form.value(f), false),
+        };
+        if bad {
+            Err(control_message(f.label()))
+        } else {
+            Ok(())
+        }
     }
 
     /// Builds the result once every check has passed.
@@ -972,6 +996,32 @@ mod tests {
         ];
         let got: Vec<(Field, &str)> = errors.iter().collect();
         assert_eq!(got, want.to_vec());
+    }
+
+    #[test]
+    fn control_characters_are_refused_in_every_field_with_their_own_message() {
+        for (field, bad) in [
+            (Field::Address, "本駒込2-28-16\u{0}"),
+            (Field::Building, "日医会館\u{1b}[2J"),
+            (Field::NameLast, "山\u{7f}田"),
+            (Field::Societies, "日本\u{85}学会"),
+        ] {
+            let mut form = valid_form();
+            form.set_value(field, bad.to_owned());
+            let form = form.normalized();
+            let errors = validate_registration(&form, TODAY).expect_err("refused");
+            assert_eq!(
+                errors.get(field),
+                Some(control_message(field.label()).as_str()),
+                "{field:?}"
+            );
+            assert_eq!(
+                check_field(&form, field, TODAY),
+                Some(control_message(field.label()))
+            );
+            // The value is kept as typed, for the form shown again.
+            assert!(form.value(field).contains(bad.trim()), "{field:?}");
+        }
     }
 
     #[test]

@@ -27,6 +27,19 @@ pub(crate) fn has_control(s: &str) -> bool {
     s.chars().any(char::is_control)
 }
 
+/// Control characters refused in free text (C0, DEL, C1); a multi-line field
+/// allows the newline and the tab. Carriage returns are expected to have been
+/// folded into newlines before (`\r\n` → `\n`).
+pub fn has_forbidden_control(s: &str, multiline: bool) -> bool {
+    s.chars()
+        .any(|c| c.is_control() && !(multiline && matches!(c, '\n' | '\t')))
+}
+
+/// The message for a free-text field holding control characters.
+pub fn control_message(label: &str) -> String {
+    format!("{label}に使用できない文字（制御文字）が含まれています。入力し直してください。")
+}
+
 /// In fields made of digits and hyphens only (postal codes, phone numbers),
 /// every dash look-alike a Japanese IME produces means the hyphen.
 pub(crate) fn unify_hyphens(s: &str) -> String {
@@ -66,6 +79,18 @@ mod tests {
         assert!(is_fullwidth_within("日医", 2));
         assert!(!is_fullwidth_within("日医太", 2));
         assert!(!is_fullwidth_within("日医A", 5));
+    }
+
+    #[test]
+    fn control_characters_are_found_except_line_breaks_in_multi_line_text() {
+        for bad in ["a\0b", "a\u{1b}[31m", "a\u{7f}", "a\u{85}", "a\u{9b}"] {
+            assert!(has_forbidden_control(bad, true), "{bad:?}");
+            assert!(has_forbidden_control(bad, false), "{bad:?}");
+        }
+        assert!(!has_forbidden_control("一行目\n\t二行目", true));
+        assert!(has_forbidden_control("一行目\n二行目", false));
+        assert!(has_forbidden_control("a\rb", true));
+        assert!(!has_forbidden_control("東京都文京区 本駒込2-28-16", false));
     }
 
     #[test]

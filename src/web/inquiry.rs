@@ -11,7 +11,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    domain::Email,
+    domain::{Email, control_message, has_forbidden_control},
     error::OrInternal,
     mail::templates,
     store::{inquiries, outbox},
@@ -87,12 +87,14 @@ fn one_line(s: &str, label: &str, max: usize, errors: &mut Errors, name: &str) -
             label.into(),
             format!("{label}を入力してください。"),
         ));
-    } else if v.chars().count() > max || v.chars().any(char::is_control) {
+    } else if v.contains(['\n', '\r']) || v.chars().count() > max {
         errors.push((
             name.into(),
             label.into(),
             format!("{label}は改行を含めず{max}文字以内で入力してください。"),
         ));
+    } else if has_forbidden_control(&v, false) {
+        errors.push((name.into(), label.into(), control_message(label)));
     }
     v
 }
@@ -122,6 +124,12 @@ pub async fn submit(
             "message".into(),
             "お問合せ内容".into(),
             "お問合せ内容は2,000文字以内で入力してください。".into(),
+        ));
+    } else if has_forbidden_control(&text, true) {
+        errors.push((
+            "message".into(),
+            "お問合せ内容".into(),
+            control_message("お問合せ内容"),
         ));
     }
     let form = InquiryForm {
