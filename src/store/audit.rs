@@ -24,6 +24,8 @@ pub enum AuditKind {
     RegistrationLinkSent,
     RegistrationLinkOpened,
     RegistrationCompleted,
+    /// 「登録する」 refused because the 医籍登録番号 is already registered.
+    RegistrationRefused,
     MailGivenUp,
 }
 
@@ -42,6 +44,7 @@ impl AuditKind {
             AuditKind::RegistrationLinkSent => "registration_link_sent",
             AuditKind::RegistrationLinkOpened => "registration_link_opened",
             AuditKind::RegistrationCompleted => "registration_completed",
+            AuditKind::RegistrationRefused => "registration_refused",
             AuditKind::MailGivenUp => "mail_given_up",
         }
     }

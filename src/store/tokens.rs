@@ -16,7 +16,7 @@ use super::{decode, encode, now, tables::EMAIL_TOKENS};
 pub const TOKEN_TTL_SECS: i64 = 24 * 3600;
 
 /// What was asked for with the token.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq, Eq)]
 pub struct TokenRecord {
     pub email: String,
     pub created_at: i64,
@@ -26,6 +26,17 @@ pub struct TokenRecord {
     pub terms_agreed_at: i64,
     /// The account this token created, once consumed.
     pub consumed_by: Option<u64>,
+    /// Login-ID availability look-ups answered for this link (limited, so
+    /// that one verified address cannot list the accounts).
+    #[serde(default)]
+    pub lookups: u32,
+    /// The login ID (as `users::login_key`) looked up last: asking about it
+    /// again costs nothing.
+    #[serde(default)]
+    pub last_lookup: Option<String>,
+    /// Confirmations refused for a 医籍登録番号 already registered.
+    #[serde(default)]
+    pub registry_refusals: u32,
 }
 
 /// What a presented token turned out to be.
@@ -91,6 +102,39 @@ pub fn consume(
     user_id: u64,
 ) -> anyhow::Result<()> {
     rec.consumed_by = Some(user_id);
+    insert(tx, h, &rec)
+}
+
+/// Counts a look-up of `key` against the link's budget of `max`; false when
+/// the budget is spent or the link can no longer be used.
+pub fn take_lookup(
+    tx: &WriteTransaction,
+    h: &[u8; 32],
+    key: &str,
+    max: u32,
+) -> anyhow::Result<bool> {
+    let TokenState::Valid(mut rec) = state_in_write(tx, h)? else {
+        return Ok(false);
+    };
+    if rec.last_lookup.as_deref() == Some(key) {
+        return Ok(true);
+    }
+    if rec.lookups >= max {
+        return Ok(false);
+    }
+    rec.lookups += 1;
+    rec.last_lookup = Some(key.to_owned());
+    insert(tx, h, &rec)?;
+    Ok(true)
+}
+
+/// Counts a confirmation refused for a 医籍登録番号 already registered.
+pub fn count_registry_refusal(
+    tx: &WriteTransaction,
+    h: &[u8; 32],
+    mut rec: TokenRecord,
+) -> anyhow::Result<()> {
+    rec.registry_refusals = rec.registry_refusals.saturating_add(1);
     insert(tx, h, &rec)
 }
 

@@ -9,4 +9,5 @@ mod helpers;
 mod journey;
 mod mail_delivery;
 mod postal;
+mod registration_attacks;
 mod security;

@@ -301,6 +301,7 @@ async fn an_expired_link_gets_a_410_page_with_a_way_to_start_again() {
         terms_version: "test".into(),
         terms_agreed_at: now() - 25 * 3600,
         consumed_by: None,
+        ..TokenRecord::default()
     };
     let (old, fresh) = (record(now() - 3600), record(now() + 3600));
     app.store

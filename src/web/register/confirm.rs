@@ -15,16 +15,19 @@ use poem::{
 };
 
 use super::{
-    form::{KEPT_PASSWORD_STAND_IN, check_all},
+    form::{KEPT_PASSWORD_STAND_IN, Verified, check_all},
     form_view::{self, Ctx},
     state::{self, DONE_KEY, REG_KEY, RegSession},
 };
 use crate::{
     app::AppState,
+    auth::client::ClientIp,
+    config::Config,
     domain::{Field, FieldErrors, NewRegistration, RegistrationForm, validate_registration},
     error::OrInternal,
     mail::templates,
     store::{
+        audit::{self, AuditEntry, AuditKind},
         now, outbox,
         tokens::{self, TokenState},
         users::{self, Conflict, Role, UserRecord},
@@ -36,20 +39,39 @@ use crate::{
     web::{
         paths,
         register::{
-            form::{LOGIN_ID_TAKEN, REGISTRY_TAKEN},
+            form::LOGIN_ID_TAKEN,
             verify::{Problem, problem_page},
         },
         today,
     },
 };
 
+/// Confirmations refused for a registered 医籍登録番号 before every further
+/// one from the same link is refused alike (so that one verified address
+/// cannot go on asking which numbers are registered).
+pub const REGISTRY_REFUSALS_PER_LINK: u32 = 3;
+
+/// Shown on the 医籍登録番号 when 「登録する」 finds it already registered: it
+/// asks the person to call the help desk and says no more.
+pub fn registry_refusal(config: &Config) -> String {
+    let h = &config.helpdesk;
+    format!(
+        "この医籍登録番号では利用者登録を完了できませんでした。お手数ですが、{}（電話 {}、受付時間 {}）までお問合せください。",
+        h.name, h.phone, h.hours
+    )
+}
+
 /// The draft, validated again; `None` sends the user back to the form.
-async fn validated(state: &AppState, reg: &RegSession) -> poem::Result<Option<NewRegistration>> {
+async fn validated(
+    state: &AppState,
+    reg: &RegSession,
+    link: &Verified,
+) -> poem::Result<Option<NewRegistration>> {
     if reg.password_hash.is_none() || reg.draft.is_empty() {
         return Ok(None);
     }
     let form = RegistrationForm::from_pairs(&reg.draft).normalized();
-    let checked = check_all(state, form, reg.password_hash.as_deref()).await?;
+    let checked = check_all(state, link, form, reg.password_hash.as_deref()).await?;
     match checked.result {
         Ok((r, _)) => Ok(Some(r)),
         Err(errors) => {
@@ -72,11 +94,14 @@ pub async fn page(
     csrf: &CsrfToken,
     session: &Session,
 ) -> poem::Result<Response> {
-    let (reg, _) = match state::current(&state, session).await? {
+    let (reg, record) = match state::current(&state, session).await? {
         Ok(v) => v,
         Err(resp) => return Ok(resp),
     };
-    let Some(new) = validated(&state, &reg).await? else {
+    let Some(link) = Verified::of(&reg, record) else {
+        return Ok(problem_page(Problem::Unknown));
+    };
+    let Some(new) = validated(&state, &reg, &link).await? else {
         return Ok(Redirect::see_other(paths::FORM).into_response());
     };
     let body = html! {
@@ -116,6 +141,7 @@ pub async fn submit(
     state: Data<&AppState>,
     csrf: &CsrfToken,
     session: &Session,
+    ClientIp(ip): ClientIp,
 ) -> poem::Result<Response> {
     let Some(reg) = session.get::<RegSession>(REG_KEY) else {
         if session.get::<String>(DONE_KEY).is_some() {
@@ -155,6 +181,9 @@ pub async fn submit(
                 TokenState::Expired => return Ok(Err(Outcome::LinkProblem(Problem::Expired))),
                 TokenState::Unknown => return Ok(Err(Outcome::LinkProblem(Problem::Unknown))),
             };
+            if rec.registry_refusals >= REGISTRY_REFUSALS_PER_LINK {
+                return Ok(Err(Outcome::Conflicts(vec![Conflict::RegistryNumber])));
+            }
             let user = UserRecord {
                 id: 0,
                 login_id: login_id.clone(),
@@ -170,9 +199,30 @@ pub async fn submit(
             };
             let id = match users::create(tx, user)? {
                 Ok(id) => id,
+                Err(conflicts) if conflicts.contains(&Conflict::RegistryNumber) => {
+                    // Nothing of the account was written; the refusal is
+                    // counted against the link and kept in the audit log.
+                    audit::record(
+                        tx,
+                        AuditEntry::new(AuditKind::RegistrationRefused)
+                            .login_id(rec.email.clone())
+                            .addr(ip)
+                            .detail("医籍登録番号 already registered"),
+                    )?;
+                    tokens::count_registry_refusal(tx, &h, rec)?;
+                    return Ok(Ok(Outcome::Conflicts(conflicts)));
+                }
                 Err(conflicts) => return Ok(Err(Outcome::Conflicts(conflicts))),
             };
             let email = rec.email.clone();
+            audit::record(
+                tx,
+                AuditEntry::new(AuditKind::RegistrationCompleted)
+                    .user(id)
+                    .login_id(login_id.clone())
+                    .addr(ip)
+                    .detail(format!("email {email}")),
+            )?;
             tokens::consume(tx, &h, rec, id)?;
             let (subject, body) =
                 templates::registration_completed(&config, &display_name, &login_id);
@@ -216,7 +266,7 @@ pub async fn submit(
                 match c {
                     Conflict::LoginId => errors.insert(Field::LoginId, LOGIN_ID_TAKEN.to_owned()),
                     Conflict::RegistryNumber => {
-                        errors.insert(Field::RegistryNumber, REGISTRY_TAKEN.to_owned())
+                        errors.insert(Field::RegistryNumber, registry_refusal(&state.config));
                     }
                     Conflict::Email => {
                         session.remove(REG_KEY);

@@ -2,6 +2,8 @@
 //! follows whether or not the address already has an account; only the mail
 //! differs (a link, or a pointer to the forgot-password flow).
 
+use std::net::IpAddr;
+
 use maud::{Markup, html};
 use poem::{
     IntoResponse, Response, handler,
@@ -13,10 +15,12 @@ use poem::{
 use super::state::{TERMS_KEY, TermsAgreement};
 use crate::{
     app::AppState,
+    auth::client::ClientIp,
     domain::{EmailField, EmailForm, check_email_field, validate_email_step},
     error::OrInternal,
     mail::templates,
     store::{
+        audit::{self, AuditEntry, AuditKind},
         now, outbox,
         tokens::{self, TOKEN_TTL_SECS, TokenRecord},
         users,
@@ -109,6 +113,7 @@ pub async fn submit(
     state: Data<&AppState>,
     csrf: &CsrfToken,
     session: &Session,
+    ClientIp(ip): ClientIp,
     Form(form): Form<EmailForm>,
 ) -> poem::Result<Response> {
     let Some(terms) = agreed(session) else {
@@ -126,15 +131,26 @@ pub async fn submit(
     let throttle_key = format!("mail:{}", users::email_key(&email));
     if state.throttle.is_blocked(&throttle_key, MAILS_PER_ADDRESS) {
         tracing::warn!("registration mail not sent: too many for one address");
+        let entry = AuditEntry::new(AuditKind::RegistrationLinkSent)
+            .login_id(email)
+            .addr(ip)
+            .detail("not sent: too many mails to this address");
+        state.store.audit(entry).await.or_internal()?;
     } else {
         state.throttle.fail(&throttle_key);
-        queue_mail(&state, email, terms).await?;
+        queue_mail(&state, email, terms, ip).await?;
     }
     Ok(Redirect::see_other(paths::EMAIL_SENT).into_response())
 }
 
-/// Writes the token (for a new address) and its mail in one transaction.
-async fn queue_mail(state: &AppState, email: String, terms: TermsAgreement) -> poem::Result<()> {
+/// Writes the token (for a new address), its mail and the audit entry in one
+/// transaction.
+async fn queue_mail(
+    state: &AppState,
+    email: String,
+    terms: TermsAgreement,
+    ip: IpAddr,
+) -> poem::Result<()> {
     let (token, hash) = tokens::new_token();
     let link = format!("{}{}?token={token}", state.config.base_url, paths::VERIFY);
     let (subject, body) = templates::registration_link(&state.config, &link);
@@ -147,15 +163,24 @@ async fn queue_mail(state: &AppState, email: String, terms: TermsAgreement) -> p
         terms_version: terms.version,
         terms_agreed_at: terms.agreed_at,
         consumed_by: None,
+        ..TokenRecord::default()
     };
     state
         .store
         .write_ok(move |tx| {
+            let entry = AuditEntry::new(AuditKind::RegistrationLinkSent)
+                .login_id(email.clone())
+                .addr(ip);
             if users::email_taken_in_write(tx, &email)? {
                 outbox::enqueue(tx, &email, &known_subject, known_body)?;
+                audit::record(
+                    tx,
+                    entry.detail("already registered: sent a pointer to the password reset"),
+                )?;
             } else {
                 tokens::insert(tx, &hash, &rec)?;
                 outbox::enqueue(tx, &email, &subject, body)?;
+                audit::record(tx, entry.detail("registration link"))?;
             }
             Ok(())
         })

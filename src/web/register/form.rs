@@ -22,15 +22,67 @@ use crate::{
         validate_registration,
     },
     error::OrInternal,
-    store::users,
+    store::{
+        tokens::{self, TokenRecord},
+        users,
+    },
     views::components::{input_control, message},
     web::{paths, today},
 };
 
 pub const LOGIN_ID_TAKEN: &str =
     "このログインIDは既に使用されています。別のログインIDを入力してください。";
-pub const REGISTRY_TAKEN: &str = "この医籍登録番号は既に登録されています。";
 pub const PASSWORD_IS_LOGIN_ID: &str = "パスワードにログインIDと同じ文字列は使用できません。";
+
+/// Login-ID availability look-ups one mailed link may make (inline checks
+/// and form submits together; asking again about the same ID is free).
+/// Beyond it only the format is checked, and the final write still refuses
+/// a login ID taken meanwhile.
+pub const LOOKUPS_PER_LINK: u32 = 30;
+/// Shown under the login ID once the look-ups are spent.
+pub const LOOKUPS_SPENT_NOTE: &str =
+    "ログインIDが使用済みかどうかは、「登録する」を押したときに確認します。";
+
+/// The registration whose mailed link was opened in this session: the only
+/// one that may ask whether a login ID is taken.
+pub struct Verified {
+    pub hash: [u8; 32],
+    pub record: TokenRecord,
+}
+
+impl Verified {
+    pub fn of(reg: &RegSession, record: TokenRecord) -> Option<Verified> {
+        reg.hash().map(|hash| Verified { hash, record })
+    }
+}
+
+/// Whether `login_id` is taken, within the link's look-up budget: `None`
+/// when the budget is spent (nothing was asked).
+pub async fn login_id_taken(
+    state: &AppState,
+    link: &Verified,
+    login_id: &str,
+) -> poem::Result<Option<bool>> {
+    let key = users::login_key(login_id);
+    if link.record.last_lookup.as_deref() != Some(key.as_str()) {
+        let (h, k) = (link.hash, key.clone());
+        let granted = state
+            .store
+            .write_ok(move |tx| tokens::take_lookup(tx, &h, &k, LOOKUPS_PER_LINK))
+            .await
+            .or_internal()?;
+        if !granted {
+            tracing::info!("login ID look-up not answered: the link's budget is spent");
+            return Ok(None);
+        }
+    }
+    let taken = state
+        .store
+        .read(move |tx| users::login_id_taken(tx, &key))
+        .await
+        .or_internal()?;
+    Ok(Some(taken))
+}
 
 /// Stands in for a password kept as a hash, so that the other rules can run.
 pub const KEPT_PASSWORD_STAND_IN: &str = "Kept!Passw0rd#StandIn";
@@ -107,11 +159,14 @@ pub struct Checked {
     pub result: Result<(NewRegistration, Option<Password>), FieldErrors>,
 }
 
-/// Validates `form` fully: field rules, cross-field rules, and uniqueness of
-/// login ID and 医籍登録番号 in the store. A kept password hash stands in for
-/// an empty password field.
+/// Validates `form` fully: field rules, cross-field rules, and whether the
+/// login ID is taken (within the link's look-up budget). Whether the
+/// 医籍登録番号 is registered is never said here: only 「登録する」 finds it
+/// (see `confirm`). A kept password hash stands in for an empty password
+/// field.
 pub async fn check_all(
     state: &AppState,
+    link: &Verified,
     form: RegistrationForm,
     kept_hash: Option<&str>,
 ) -> poem::Result<Checked> {
@@ -130,22 +185,9 @@ pub async fn check_all(
     {
         extra.insert(Field::Password, PASSWORD_IS_LOGIN_ID.to_owned());
     }
-    let (login_id, registry) = (form.login_id.clone(), form.registry_number.clone());
-    let (login_taken, registry_taken) = state
-        .store
-        .read(move |tx| {
-            Ok((
-                !login_id.is_empty() && users::login_id_taken(tx, &login_id)?,
-                !registry.is_empty() && users::registry_number_taken(tx, &registry)?,
-            ))
-        })
-        .await
-        .or_internal()?;
-    if login_taken {
+    let login_id_ok = check_field(&form, Field::LoginId, today()).is_none();
+    if login_id_ok && login_id_taken(state, link, &form.login_id).await? == Some(true) {
         extra.insert(Field::LoginId, LOGIN_ID_TAKEN.to_owned());
-    }
-    if registry_taken {
-        extra.insert(Field::RegistryNumber, REGISTRY_TAKEN.to_owned());
     }
     if !extra.is_empty() {
         let mut all = match result {
@@ -169,12 +211,15 @@ pub async fn submit(
     session: &Session,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> poem::Result<Response> {
-    let (mut reg, _) = match state::current(&state, session).await? {
+    let (mut reg, record) = match state::current(&state, session).await? {
         Ok(v) => v,
         Err(resp) => return Ok(resp),
     };
+    let Some(link) = Verified::of(&reg, record) else {
+        return Ok(super::verify::problem_page(super::verify::Problem::Unknown));
+    };
     let form = read_form(&pairs);
-    let checked = check_all(&state, form, reg.password_hash.as_deref()).await?;
+    let checked = check_all(&state, &link, form, reg.password_hash.as_deref()).await?;
     let form = checked.form;
     reg.draft = to_pairs(&form);
     match checked.result {
@@ -220,9 +265,15 @@ pub struct CheckQuery {
     live: Option<String>,
 }
 
-/// htmx: the message of one field (its own rule, uniqueness, cross-field
-/// rules), plus out-of-band messages of the fields that depend on it and,
-/// after leaving the field, its value shown back normalised.
+/// htmx: the message of one field (its own rule, cross-field rules, and
+/// for the login ID whether it is taken), plus out-of-band messages of the
+/// fields that depend on it and, after leaving the field, its value shown
+/// back normalised.
+///
+/// Whether a login ID is taken is said only to the session that opened a
+/// mailed link, within that link's budget ([`LOOKUPS_PER_LINK`]); anyone
+/// else gets the format check alone. Whether a 医籍登録番号 is registered is
+/// never said here.
 #[handler]
 pub async fn check(
     state: Data<&AppState>,
@@ -248,33 +299,26 @@ pub async fn check(
         check_field(&form, f, today())
     };
     let mut err = message_of(field);
-    if err.is_none() {
-        let value = form.value(field);
-        let taken = match field {
-            Field::LoginId if !value.is_empty() => state
-                .store
-                .read_now(|tx| users::login_id_taken(tx, &value))
-                .or_internal()?,
-            Field::RegistryNumber if !value.is_empty() => state
-                .store
-                .read_now(|tx| users::registry_number_taken(tx, &value))
-                .or_internal()?,
-            _ => false,
+    let mut spent = false;
+    if err.is_none() && field == Field::LoginId {
+        let link = match state::current(&state, session).await? {
+            Ok((reg, record)) => Verified::of(&reg, record),
+            Err(_) => None,
         };
-        if taken {
-            err = Some(
-                if field == Field::LoginId {
-                    LOGIN_ID_TAKEN
-                } else {
-                    REGISTRY_TAKEN
-                }
-                .to_owned(),
-            );
+        if let Some(link) = link {
+            match login_id_taken(&state, &link, &form.login_id).await? {
+                Some(true) => err = Some(LOGIN_ID_TAKEN.to_owned()),
+                Some(false) => {}
+                None => spent = true,
+            }
         }
     }
     let note = |f: Field, e: &Option<String>| -> Option<String> {
         if e.is_some() {
             return None;
+        }
+        if f == Field::LoginId && spent {
+            return Some(LOOKUPS_SPENT_NOTE.to_owned());
         }
         if f == Field::Password && form.password.is_empty() && kept {
             return Some(form_view::PASSWORD_KEPT.to_owned());

@@ -14,8 +14,12 @@ use serde::Deserialize;
 use super::state::{DONE_KEY, REG_KEY, RegSession};
 use crate::{
     app::AppState,
+    auth::client::ClientIp,
     error::OrInternal,
-    store::tokens::{self, TokenState},
+    store::{
+        audit::{AuditEntry, AuditKind},
+        tokens::{self, TokenState},
+    },
     views::layout::page as layout,
     web::paths,
 };
@@ -83,6 +87,7 @@ pub struct LinkQuery {
 pub async fn open_link(
     state: Data<&AppState>,
     session: &Session,
+    ClientIp(ip): ClientIp,
     Query(q): Query<LinkQuery>,
 ) -> poem::Result<Response> {
     if q.token.is_empty() || q.token.len() > 100 {
@@ -96,6 +101,10 @@ pub async fn open_link(
         .or_internal()?;
     Ok(match st {
         TokenState::Valid(rec) => {
+            let entry = AuditEntry::new(AuditKind::RegistrationLinkOpened)
+                .login_id(rec.email.clone())
+                .addr(ip);
+            state.store.audit(entry).await.or_internal()?;
             // Opening the link again keeps a draft already typed.
             let keep = session
                 .get::<RegSession>(REG_KEY)
