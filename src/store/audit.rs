@@ -117,7 +117,24 @@ impl AuditEntry {
                 .ok()
             })
             .unwrap_or_else(|| self.at.to_string());
-        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".to_owned());
+        // What was typed (a login ID) may hold control characters: shown
+        // escaped, so that no terminal reading the log obeys them.
+        let opt = |v: &Option<String>| {
+            v.as_deref().map_or_else(
+                || "-".to_owned(),
+                |s| {
+                    s.chars()
+                        .map(|c| {
+                            if c.is_control() {
+                                c.escape_unicode().to_string()
+                            } else {
+                                c.to_string()
+                            }
+                        })
+                        .collect()
+                },
+            )
+        };
         format!(
             "{when}\t{}\tuser={}\tlogin_id={}\taddr={}\t{}",
             self.kind.as_str(),
@@ -207,6 +224,14 @@ mod tests {
         let recent = store.read(|tx| since(tx, 2_000, 10)).await.unwrap();
         assert_eq!(recent.len(), 1);
         assert!(recent[0].to_line().contains("login_succeeded\tuser=7"));
+        let typed = AuditEntry::new(AuditKind::LoginFailed).login_id("a\u{1b}[2J\tb\nc");
+        assert!(
+            typed
+                .to_line()
+                .contains("login_id=a\\u{1b}[2J\\u{9}b\\u{a}c\taddr=-"),
+            "{}",
+            typed.to_line()
+        );
         let purged = store.write_ok(|tx| purge_before(tx, 2_000)).await.unwrap();
         assert_eq!(purged, 1);
         assert_eq!(store.read(|tx| since(tx, 0, 10)).await.unwrap().len(), 1);
