@@ -168,4 +168,40 @@ mod tests {
         assert_eq!(hash(&a), ha);
         assert!(!a.contains('+') && !a.contains('/') && !a.contains('='));
     }
+
+    #[tokio::test]
+    async fn look_ups_are_counted_per_link_and_repeats_are_free() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        let (_, h) = new_token();
+        let rec = TokenRecord {
+            email: "a@example.jp".into(),
+            created_at: now(),
+            expires_at: now() + 3600,
+            ..TokenRecord::default()
+        };
+        store
+            .write_ok(move |tx| insert(tx, &h, &rec))
+            .await
+            .unwrap();
+        let ask = |key: &'static str| {
+            let store = store.clone();
+            async move {
+                store
+                    .write_ok(move |tx| take_lookup(tx, &h, key, 2))
+                    .await
+                    .unwrap()
+            }
+        };
+        assert!(ask("one").await);
+        assert!(ask("one").await, "asking again is free");
+        assert!(ask("two").await);
+        assert!(!ask("three").await, "the budget of 2 is spent");
+        assert!(ask("two").await, "the last one may still be asked again");
+        assert!(!ask("one").await);
+        let Ok(TokenState::Valid(rec)) = store.read(move |tx| state(tx, &h)).await else {
+            panic!("token gone");
+        };
+        assert_eq!(rec.lookups, 2);
+    }
 }
