@@ -10,3 +10,4 @@ mod journey;
 mod mail_delivery;
 mod postal;
 mod security;
+mod sessions;
