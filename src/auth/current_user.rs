@@ -32,7 +32,7 @@ pub fn sign_in(session: &Session, user: &users::UserRecord) {
 }
 
 /// The account signed in on this session, if any. A session whose account
-/// is gone or whose generation is older than the account's is purged.
+/// is gone or whose generation is not the account's is purged.
 pub async fn signed_in(
     state: &AppState,
     session: &Session,
@@ -47,7 +47,7 @@ pub async fn signed_in(
         .or_internal()?;
     let generation = session.get::<u64>(session_keys::GENERATION).unwrap_or(0);
     match user {
-        Some(u) if generation >= u.session_generation => Ok(Some(u)),
+        Some(u) if generation == u.session_generation => Ok(Some(u)),
         _ => {
             session.purge();
             Ok(None)

@@ -15,8 +15,8 @@
 //!   `MAMIS_SESSION_MAX_HOURS` from `session_keys::LOGIN_AT`, or from the
 //!   record's creation without it; anonymous: 7 days), however busy;
 //! - generation: a signed-in session whose `session_keys::GENERATION`
-//!   (missing = 0) is older than the account's `session_generation` (bumped
-//!   by every password change), or whose account is gone.
+//!   (missing = 0) is not the account's `session_generation` (bumped by
+//!   every password change), or whose account is gone.
 //!
 //! A session that fails one of these is treated as empty and ended. An ended
 //! session leaves a tombstone for an hour, so a request that loaded it
@@ -169,8 +169,9 @@ fn entry_generation(entries: &BTreeMap<String, Value>) -> u64 {
         .unwrap_or(0)
 }
 
-/// True when signed-in entries belong to an account that is gone or has
-/// changed its password since; anonymous entries are never stale.
+/// True when signed-in entries belong to an account that is gone or whose
+/// generation differs (a password change since the login; or a database
+/// restored from an older backup); anonymous entries are never stale.
 fn stale(
     entries: &BTreeMap<String, Value>,
     current: impl FnOnce(u64) -> anyhow::Result<Option<u64>>,
@@ -178,7 +179,7 @@ fn stale(
     let Some(user) = entry_user(entries) else {
         return Ok(false);
     };
-    Ok(current(user)?.is_none_or(|g| entry_generation(entries) < g))
+    Ok(current(user)?.is_none_or(|g| entry_generation(entries) != g))
 }
 
 /// What a load found.
@@ -416,6 +417,10 @@ mod tests {
         assert!(stale(&e, |_| Ok(None)).unwrap(), "account gone");
         e.insert(session_keys::GENERATION.to_owned(), Value::from(1u64));
         assert!(!stale(&e, |_| Ok(Some(1))).unwrap());
+        assert!(
+            stale(&e, |_| Ok(Some(0))).unwrap(),
+            "restored older database"
+        );
         assert!(!stale(&BTreeMap::new(), |_| Ok(None)).unwrap(), "anonymous");
     }
 }
