@@ -118,8 +118,8 @@ impl SessionRecord {
         }
     }
 
-    /// Records from before creation and last-request times were kept count
-    /// from 24 hours before their expiry (their old lifetime).
+    /// A record written before creation and last-request times were kept
+    /// counts from 24 hours before its expiry (its old lifetime).
     fn upgraded(mut self) -> Self {
         if self.created_ms == 0 && !self.ended {
             self.created_ms = (self.expires_at - 24 * 3600).saturating_mul(1000);
@@ -132,14 +132,16 @@ impl SessionRecord {
         entry_user(&self.entries)
     }
 
-    /// When the session started counting towards its absolute lifetime.
+    /// When the session started counting towards its absolute lifetime: the
+    /// login, or the record's creation when that is earlier (a login time
+    /// in the future is not believed).
     fn started_ms(&self) -> i64 {
-        match (self.user(), self.entries.get(session_keys::LOGIN_AT)) {
-            (Some(_), Some(at)) => at
-                .as_i64()
-                .map_or(self.created_ms, |s| s.saturating_mul(1000)),
-            _ => self.created_ms,
-        }
+        let login_ms = self
+            .user()
+            .and_then(|_| self.entries.get(session_keys::LOGIN_AT))
+            .and_then(Value::as_i64)
+            .map(|s| s.saturating_mul(1000));
+        login_ms.map_or(self.created_ms, |l| l.min(self.created_ms))
     }
 
     fn idle_and_max(&self, l: &Lifetimes) -> (Duration, Duration) {
@@ -386,6 +388,17 @@ mod tests {
         let late = t0 + 12 * 3600 * 1000 - 10 * 60 * 1000;
         let rec = SessionRecord::new(signed_in(t0 / 1000), t0, late, &l);
         assert_eq!(rec.deadline_ms(&l), t0 + 12 * 3600 * 1000);
+    }
+
+    #[test]
+    fn the_maximum_counts_from_the_login_or_the_creation_whichever_is_earlier() {
+        let l = lifetimes();
+        let t0 = 1_700_000_000_000i64;
+        let max = 12 * 3600 * 1000;
+        let logged_in_earlier = SessionRecord::new(signed_in(t0 / 1000 - 60), t0, t0, &l);
+        assert_eq!(logged_in_earlier.started_ms(), t0 - 60_000);
+        let future_login = SessionRecord::new(signed_in(t0), t0, t0 + max - 1, &l);
+        assert_eq!(future_login.deadline_ms(&l), t0 + max);
     }
 
     #[test]
