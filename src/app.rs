@@ -19,7 +19,10 @@ use crate::{
     config::Config,
     error::{InternalError, UserError, status_message},
     mail::worker::MailSignal,
-    store::{Store, sessions::RedbSessions},
+    store::{
+        Store,
+        sessions::{Lifetimes, RedbSessions},
+    },
     views, web,
 };
 
@@ -75,22 +78,36 @@ impl AppState {
 #[derive(Clone, Debug)]
 pub struct RequestId(pub String);
 
+/// The session and CSRF cookie names. Under https they carry the `__Host-`
+/// prefix, which makes browsers accept them only when Secure, for Path=/
+/// and without Domain, so neither a sibling subdomain nor a plain-http
+/// response can plant or overwrite them.
+pub fn cookie_names(https: bool) -> (&'static str, &'static str) {
+    if https {
+        ("__Host-mamis_session", "__Host-mamis_csrf")
+    } else {
+        ("mamis_session", "mamis_csrf")
+    }
+}
+
 /// Builds the whole endpoint: routes and middleware.
 pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
     let https = state.config.is_https();
+    let (session_cookie, csrf_cookie) = cookie_names(https);
     let csrf_key = state.store.secret("csrf_key").context("CSRF key")?;
     let sessions = ServerSession::new(
         CookieConfig::default()
-            .name("mamis_session")
+            .name(session_cookie)
             .http_only(true)
             .secure(https)
             .same_site(SameSite::Lax)
             .path("/"),
-        RedbSessions::new(state.store.clone()),
+        RedbSessions::new(state.store.clone(), Lifetimes::from_config(&state.config)),
     );
     let csrf = Csrf::new()
         .key(csrf_key)
-        .cookie_name("mamis_csrf")
+        .cookie_name(csrf_cookie)
+        .path("/")
         .secure(https)
         .http_only(true)
         .same_site(SameSite::Lax)
@@ -404,7 +421,7 @@ impl Application {
 }
 
 async fn cleanup(store: Store, config: Arc<Config>) {
-    let sessions = RedbSessions::new(store.clone());
+    let sessions = RedbSessions::new(store.clone(), Lifetimes::from_config(&config));
     loop {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         match sessions.purge_expired().await {

@@ -136,6 +136,48 @@ URL\n\
     (RESET_SUBJECT.to_owned(), body)
 }
 
+/// Subject of the notice sent after every password change.
+pub const PASSWORD_CHANGED_SUBJECT: &str = "【MAMIS】パスワード変更のお知らせ";
+
+/// A Unix time as Japanese wall-clock time, e.g. `2026年12月2日 23時54分`.
+pub fn jst(unix: i64) -> String {
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .map(|t| t.to_offset(time::macros::offset!(+9)))
+        .map(|t| {
+            format!(
+                "{}年{}月{}日 {:02}時{:02}分",
+                t.year(),
+                u8::from(t.month()),
+                t.day(),
+                t.hour(),
+                t.minute()
+            )
+        })
+        .unwrap_or_else(|_| unix.to_string())
+}
+
+/// Tells the account holder that their password was changed (at `at`,
+/// Unix seconds), so that a change they did not make does not go unnoticed.
+pub fn password_changed(config: &Config, login_id: &str, at: i64) -> (String, String) {
+    let body = format!(
+        "医師会会員情報システム【MAMIS】をご利用いただき、ありがとうございます。\n\
+\n\
+ログインID「{login_id}」のパスワードが {when}（日本時間）に変更されました。\n\
+これに伴い、ログイン中の画面はすべてログアウトされました。新しいパスワードで再度ログインしてください。\n\
+\n\
+{base}/login\n\
+\n\
+このパスワード変更にお心当たりのない場合は、第三者によって変更された可能性があります。\n\
+お手数ですが、至急下記のお問い合わせ先までご連絡ください。\n\
+\n\
+{helpdesk}",
+        when = jst(at),
+        base = config.base_url,
+        helpdesk = helpdesk_block(config),
+    );
+    (PASSWORD_CHANGED_SUBJECT.to_owned(), body)
+}
+
 /// An inquiry, forwarded to the help desk.
 pub fn inquiry(name: &str, email: &str, subject: &str, message: &str, id: u64) -> (String, String) {
     let body = format!(
@@ -148,4 +190,15 @@ pub fn inquiry(name: &str, email: &str, subject: &str, message: &str, id: u64) -
 {message}\n"
     );
     (format!("{INQUIRY_SUBJECT} {subject}"), body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_are_told_in_japan_time() {
+        assert_eq!(jst(0), "1970年1月1日 09時00分");
+        assert_eq!(jst(1_764_690_000), "2025年12月3日 00時40分");
+    }
 }

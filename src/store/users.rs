@@ -159,17 +159,55 @@ pub fn by_email(tx: &ReadTransaction, email: &str) -> anyhow::Result<Option<User
     }
 }
 
-/// Replaces an account's password hash; false when there is no such account.
-pub fn set_password(tx: &WriteTransaction, id: u64, password_hash: String) -> anyhow::Result<bool> {
+/// Replaces an account's password hash and bumps its session generation, so
+/// that every session signed in before ends at its next request (see
+/// `store::sessions`) and every reset link issued before stops working (see
+/// `store::resets`). Returns the updated account, or `None` when there is no
+/// such account.
+pub fn set_password(
+    tx: &WriteTransaction,
+    id: u64,
+    password_hash: String,
+) -> anyhow::Result<Option<UserRecord>> {
     let mut t = tx.open_table(USERS)?;
     let user = t
         .get(id)?
         .map(|v| decode::<UserRecord>(v.value()))
         .transpose()?;
     let Some(mut user) = user else {
-        return Ok(false);
+        return Ok(None);
     };
     user.password_hash = password_hash;
+    user.session_generation = user.session_generation.saturating_add(1);
     t.insert(id, encode(&user)?.as_slice())?;
-    Ok(true)
+    Ok(Some(user))
+}
+
+/// Only the generation of an account record (cheaper than the whole record,
+/// which carries the registration profile).
+#[derive(Deserialize)]
+struct GenerationOnly {
+    #[serde(default)]
+    session_generation: u64,
+}
+
+/// The account's current session generation, or `None` when there is no
+/// such account; read in either kind of transaction.
+pub fn session_generation(
+    t: &impl ReadableTable<u64, &'static [u8]>,
+    id: u64,
+) -> anyhow::Result<Option<u64>> {
+    let v = t.get(id)?;
+    v.map(|v| decode::<GenerationOnly>(v.value()).map(|g| g.session_generation))
+        .transpose()
+}
+
+/// `session_generation` in a read transaction.
+pub fn generation(tx: &ReadTransaction, id: u64) -> anyhow::Result<Option<u64>> {
+    session_generation(&tx.open_table(USERS)?, id)
+}
+
+/// `session_generation` inside a write transaction.
+pub fn generation_in_write(tx: &WriteTransaction, id: u64) -> anyhow::Result<Option<u64>> {
+    session_generation(&tx.open_table(USERS)?, id)
 }

@@ -16,11 +16,14 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    auth::password,
+    auth::{client::ClientIp, password},
     domain::{Email, LoginId, Password},
     error::OrInternal,
     mail::templates,
-    store::{outbox, resets, sessions, tokens, users},
+    store::{
+        audit::{self, AuditEntry, AuditKind},
+        now, outbox, resets, tokens, users,
+    },
     text::normalize_halfwidth_field,
     views::{
         components::{Input, error_summary, text_field},
@@ -282,6 +285,7 @@ pub struct TokenQuery {
 pub async fn open_reset_link(
     state: Data<&AppState>,
     session: &Session,
+    ClientIp(ip): ClientIp,
     Query(q): Query<TokenQuery>,
 ) -> poem::Result<Response> {
     if q.token.is_empty() || q.token.len() > 100 {
@@ -293,9 +297,18 @@ pub async fn open_reset_link(
         .read(move |tx| resets::valid(tx, &h))
         .await
         .or_internal()?;
-    if valid.is_none() {
+    let Some(user_id) = valid else {
         return Ok(link_problem());
-    }
+    };
+    state
+        .store
+        .audit(
+            AuditEntry::new(AuditKind::PasswordResetLinkOpened)
+                .user(user_id)
+                .addr(ip),
+        )
+        .await
+        .or_internal()?;
     session.set(RESET_KEY, URL_SAFE_NO_PAD.encode(h));
     Ok(Redirect::see_other(NEW_PASSWORD).into_response())
 }
@@ -388,6 +401,7 @@ pub async fn new_password_submit(
     state: Data<&AppState>,
     csrf: &CsrfToken,
     session: &Session,
+    ClientIp(ip): ClientIp,
     Form(f): Form<NewPasswordForm>,
 ) -> poem::Result<Response> {
     let Some(h) = reset_hash(session) else {
@@ -444,24 +458,40 @@ pub async fn new_password_submit(
     let hash = password::hash(pw.expose_secret().to_owned(), state.config.argon2)
         .await
         .or_internal()?;
+    let config = state.config.clone();
+    // The token, the new hash with its bumped session generation (which ends
+    // every session of the account and every other reset link), the notice
+    // mail and the audit entry: one transaction.
     let saved = state
         .store
-        .write_ok(move |tx| match resets::consume(tx, &h)? {
-            Some(id) => {
-                let saved = users::set_password(tx, id, hash)?;
-                if saved {
-                    sessions::remove_for_user(tx, crate::auth::session_keys::USER, id)?;
-                }
-                Ok(saved)
-            }
-            None => Ok(false),
+        .write_ok(move |tx| {
+            let Some(id) = resets::consume(tx, &h)? else {
+                return Ok(false);
+            };
+            let Some(user) = users::set_password(tx, id, hash)? else {
+                return Ok(false);
+            };
+            let (subject, body) = templates::password_changed(&config, &user.login_id, now());
+            outbox::enqueue(tx, &user.email, &subject, body)?;
+            audit::record(
+                tx,
+                AuditEntry::new(AuditKind::PasswordChanged)
+                    .user(id)
+                    .login_id(&user.login_id)
+                    .addr(ip)
+                    .detail("reset link"),
+            )?;
+            Ok(true)
         })
         .await
         .or_internal()?;
-    session.remove(RESET_KEY);
     if !saved {
+        session.remove(RESET_KEY);
         return Ok(link_problem());
     }
+    state.mail.wake();
+    // This browser is not signed in afterwards either, whoever it was.
+    session.purge();
     tracing::info!(user_id, "password reset");
     Ok(card(
         "パスワードを再設定しました",

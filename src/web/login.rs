@@ -12,7 +12,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    auth::{password, session_keys, throttle},
+    auth::{client::ClientIp, current_user, password, session_keys, throttle},
     error::OrInternal,
     store::{announcements, users},
     text::normalize_halfwidth_field,
@@ -153,8 +153,7 @@ pub async fn submit(
     match user.filter(|_| matches) {
         Some(u) => {
             state.throttle.clear(&id_key);
-            session.renew();
-            session.set(session_keys::USER, u.id);
+            current_user::sign_in(session, &u);
             tracing::info!(user_id = u.id, "logged in");
             Ok(Redirect::see_other("/mypage").into_response())
         }
@@ -210,7 +209,7 @@ pub async fn mypage(
 }
 
 #[handler]
-pub fn logout(session: &Session) -> Redirect {
-    session.purge();
+pub async fn logout(state: Data<&AppState>, session: &Session, ClientIp(ip): ClientIp) -> Redirect {
+    current_user::log_out(&state, session, ip).await;
     Redirect::see_other(paths::LOGIN)
 }

@@ -11,3 +11,4 @@ mod mail_delivery;
 mod postal;
 mod registration_attacks;
 mod security;
+mod sessions;
