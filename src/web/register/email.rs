@@ -13,6 +13,7 @@ use poem::{
 use super::state::{TERMS_KEY, TermsAgreement};
 use crate::{
     app::AppState,
+    auth::client::ClientIp,
     domain::{EmailField, EmailForm, check_email_field, validate_email_step},
     error::OrInternal,
     mail::templates,
@@ -109,6 +110,7 @@ pub async fn submit(
     state: Data<&AppState>,
     csrf: &CsrfToken,
     session: &Session,
+    ClientIp(ip): ClientIp,
     Form(form): Form<EmailForm>,
 ) -> poem::Result<Response> {
     let Some(terms) = agreed(session) else {
@@ -126,6 +128,8 @@ pub async fn submit(
     let throttle_key = format!("mail:{}", users::email_key(&email));
     if state.throttle.is_blocked(&throttle_key, MAILS_PER_ADDRESS) {
         tracing::warn!("registration mail not sent: too many for one address");
+    } else if !state.mail_limit.allow(ip) {
+        tracing::warn!(client = %ip, "registration mail not sent: too many mail requests from one client");
     } else {
         state.throttle.fail(&throttle_key);
         queue_mail(&state, email, terms).await?;
