@@ -191,7 +191,7 @@ async fn run() -> anyhow::Result<()> {
         Some(Command::Healthcheck { addr }) => healthcheck(&addr).await,
         Some(Command::Postal { data_dir, command }) => match command {
             PostalCommand::Import { file, date } => {
-                std::fs::create_dir_all(&data_dir)?;
+                mamis::store::create_private_dir(&data_dir)?;
                 let date = parse_date(date)?.to_string();
                 let out = data_dir.join(mamis::postal::DATA_FILE);
                 let n = mamis::postal::import_ken_all_csv(&file, &out, &date)?;

@@ -200,7 +200,7 @@ pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
 
 /// Creates the data folder readable by its owner only (0700); a folder that
 /// exists keeps its mode, with a warning when others may read it.
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
     if dir.is_dir() {
         warn_if_shared(dir);
         return Ok(());
