@@ -5,7 +5,10 @@
 //!   they are all taken, a new connection asks every connection that has no
 //!   request in progress (idle between requests, or still sending headers)
 //!   to close, then waits for a free place; meanwhile further clients wait
-//!   in the kernel's listen queue, costing the process nothing;
+//!   in the kernel's listen queue, costing the process nothing. Only
+//!   connections idle since their last write, or in one request's headers,
+//!   for `SHED_AFTER` (250 ms) are closed so: a response being written is
+//!   left alone while its writes go on;
 //! - a request's headers must arrive within `header_timeout` of its first
 //!   byte (or of connecting, for a new connection): a client that connects
 //!   and says nothing, or trickles its headers, is closed;
@@ -16,6 +19,9 @@
 //! `Server`, which sees an ordinary stream. The phase of a connection is
 //! told from its bytes: a read after a response starts a request's headers,
 //! a blank line (`\r\n\r\n` or `\n\n`) ends them, a write ends the request.
+//! That is HTTP/1.1, what browsers and reverse proxies speak to MAMIS; an
+//! HTTP/2 client (prior knowledge, no TLS) is held to the same deadlines
+//! between the server's writes.
 
 use std::{
     io,
@@ -58,6 +64,9 @@ impl Limits {
 
 /// How often a full server asks idle connections again to make room.
 const PRESSURE_REPEAT: Duration = Duration::from_millis(100);
+/// How long a connection must have been idle (since its last write), or
+/// reading one request's headers, before a full server closes it.
+const SHED_AFTER: Duration = Duration::from_millis(250);
 /// At most one "server full" warning per this long.
 const WARN_EVERY: Duration = Duration::from_secs(10);
 
@@ -155,6 +164,9 @@ pub struct Guarded<T> {
     phase: Phase,
     /// Line ends seen in a row while in `Headers` (`\r` ignored).
     newlines: u8,
+    /// When the phase began: accepted or last written (`Idle`), first byte
+    /// of the headers (`Headers`).
+    since: Instant,
     deadline: Pin<Box<Sleep>>,
     pressure: Arc<Notify>,
     shed: Pin<Box<OwnedNotified>>,
@@ -174,6 +186,7 @@ impl<T> Guarded<T> {
             limits,
             phase: Phase::Idle,
             newlines: 0,
+            since: Instant::now(),
             // A new connection must send its first request's headers in time.
             deadline: Box::pin(tokio::time::sleep(limits.header_timeout)),
             pressure,
@@ -181,15 +194,14 @@ impl<T> Guarded<T> {
         }
     }
 
-    fn set_deadline(&mut self, after: Duration) {
-        self.deadline.as_mut().reset(Instant::now() + after);
-    }
-
     fn on_read(&mut self, bytes: &[u8]) {
         if self.phase == Phase::Idle {
             self.phase = Phase::Headers;
             self.newlines = 0;
-            self.set_deadline(self.limits.header_timeout);
+            self.since = Instant::now();
+            self.deadline
+                .as_mut()
+                .reset(self.since + self.limits.header_timeout);
         }
         if self.phase == Phase::Headers {
             for &b in bytes {
@@ -199,7 +211,9 @@ impl<T> Guarded<T> {
                         if self.newlines == 2 {
                             self.phase = Phase::Busy;
                             // The body must follow within the idle timeout.
-                            self.set_deadline(self.limits.idle_timeout);
+                            self.deadline
+                                .as_mut()
+                                .reset(Instant::now() + self.limits.idle_timeout);
                             break;
                         }
                     }
@@ -212,7 +226,10 @@ impl<T> Guarded<T> {
 
     fn on_write(&mut self) {
         self.phase = Phase::Idle;
-        self.set_deadline(self.limits.idle_timeout);
+        self.since = Instant::now();
+        self.deadline
+            .as_mut()
+            .reset(self.since + self.limits.idle_timeout);
     }
 
     /// With the socket not ready: fails when the deadline has passed, or
@@ -226,7 +243,7 @@ impl<T> Guarded<T> {
             ));
         }
         if reading && self.shed.as_mut().poll(cx).is_ready() {
-            if self.phase != Phase::Busy {
+            if self.phase != Phase::Busy && self.since.elapsed() >= SHED_AFTER {
                 tracing::debug!(phase = ?self.phase, "connection closed: server full");
                 return Poll::Ready(io::Error::new(
                     io::ErrorKind::ConnectionAborted,
