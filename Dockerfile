@@ -10,10 +10,10 @@
 #     -e MAMIS_MAIL_FROM='MAMIS <noreply@example.jp>' \
 #     mamis
 #
-# Set MAMIS_SMTP_URL: without it mail stays in the local outbox, whose page
-# (/dev/outbox) answers only clients on the container's own loopback, so
-# nobody outside could read the mail. Set MAMIS_BASE_URL too: links in mail
-# are built from it.
+# Set MAMIS_SMTP_URL: without it mail is not delivered but stays in the
+# local outbox, whose page opens only with the key in the start-up log
+# (`docker logs mamis`: …/dev/outbox?key=…). Set MAMIS_BASE_URL too: links
+# in mail are built from it.
 # Operator commands run inside the container, through the running server:
 #   docker exec mamis mamis admin announce --category 'お知らせ' --body '…'
 

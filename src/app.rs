@@ -43,6 +43,12 @@ pub struct AppState {
     pub postal: &'static crate::postal::PostalTable,
     /// Terms of use and privacy texts with their version.
     pub texts: Arc<crate::web::register::terms_text::Texts>,
+    /// Mail requests per client address (forgotten ID or password,
+    /// registration, inquiry).
+    pub mail_limit: Arc<crate::mail::limit::MailLimiter>,
+    /// The key that opens `/dev/outbox` (random at every start, printed in
+    /// the start-up log).
+    pub dev_outbox_key: Arc<str>,
     dummy_hash: Arc<tokio::sync::OnceCell<String>>,
 }
 
@@ -52,9 +58,15 @@ impl AppState {
         let texts = Arc::new(crate::web::register::terms_text::Texts::load(
             &config.data_dir,
         ));
+        let mail_limit = Arc::new(crate::mail::limit::MailLimiter::new(
+            config.mails_per_client_hour,
+            Duration::from_secs(3600),
+        ));
         AppState {
             postal,
             texts,
+            mail_limit,
+            dev_outbox_key: crate::web::dev_outbox::new_key().into(),
             store,
             config: Arc::new(config),
             mail: MailSignal::default(),
@@ -350,7 +362,7 @@ fn set_security_headers(resp: &mut Response, path: &str, https: bool, rid: &str)
 
 /// A bound, ready-to-run server.
 pub struct Application {
-    acceptor: poem::listener::TcpAcceptor,
+    acceptor: crate::conn::GuardedAcceptor<poem::listener::TcpAcceptor>,
     endpoint: poem::endpoint::BoxEndpoint<'static>,
     pub addr: SocketAddr,
     pub state: AppState,
@@ -381,6 +393,8 @@ impl Application {
         if config.base_url.is_empty() {
             config.base_url = format!("http://{addr}");
         }
+        let acceptor =
+            crate::conn::GuardedAcceptor::new(acceptor, crate::conn::Limits::from_config(&config));
         let state = AppState::new(store.clone(), config);
         tokio::spawn(crate::mail::worker::supervise(
             store.clone(),

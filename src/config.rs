@@ -84,6 +84,25 @@ pub struct ServeArgs {
     /// Days the audit log (logins, resets, registrations) is kept.
     #[arg(long, env = "MAMIS_AUDIT_KEEP_DAYS", default_value_t = 400)]
     pub audit_keep_days: u64,
+    /// Most client connections open at once; beyond it idle ones are closed
+    /// to make room, then new ones wait.
+    #[arg(long, env = "MAMIS_MAX_CONNECTIONS", default_value_t = 512)]
+    pub max_connections: usize,
+    /// Seconds a client has to send a request's headers (from its first
+    /// byte, or from connecting).
+    #[arg(long, env = "MAMIS_HEADER_TIMEOUT_SECONDS", default_value_t = 10)]
+    pub header_timeout_seconds: u64,
+    /// Seconds an open connection may stay silent between requests (or in
+    /// the middle of a body) before it is closed.
+    #[arg(long, env = "MAMIS_IDLE_TIMEOUT_SECONDS", default_value_t = 60)]
+    pub idle_timeout_seconds: u64,
+    /// Mail requests (forgotten ID or password, registration, inquiry) one
+    /// client address may make per hour.
+    #[arg(long, env = "MAMIS_MAILS_PER_CLIENT_HOUR", default_value_t = 10)]
+    pub mails_per_client_hour: u32,
+    /// Hours a mail may keep failing before it is given up.
+    #[arg(long, env = "MAMIS_MAIL_GIVE_UP_HOURS", default_value_t = 72)]
+    pub mail_give_up_hours: u64,
 }
 
 /// How to reach the SMTP server.
@@ -146,6 +165,14 @@ pub struct Config {
     pub session_max: Duration,
     /// How long audit entries are kept.
     pub audit_keep: Duration,
+    /// Connection limits (see `conn`).
+    pub max_connections: usize,
+    pub header_timeout: Duration,
+    pub idle_timeout: Duration,
+    /// Mail requests allowed per client address per hour.
+    pub mails_per_client_hour: u32,
+    /// A mail still failing this long after it was queued is given up.
+    pub mail_give_up: Duration,
 }
 
 impl Config {
@@ -179,6 +206,17 @@ impl Config {
         if args.audit_keep_days == 0 {
             bail!("MAMIS_AUDIT_KEEP_DAYS: must be at least 1");
         }
+        if args.max_connections == 0
+            || args.header_timeout_seconds == 0
+            || args.idle_timeout_seconds == 0
+        {
+            bail!(
+                "MAMIS_MAX_CONNECTIONS / MAMIS_HEADER_TIMEOUT_SECONDS / MAMIS_IDLE_TIMEOUT_SECONDS: must be at least 1"
+            );
+        }
+        if args.mails_per_client_hour == 0 || args.mail_give_up_hours == 0 {
+            bail!("MAMIS_MAILS_PER_CLIENT_HOUR / MAMIS_MAIL_GIVE_UP_HOURS: must be at least 1");
+        }
         Ok(Config {
             addr,
             data_dir: args.data_dir,
@@ -201,6 +239,11 @@ impl Config {
             session_idle: Duration::from_secs(args.session_idle_minutes.saturating_mul(60)),
             session_max: Duration::from_secs(args.session_max_hours.saturating_mul(3600)),
             audit_keep: Duration::from_secs(args.audit_keep_days.saturating_mul(86400)),
+            max_connections: args.max_connections,
+            header_timeout: Duration::from_secs(args.header_timeout_seconds),
+            idle_timeout: Duration::from_secs(args.idle_timeout_seconds),
+            mails_per_client_hour: args.mails_per_client_hour,
+            mail_give_up: Duration::from_secs(args.mail_give_up_hours.saturating_mul(3600)),
         })
     }
 
@@ -226,6 +269,11 @@ impl Config {
             session_idle: Duration::from_secs(30 * 60),
             session_max: Duration::from_secs(12 * 3600),
             audit_keep: Duration::from_secs(400 * 86400),
+            max_connections: 512,
+            header_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            mails_per_client_hour: 10,
+            mail_give_up: Duration::from_secs(72 * 3600),
         }
     }
 

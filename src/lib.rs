@@ -12,6 +12,7 @@ pub mod assets;
 pub mod auth;
 pub mod catalog;
 pub mod config;
+pub mod conn;
 pub mod domain;
 pub mod error;
 pub mod mail;

@@ -23,6 +23,8 @@ struct Cli {
     serve: ServeArgs,
 }
 
+// Parsed once at start: the size of the largest variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Subcommand)]
 enum Command {
     /// Serve the site (the default).
@@ -189,7 +191,7 @@ async fn run() -> anyhow::Result<()> {
         Some(Command::Healthcheck { addr }) => healthcheck(&addr).await,
         Some(Command::Postal { data_dir, command }) => match command {
             PostalCommand::Import { file, date } => {
-                std::fs::create_dir_all(&data_dir)?;
+                mamis::store::create_private_dir(&data_dir)?;
                 let date = parse_date(date)?.to_string();
                 let out = data_dir.join(mamis::postal::DATA_FILE);
                 let n = mamis::postal::import_ken_all_csv(&file, &out, &date)?;
@@ -241,6 +243,18 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = Config::from_args(args)?;
     let data_dir = config.data_dir.clone();
     let smtp = config.smtp.clone();
+    let max_connections = config.max_connections;
+    match mamis::conn::raise_open_files_limit() {
+        // Each connection is one descriptor; the store, the socket and the
+        // mail connections need a few more.
+        Some(n) if n < max_connections as u64 + 64 => tracing::warn!(
+            open_files = n,
+            max_connections,
+            "the open-files limit is low for MAMIS_MAX_CONNECTIONS; raise it (LimitNOFILE=, ulimit -n)"
+        ),
+        Some(n) => tracing::debug!(open_files = n, "open-files limit"),
+        None => tracing::warn!("could not read or raise the open-files limit"),
+    }
     let app = Application::build(config).await?;
     admin::listen(app.state.store.clone(), data_dir.clone()).await?;
     tracing::info!(
@@ -251,17 +265,11 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     );
     match smtp {
         Some(s) => tracing::info!("mail goes to SMTP server {}:{}", s.host, s.port),
-        None => {
-            tracing::info!(
-                "no MAMIS_SMTP_URL: mail is kept in the local outbox at {}/dev/outbox",
-                app.state.config.base_url
-            );
-            if !app.addr.ip().is_loopback() {
-                tracing::warn!(
-                    "the local outbox is shown only to browsers on this machine; set MAMIS_SMTP_URL to deliver mail"
-                );
-            }
-        }
+        None => tracing::warn!(
+            "no MAMIS_SMTP_URL: mail is not delivered but kept in the local outbox, open it at {}/dev/outbox?key={}",
+            app.state.config.base_url,
+            app.state.dev_outbox_key
+        ),
     }
     app.run_until_stopped().await
 }

@@ -1,6 +1,7 @@
 //! The outbox worker: delivers due mail, retries failures with exponential
-//! backoff (base × 2^attempts, at most 30 minutes), and wakes when a request
-//! queues new mail. Without SMTP it only marks mail as kept in the local
+//! backoff (base × 2^attempts, at most 30 minutes), gives a mail up once it
+//! has failed for `MAMIS_MAIL_GIVE_UP_HOURS` (an error in the log and an
+//! audit entry), and wakes when a request queues new mail. Without SMTP it only marks mail as kept in the local
 //! outbox, where `/dev/outbox` shows it.
 
 use std::{sync::Arc, time::Duration};
@@ -9,7 +10,11 @@ use tokio::sync::Notify;
 
 use crate::{
     config::Config,
-    store::{Store, now, outbox},
+    store::{
+        Store,
+        audit::{self, AuditEntry, AuditKind},
+        now, outbox,
+    },
 };
 
 const MAX_BACKOFF: Duration = Duration::from_secs(30 * 60);
@@ -67,6 +72,12 @@ pub async fn run(store: Store, config: Arc<Config>, signal: MailSignal) {
     }
 }
 
+/// True when a mail queued at `created_at` has been failing long enough.
+fn given_up(config: &Config, created_at: i64) -> bool {
+    let limit = i64::try_from(config.mail_give_up.as_secs()).unwrap_or(i64::MAX);
+    now().saturating_sub(created_at) >= limit
+}
+
 /// Delivers every due mail once; returns when the next pending one is due.
 async fn drain(store: &Store, config: &Config) -> anyhow::Result<Option<i64>> {
     let (due, _) = store.read(|tx| outbox::due(tx, 50)).await?;
@@ -84,6 +95,30 @@ async fn drain(store: &Store, config: &Config) -> anyhow::Result<Option<i64>> {
                     tracing::info!(mail_id = id, subject = %mail.subject, "mail kept in the local outbox (/dev/outbox)");
                 }
                 store.write_ok(move |tx| outbox::mark_sent(tx, id)).await?;
+            }
+            Err(e) if given_up(config, mail.created_at) => {
+                let msg = format!("{e:#}");
+                tracing::error!(
+                    mail_id = id,
+                    attempts = mail.attempts + 1,
+                    to = %mail.to,
+                    subject = %mail.subject,
+                    error = %msg,
+                    "mail given up: not delivered for too long (MAMIS_MAIL_GIVE_UP_HOURS)"
+                );
+                let entry = AuditEntry::new(AuditKind::MailGivenUp)
+                    .login_id(mail.to.clone())
+                    .detail(format!(
+                        "mail {id} \"{}\" after {} attempts: {msg}",
+                        mail.subject,
+                        mail.attempts + 1
+                    ));
+                store
+                    .write_ok(move |tx| {
+                        outbox::give_up(tx, id, &msg)?;
+                        audit::record(tx, entry).map(drop)
+                    })
+                    .await?;
             }
             Err(e) => {
                 let delay = backoff(config.mail_retry_base, mail.attempts);

@@ -39,11 +39,13 @@ impl Store {
     /// Opens (or creates) `<data_dir>/mamis.redb`, checks that it is a redb
     /// file of our schema, compacts it, and creates any missing tables.
     pub fn open(data_dir: &Path) -> anyhow::Result<Store> {
-        std::fs::create_dir_all(data_dir)
-            .with_context(|| format!("cannot create the data folder {}", data_dir.display()))?;
+        create_private_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
         if path.exists() {
             check_magic(&path)?;
+            warn_if_shared(&path);
+        } else {
+            create_private_file(&path)?;
         }
         let mut db = Database::builder()
             .set_cache_size(CACHE_BYTES)
@@ -194,6 +196,56 @@ pub fn encode<T: Serialize>(value: &T) -> anyhow::Result<Vec<u8>> {
 /// Decodes a record read from a table.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> anyhow::Result<T> {
     serde_json::from_slice(bytes).context("decode record")
+}
+
+/// Creates the data folder readable by its owner only (0700); a folder that
+/// exists keeps its mode, with a warning when others may read it.
+pub fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
+    if dir.is_dir() {
+        warn_if_shared(dir);
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .with_context(|| format!("cannot create the data folder {}", dir.display()))
+}
+
+/// Creates an empty database file readable by its owner only (0600); redb
+/// then initialises it.
+fn create_private_file(path: &Path) -> anyhow::Result<()> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options
+        .open(path)
+        .map(drop)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
+/// Warns when group or others may read or enter `path` (the database holds
+/// password hashes and personal data).
+fn warn_if_shared(path: &Path) {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        if let Ok(meta) = std::fs::metadata(path) {
+            let mode = meta.permissions().mode() & 0o777;
+            if mode & 0o077 != 0 {
+                tracing::warn!(
+                    path = %path.display(),
+                    mode = format!("{mode:o}"),
+                    "other users of this machine may read MAMIS data: chmod go-rwx"
+                );
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
 }
 
 /// Refuses to open a file that is not a redb database (opening one can

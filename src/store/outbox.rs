@@ -3,7 +3,10 @@
 //!
 //! queued (in `OUTBOX_PENDING` with its next attempt time) → delivered
 //! (`sent_at` set, removed from pending). A failed attempt stays pending with
-//! a later time. Without SMTP, "delivered" means kept in this local outbox.
+//! a later time, until the mail has failed for `MAMIS_MAIL_GIVE_UP_HOURS`:
+//! then it is given up (`given_up_at` set, removed from pending, kept here
+//! with its last error). Without SMTP, "delivered" means kept in this local
+//! outbox.
 
 use redb::{ReadTransaction, ReadableTable, ReadableTableMetadata as _, WriteTransaction};
 use serde::{Deserialize, Serialize};
@@ -25,6 +28,10 @@ pub struct Mail {
     pub attempts: u32,
     pub last_error: Option<String>,
     pub sent_at: Option<i64>,
+    /// When delivery was abandoned for good (records before this field
+    /// read as `None`).
+    #[serde(default)]
+    pub given_up_at: Option<i64>,
 }
 
 /// Queues a mail for delivery as soon as possible; returns its id.
@@ -44,6 +51,7 @@ pub fn enqueue(
         attempts: 0,
         last_error: None,
         sent_at: None,
+        given_up_at: None,
     };
     tx.open_table(OUTBOX)?
         .insert(id, encode(&mail)?.as_slice())?;
@@ -96,6 +104,17 @@ pub fn mark_failed(
         m.last_error = Some(error.to_owned());
     })?;
     tx.open_table(OUTBOX_PENDING)?.insert(id, retry_at)?;
+    Ok(())
+}
+
+/// Records a last failed attempt and gives the mail up: no more attempts.
+pub fn give_up(tx: &WriteTransaction, id: u64, error: &str) -> anyhow::Result<()> {
+    update(tx, id, |m| {
+        m.attempts += 1;
+        m.last_error = Some(error.to_owned());
+        m.given_up_at = Some(now());
+    })?;
+    tx.open_table(OUTBOX_PENDING)?.remove(id)?;
     Ok(())
 }
 

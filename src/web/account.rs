@@ -4,6 +4,8 @@
 //! password under the registration rules). Both answer the same page
 //! whether or not the address or ID is known.
 
+use std::net::IpAddr;
+
 use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use maud::{Markup, html};
 use poem::{
@@ -116,21 +118,39 @@ pub struct OneField {
     login: String,
 }
 
-/// Queues `mail` for `to` unless the same target had too many lately.
-fn throttled(state: &AppState, target: &str) -> bool {
+/// Why a reminder may not be mailed now, if it may not: too many for one
+/// target lately, or the client has used up its hourly allowance
+/// (`mail::limit`). Counted whether or not the target exists, so that the
+/// limits tell nothing about who is registered.
+fn throttled(state: &AppState, target: &str, client: IpAddr) -> Option<&'static str> {
     let key = format!("forgot:{}", target.to_ascii_lowercase());
     if state.throttle.is_blocked(&key, MAILS_PER_TARGET) {
-        tracing::warn!("reminder not sent: too many for one target");
-        return true;
+        tracing::warn!(%client, "reminder not sent: too many for one target");
+        return Some("too many for this target");
+    }
+    if !state.mail_limit.allow(client) {
+        tracing::warn!(%client, "reminder not sent: too many mail requests from one client");
+        return Some("too many from this client");
     }
     state.throttle.fail(&key);
-    false
+    None
+}
+
+/// The audit detail of a reminder request.
+fn reminder_detail(known: bool, limited: Option<&str>) -> String {
+    match (known, limited) {
+        (true, None) => "mail queued".to_owned(),
+        (true, Some(why)) => format!("not sent: {why}"),
+        (false, None) => "no such account".to_owned(),
+        (false, Some(why)) => format!("no such account; {why}"),
+    }
 }
 
 #[handler]
 pub async fn forgot_login_id_submit(
     state: Data<&AppState>,
     csrf: &CsrfToken,
+    ClientIp(ip): ClientIp,
     Form(f): Form<OneField>,
 ) -> poem::Result<Response> {
     let typed = normalize_halfwidth_field(&f.email);
@@ -149,25 +169,42 @@ pub async fn forgot_login_id_submit(
                 .into_response());
         }
     };
-    if !throttled(&state, &email) {
-        let lookup = email.clone();
-        let user = state
-            .store
-            .read(move |tx| users::by_email(tx, &lookup))
-            .await
-            .or_internal()?;
-        let queued = user.is_some();
-        if let Some(u) = user {
-            let (subject, body) = templates::login_id_reminder(&state.config, &u.login_id);
-            state
-                .store
-                .write_ok(move |tx| outbox::enqueue(tx, &u.email, &subject, body))
-                .await
-                .or_internal()?;
-        }
-        if queued {
-            state.mail.wake();
-        }
+    // The same work whether or not the address is known: one read, the
+    // mail rendered, one write transaction (the audit entry, and the mail
+    // only for a known address), so that timing does not tell them apart.
+    let limited = throttled(&state, &email, ip);
+    let lookup = email.clone();
+    let user = state
+        .store
+        .read(move |tx| users::by_email(tx, &lookup))
+        .await
+        .or_internal()?;
+    let (subject, body) = templates::login_id_reminder(
+        &state.config,
+        user.as_ref().map_or("", |u| u.login_id.as_str()),
+    );
+    let queued = state
+        .store
+        .write_ok(move |tx| {
+            let mut entry = AuditEntry::new(AuditKind::LoginIdReminderRequested)
+                .login_id(email)
+                .addr(ip)
+                .detail(reminder_detail(user.is_some(), limited));
+            let mut queued = false;
+            if let Some(u) = &user {
+                entry = entry.user(u.id);
+                if limited.is_none() {
+                    outbox::enqueue(tx, &u.email, &subject, body)?;
+                    queued = true;
+                }
+            }
+            audit::record(tx, entry)?;
+            Ok(queued)
+        })
+        .await
+        .or_internal()?;
+    if queued {
+        state.mail.wake();
     }
     Ok(sent_page(
         "ログインIDをお忘れの方",
@@ -207,6 +244,7 @@ pub fn forgot_password(csrf: &CsrfToken) -> Markup {
 pub async fn forgot_password_submit(
     state: Data<&AppState>,
     csrf: &CsrfToken,
+    ClientIp(ip): ClientIp,
     Form(f): Form<OneField>,
 ) -> poem::Result<Response> {
     let typed = normalize_halfwidth_field(&f.login);
@@ -225,32 +263,44 @@ pub async fn forgot_password_submit(
             .with_status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response());
     }
-    if !throttled(&state, &typed) {
-        let lookup = typed.clone();
-        let user = state
-            .store
-            .read(move |tx| match users::by_login_id(tx, &lookup)? {
-                Some(u) => Ok(Some(u)),
-                None if lookup.contains('@') => users::by_email(tx, &lookup),
-                None => Ok(None),
-            })
-            .await
-            .or_internal()?;
-        if let Some(u) = user {
-            let (token, h) = tokens::new_token();
-            let link = format!("{}{RESET_LINK}?token={token}", state.config.base_url);
-            let (subject, body) = templates::password_reset(&state.config, &link);
-            state
-                .store
-                .write_ok(move |tx| {
+    // The same work whether or not the account is known (see above).
+    let limited = throttled(&state, &typed, ip);
+    let lookup = typed.clone();
+    let user = state
+        .store
+        .read(move |tx| match users::by_login_id(tx, &lookup)? {
+            Some(u) => Ok(Some(u)),
+            None if lookup.contains('@') => users::by_email(tx, &lookup),
+            None => Ok(None),
+        })
+        .await
+        .or_internal()?;
+    let (token, h) = tokens::new_token();
+    let link = format!("{}{RESET_LINK}?token={token}", state.config.base_url);
+    let (subject, body) = templates::password_reset(&state.config, &link);
+    let queued = state
+        .store
+        .write_ok(move |tx| {
+            let mut entry = AuditEntry::new(AuditKind::PasswordResetRequested)
+                .login_id(typed)
+                .addr(ip)
+                .detail(reminder_detail(user.is_some(), limited));
+            let mut queued = false;
+            if let Some(u) = &user {
+                entry = entry.user(u.id);
+                if limited.is_none() {
                     resets::insert(tx, &h, u.id)?;
                     outbox::enqueue(tx, &u.email, &subject, body)?;
-                    Ok(())
-                })
-                .await
-                .or_internal()?;
-            state.mail.wake();
-        }
+                    queued = true;
+                }
+            }
+            audit::record(tx, entry)?;
+            Ok(queued)
+        })
+        .await
+        .or_internal()?;
+    if queued {
+        state.mail.wake();
     }
     Ok(sent_page(
         "パスワードをお忘れの方",

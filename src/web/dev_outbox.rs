@@ -1,15 +1,81 @@
 //! `/dev/outbox`: the local outbox, for running without an SMTP server.
-//! Routed only when `MAMIS_SMTP_URL` is not set, and shown only to clients
-//! on this machine (loopback): its mails hold registration and reset links.
+//! Routed only when `MAMIS_SMTP_URL` is not set. Its mails hold live
+//! registration and reset links, so it opens only with a random key made at
+//! every start and printed in the start-up log as a URL
+//! (`…/dev/outbox?key=…`); the key is then kept in a cookie for `/dev/`.
+//! Without it the page does not exist (404). The peer address decides
+//! nothing: behind a proxy on the same machine every peer is loopback.
 
+use base64::{Engine as _, engine::general_purpose::URL_SAFE_NO_PAD};
 use maud::{Markup, html};
 use poem::{
     IntoResponse, Request, Response, handler,
-    http::StatusCode,
-    web::{Data, Path},
+    http::{StatusCode, header},
+    web::{Data, Path, Redirect},
 };
+use subtle::ConstantTimeEq as _;
 
 use crate::{app::AppState, error::OrInternal, store::outbox, views::layout::page as layout};
+
+/// The cookie that carries the key after the first visit.
+const KEY_COOKIE: &str = "mamis_outbox";
+
+/// A new random key: 128 bits, base64url.
+pub fn new_key() -> String {
+    URL_SAFE_NO_PAD.encode(rand::random::<[u8; 16]>())
+}
+
+fn key_matches(state: &AppState, given: &str) -> bool {
+    bool::from(given.as_bytes().ct_eq(state.dev_outbox_key.as_bytes()))
+}
+
+/// The key from the query (`?key=`), if any.
+fn query_key(req: &Request) -> Option<String> {
+    url::form_urlencoded::parse(req.uri().query().unwrap_or_default().as_bytes())
+        .find(|(k, _)| k == "key")
+        .map(|(_, v)| v.into_owned())
+}
+
+/// True when the request carries the key in its cookie.
+fn has_key_cookie(state: &AppState, req: &Request) -> bool {
+    req.headers()
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .any(|(name, value)| name == KEY_COOKIE && key_matches(state, value))
+}
+
+/// What a request for the outbox gets before the page itself: `None` to
+/// show it, or the answer (404 without the key; the key in the query is
+/// swapped for the cookie and the address without it).
+fn gate(state: &AppState, req: &Request) -> Option<Response> {
+    if let Some(given) = query_key(req) {
+        if !key_matches(state, &given) {
+            return Some(StatusCode::NOT_FOUND.into_response());
+        }
+        let secure = if state.config.is_https() {
+            "; Secure"
+        } else {
+            ""
+        };
+        let cookie = format!(
+            "{KEY_COOKIE}={}; Path=/dev/; HttpOnly; SameSite=Strict{secure}",
+            state.dev_outbox_key
+        );
+        return Some(
+            Redirect::see_other(req.uri().path())
+                .with_header(header::SET_COOKIE, cookie)
+                .into_response(),
+        );
+    }
+    if has_key_cookie(state, req) {
+        None
+    } else {
+        Some(StatusCode::NOT_FOUND.into_response())
+    }
+}
 
 fn when(ts: i64) -> String {
     time::OffsetDateTime::from_unix_timestamp(ts)
@@ -43,17 +109,10 @@ fn linkify(body: &str) -> Markup {
     }
 }
 
-/// True for a request from this machine.
-fn local(req: &Request) -> bool {
-    req.remote_addr()
-        .as_socket_addr()
-        .is_some_and(|a| a.ip().is_loopback())
-}
-
 #[handler]
 pub async fn list(state: Data<&AppState>, req: &Request) -> poem::Result<Response> {
-    if !local(req) {
-        return Ok(StatusCode::NOT_FOUND.into_response());
+    if let Some(answer) = gate(&state, req) {
+        return Ok(answer);
     }
     let mails = state
         .store
@@ -91,8 +150,8 @@ pub async fn show(
     req: &Request,
     Path(id): Path<u64>,
 ) -> poem::Result<Response> {
-    if !local(req) {
-        return Ok(StatusCode::NOT_FOUND.into_response());
+    if let Some(answer) = gate(&state, req) {
+        return Ok(answer);
     }
     let mail = state
         .store

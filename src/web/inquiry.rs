@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
+    auth::client::ClientIp,
     domain::{Email, control_message, has_forbidden_control},
     error::OrInternal,
     mail::templates,
@@ -103,6 +104,7 @@ fn one_line(s: &str, label: &str, max: usize, errors: &mut Errors, name: &str) -
 pub async fn submit(
     state: Data<&AppState>,
     csrf: &CsrfToken,
+    ClientIp(ip): ClientIp,
     Form(raw): Form<InquiryForm>,
 ) -> poem::Result<Response> {
     let mut errors = Errors::new();
@@ -144,7 +146,14 @@ pub async fn submit(
             .into_response());
     }
     let key = format!("inquiry:{}", form.email.to_ascii_lowercase());
-    if state.throttle.is_blocked(&key, INQUIRIES_PER_ADDRESS) {
+    let per_address = state.throttle.is_blocked(&key, INQUIRIES_PER_ADDRESS);
+    // One client's allowance of mail requests (`mail::limit`), whatever
+    // addresses it types.
+    let per_client = !per_address && !state.mail_limit.allow(ip);
+    if per_client {
+        tracing::warn!(client = %ip, "inquiry refused: too many mail requests from one client");
+    }
+    if per_address || per_client {
         let e = vec![(
             "message".into(),
             "お問合せ内容".into(),

@@ -90,6 +90,7 @@ async fn registration_in_headless_chromium() -> Result<()> {
         .await
         .context("start the app")?;
     let base = format!("http://{}", app.addr);
+    let outbox_key = app.state.dev_outbox_key.to_string();
     let server = app.spawn();
 
     let driver = Chromedriver::start(&driver_bin, &tmp.path().join("chromedriver.log"))?;
@@ -107,6 +108,7 @@ async fn registration_in_headless_chromium() -> Result<()> {
     let mut b = Browser {
         c: client,
         base,
+        outbox_key,
         shots: screenshot_dir()?,
         screens: 0,
         problems: Vec::new(),
@@ -444,6 +446,8 @@ async fn journey(b: &mut Browser) -> Result<()> {
 struct Browser {
     c: Client,
     base: String,
+    /// Opens `/dev/outbox` (`?key=`).
+    outbox_key: String,
     shots: PathBuf,
     /// How many screens were checked.
     screens: usize,
@@ -714,7 +718,8 @@ impl Browser {
 
     /// Opens the newest mail of the local outbox and returns its link.
     async fn verify_link_from_outbox(&self) -> Result<String> {
-        self.goto("/dev/outbox").await?;
+        self.goto(&format!("/dev/outbox?key={}", self.outbox_key))
+            .await?;
         let deadline = Instant::now() + WAIT;
         while self
             .c

@@ -41,6 +41,8 @@ impl Server {
             .env("MAMIS_ADDR", format!("127.0.0.1:{port}"))
             .env("MAMIS_ARGON2_MEMORY_KIB", "64")
             .env("MAMIS_ARGON2_ITERATIONS", "1")
+            // Every registration comes from this one client.
+            .env("MAMIS_MAILS_PER_CLIENT_HOUR", "100000")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(out)
@@ -88,6 +90,23 @@ impl Server {
     fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// The key of `/dev/outbox`, from the URL in the start-up log.
+    fn outbox_key(&self) -> String {
+        outbox_key_in(&self.log_text())
+            .unwrap_or_else(|| panic!("no outbox URL in the log:\n{}", self.log_text()))
+    }
+}
+
+/// The key of the `…/dev/outbox?key=…` URL in a server's log.
+pub fn outbox_key_in(log: &str) -> Option<String> {
+    let marker = "/dev/outbox?key=";
+    let at = log.find(marker)? + marker.len();
+    let key: String = log[at..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+        .collect();
+    (!key.is_empty()).then_some(key)
 }
 
 impl Drop for Server {
@@ -144,7 +163,11 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 /// The confirmation link mailed to `email`, read from the local outbox pages.
-async fn link_from_outbox(b: &Browser, email: &str) -> anyhow::Result<String> {
+async fn link_from_outbox(b: &Browser, key: &str, email: &str) -> anyhow::Result<String> {
+    expect_redirect(
+        &get(b, &format!("/dev/outbox?key={key}")).await?,
+        "/dev/outbox",
+    )?;
     let list = get(b, "/dev/outbox").await?;
     let at = list
         .body
@@ -158,7 +181,7 @@ async fn link_from_outbox(b: &Browser, email: &str) -> anyhow::Result<String> {
 }
 
 /// One whole registration; returns when its completion page was received.
-async fn register(base: &str, who: &Applicant) -> anyhow::Result<()> {
+async fn register(base: &str, key: &str, who: &Applicant) -> anyhow::Result<()> {
     let b = Browser::new(base);
     let terms = get(&b, "/register").await?;
     let token = crate::helpers::csrf_from(&terms.body).context("no CSRF token")?;
@@ -177,7 +200,7 @@ async fn register(base: &str, who: &Applicant) -> anyhow::Result<()> {
         .await?,
         "/register/email/sent",
     )?;
-    let link = link_from_outbox(&b, email).await?;
+    let link = link_from_outbox(&b, key, email).await?;
     expect_redirect(&get(&b, &link).await?, "/register/form")?;
     expect_redirect(
         &post(&b, &token, "/register/form", &who.fields()).await?,
@@ -198,10 +221,15 @@ async fn register(base: &str, who: &Applicant) -> anyhow::Result<()> {
 }
 
 /// Registers one applicant after another until an error (the kill).
-async fn stream(base: String, n: u32, completed: Arc<Mutex<Vec<String>>>) -> anyhow::Error {
+async fn stream(
+    base: String,
+    key: String,
+    n: u32,
+    completed: Arc<Mutex<Vec<String>>>,
+) -> anyhow::Error {
     for i in 0.. {
         let who = Applicant::numbered(n * 1000 + i);
-        if let Err(e) = register(&base, &who).await {
+        if let Err(e) = register(&base, &key, &who).await {
             return e;
         }
         completed
@@ -219,10 +247,16 @@ async fn every_registration_whose_completion_page_was_sent_survives_a_sigkill() 
     let mut first = Server::start(&data, dir.path().join("first.log"));
     first.wait_ready().await;
 
+    let key = first.outbox_key();
     let completed = Arc::new(Mutex::new(Vec::<String>::new()));
     let mut streams = tokio::task::JoinSet::new();
     for n in 1..=STREAMS {
-        streams.spawn(stream(first.base.clone(), n, completed.clone()));
+        streams.spawn(stream(
+            first.base.clone(),
+            key.clone(),
+            n,
+            completed.clone(),
+        ));
     }
     let started = Instant::now();
     while completed.lock().expect("lock poisoned").len() < COMPLETIONS_BEFORE_KILL {
@@ -272,7 +306,7 @@ async fn every_registration_whose_completion_page_was_sent_survives_a_sigkill() 
     }
     // It still takes registrations.
     let late = Applicant::numbered(9999);
-    register(&second.base, &late)
+    register(&second.base, &second.outbox_key(), &late)
         .await
         .expect("registration after the restart");
     second.kill();

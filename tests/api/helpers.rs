@@ -688,6 +688,8 @@ pub struct TestApp {
     pub store: Store,
     /// The SMTP server the app sends to, when the test started one.
     pub smtp: Option<SmtpCapture>,
+    /// The key that opens `/dev/outbox` (`?key=`).
+    pub dev_outbox_key: String,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
     _dir: TempDir,
 }
@@ -740,6 +742,7 @@ pub async fn spawn_app_configured(
     let app = Application::build(config).await.expect("app did not build");
     let addr = app.addr;
     let store = app.state.store.clone();
+    let dev_outbox_key = app.state.dev_outbox_key.to_string();
     let server = app.spawn();
     let base = format!("http://{addr}");
     TestApp {
@@ -748,6 +751,7 @@ pub async fn spawn_app_configured(
         base,
         store,
         smtp: None,
+        dev_outbox_key,
         server,
         _dir: dir,
     }

@@ -596,5 +596,9 @@ async fn the_local_outbox_page_does_not_exist_when_smtp_is_configured() {
         .await
         .assert_status(StatusCode::NOT_FOUND);
     let local = spawn_app_with_smtp(None).await;
+    local
+        .get(&format!("/dev/outbox?key={}", local.dev_outbox_key))
+        .await
+        .assert_redirect_to("/dev/outbox");
     local.get("/dev/outbox").await.assert_status(StatusCode::OK);
 }

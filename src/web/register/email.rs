@@ -136,6 +136,13 @@ pub async fn submit(
             .addr(ip)
             .detail("not sent: too many mails to this address");
         state.store.audit(entry).await.or_internal()?;
+    } else if !state.mail_limit.allow(ip) {
+        tracing::warn!(client = %ip, "registration mail not sent: too many mail requests from one client");
+        let entry = AuditEntry::new(AuditKind::RegistrationLinkSent)
+            .login_id(email)
+            .addr(ip)
+            .detail("not sent: too many mail requests from this client");
+        state.store.audit(entry).await.or_internal()?;
     } else {
         state.throttle.fail(&throttle_key);
         queue_mail(&state, email, terms, ip).await?;
