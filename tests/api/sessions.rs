@@ -20,7 +20,7 @@ use reqwest::StatusCode;
 
 use crate::helpers::*;
 
-const NEW_PASSWORD: &str = "NewPass1!";
+const NEW_PASSWORD: &str = "NewKusuri7!";
 
 /// A browser signed in as `who`.
 async fn signed_in(app: &TestApp, who: &Applicant) -> Browser {
