@@ -2,6 +2,7 @@
 //! client address, and the names under which a session keeps its account.
 
 pub mod client;
+pub mod login_limiter;
 pub mod password;
 pub mod session_keys;
 pub mod throttle;

@@ -16,7 +16,6 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    auth::password,
     domain::{Email, LoginId, Password},
     error::OrInternal,
     mail::templates,
@@ -441,7 +440,9 @@ pub async fn new_password_submit(
                 .into_response());
         }
     };
-    let hash = password::hash(pw.expose_secret().to_owned(), state.config.argon2)
+    let hash = state
+        .hasher
+        .hash(pw.expose_secret().to_owned())
         .await
         .or_internal()?;
     let saved = state

@@ -7,6 +7,7 @@ mod browser;
 mod crash;
 mod helpers;
 mod journey;
+mod login_attacks;
 mod mail_delivery;
 mod postal;
 mod security;
