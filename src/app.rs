@@ -15,7 +15,7 @@ use poem::{
 use tracing::Instrument;
 
 use crate::{
-    auth::throttle::Throttle,
+    auth::{login_limiter::LoginLimiter, password, throttle::Throttle},
     config::Config,
     error::{InternalError, UserError, status_message},
     mail::worker::MailSignal,
@@ -39,6 +39,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub mail: MailSignal,
     pub throttle: Arc<Throttle>,
+    /// Login attempts per login ID, address and device, kept in redb.
+    pub login_limiter: Arc<LoginLimiter>,
+    /// Every argon2 run, bounded by `MAMIS_HASH_CONCURRENCY`.
+    pub hasher: password::Hasher,
     /// Postal codes: the imported table in the data folder, or the built-in one.
     pub postal: &'static crate::postal::PostalTable,
     /// Terms of use and privacy texts with their version.
@@ -67,6 +71,8 @@ impl AppState {
             texts,
             mail_limit,
             dev_outbox_key: crate::web::dev_outbox::new_key().into(),
+            login_limiter: Arc::new(LoginLimiter::new(store.clone())),
+            hasher: password::Hasher::new(config.hash_concurrency, config.argon2),
             store,
             config: Arc::new(config),
             mail: MailSignal::default(),
@@ -78,9 +84,8 @@ impl AppState {
     /// A hash with the configured cost to verify against when a login ID is
     /// unknown, so that both cases take the same time.
     pub async fn dummy_hash(&self) -> anyhow::Result<String> {
-        let params = self.config.argon2;
         self.dummy_hash
-            .get_or_try_init(|| crate::auth::password::hash("mamis-dummy-password".into(), params))
+            .get_or_try_init(|| self.hasher.hash("mamis-dummy-password".into()))
             .await
             .cloned()
     }
@@ -299,6 +304,20 @@ async fn frame<E: Endpoint>(ep: Arc<E>, mut req: Request, https: bool) -> poem::
 
 fn error_response(e: poem::Error, rid: &str) -> Response {
     if let Some(internal) = e.downcast_ref::<InternalError>() {
+        if password::is_busy(&internal.0) {
+            // Every hashing slot stayed taken: come back shortly.
+            tracing::warn!(request_id = rid, "refused: password hashing busy");
+            let mut resp = views::errors::page(
+                StatusCode::SERVICE_UNAVAILABLE,
+                password::BUSY_MESSAGE,
+                None,
+            );
+            resp.headers_mut().insert(
+                header::RETRY_AFTER,
+                HeaderValue::from(password::BUSY_RETRY_AFTER_SECS),
+            );
+            return resp;
+        }
         tracing::error!(request_id = rid, error = ?internal.0, "internal error");
         return views::errors::page(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -401,7 +420,11 @@ impl Application {
             state.config.clone(),
             state.mail.clone(),
         ));
-        tokio::spawn(cleanup(store, state.config.clone()));
+        tokio::spawn(cleanup(
+            store,
+            state.config.clone(),
+            state.login_limiter.clone(),
+        ));
         let endpoint = endpoint(state.clone())?.map_to_response().boxed();
         Ok(Application {
             acceptor,
@@ -434,7 +457,7 @@ impl Application {
     }
 }
 
-async fn cleanup(store: Store, config: Arc<Config>) {
+async fn cleanup(store: Store, config: Arc<Config>, limiter: Arc<LoginLimiter>) {
     let sessions = RedbSessions::new(store.clone(), Lifetimes::from_config(&config));
     loop {
         tokio::time::sleep(Duration::from_secs(3600)).await;
@@ -445,6 +468,11 @@ async fn cleanup(store: Store, config: Arc<Config>) {
         }
         if let Err(e) = store.write_ok(crate::store::tokens::purge_stale).await {
             tracing::warn!(error = ?e, "token cleanup failed");
+        }
+        match limiter.purge().await {
+            Ok(n) if n > 0 => tracing::info!(removed = n, "old login counters removed"),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = ?e, "login counter cleanup failed"),
         }
         let keep = i64::try_from(config.audit_keep.as_secs()).unwrap_or(i64::MAX / 2);
         let cutoff = crate::store::now().saturating_sub(keep);

@@ -66,6 +66,11 @@ pub struct ServeArgs {
     /// argon2id iterations (production: 2 or more).
     #[arg(long, env = "MAMIS_ARGON2_ITERATIONS", default_value_t = 2)]
     pub argon2_iterations: u32,
+    /// Password hashes computed at the same time (each takes
+    /// MAMIS_ARGON2_MEMORY_KIB of memory); more wait up to 2 s, then get
+    /// 503 [default: the number of CPU cores].
+    #[arg(long, env = "MAMIS_HASH_CONCURRENCY")]
+    pub hash_concurrency: Option<usize>,
     /// First retry delay for mail that could not be delivered, in seconds
     /// (doubles on every failure, up to 30 minutes).
     #[arg(long, env = "MAMIS_MAIL_RETRY_SECONDS", default_value_t = 5)]
@@ -157,6 +162,8 @@ pub struct Config {
     pub mail_from: String,
     pub helpdesk: Helpdesk,
     pub argon2: Argon2Params,
+    /// argon2 runs at the same time (at least 1).
+    pub hash_concurrency: usize,
     pub mail_retry_base: Duration,
     /// Proxies allowed to name the client in X-Forwarded-For.
     pub trusted_proxies: Vec<IpNet>,
@@ -196,6 +203,11 @@ impl Config {
         if args.argon2_memory_kib < 8 || args.argon2_iterations < 1 {
             bail!("MAMIS_ARGON2_MEMORY_KIB / MAMIS_ARGON2_ITERATIONS: too small");
         }
+        let hash_concurrency = match args.hash_concurrency {
+            Some(0) => bail!("MAMIS_HASH_CONCURRENCY: must be at least 1"),
+            Some(n) => n,
+            None => default_hash_concurrency(),
+        };
         if args.mail_retry_seconds == 0 {
             bail!("MAMIS_MAIL_RETRY_SECONDS: must be at least 1");
         }
@@ -234,6 +246,7 @@ impl Config {
                 memory_kib: args.argon2_memory_kib,
                 iterations: args.argon2_iterations,
             },
+            hash_concurrency,
             mail_retry_base: Duration::from_secs(args.mail_retry_seconds),
             trusted_proxies,
             session_idle: Duration::from_secs(args.session_idle_minutes.saturating_mul(60)),
@@ -264,6 +277,7 @@ impl Config {
                 faq_url: "https://mamis.test/faq/".into(),
             },
             argon2: Argon2Params::TESTING,
+            hash_concurrency: default_hash_concurrency(),
             mail_retry_base: Duration::from_millis(300),
             trusted_proxies: Vec::new(),
             session_idle: Duration::from_secs(30 * 60),
@@ -294,6 +308,11 @@ impl Config {
             .trim_end_matches('>')
             .trim()
     }
+}
+
+/// One argon2 run per CPU core.
+pub fn default_hash_concurrency() -> usize {
+    std::thread::available_parallelism().map_or(1, std::num::NonZeroUsize::get)
 }
 
 /// Parses `MAMIS_TRUSTED_PROXIES`: addresses or CIDRs, comma-separated.

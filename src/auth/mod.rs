@@ -3,6 +3,7 @@
 
 pub mod client;
 pub mod current_user;
+pub mod login_limiter;
 pub mod password;
 pub mod session_keys;
 pub mod throttle;

@@ -1,6 +1,8 @@
-//! Login throttling: after too many failures for one login ID or from one
-//! address within a window, further attempts are refused until it passes.
-//! Kept in memory: a restart forgives, which is acceptable for one small VM.
+//! A simple in-memory limit for actions that send mail (registration links,
+//! reminders, inquiries): after `limit` uses of one key within a window,
+//! further ones are refused until it passes. A restart forgives, which is
+//! acceptable for these. Logins are limited by `auth::login_limiter`
+//! instead, in redb.
 
 use std::{
     collections::HashMap,
@@ -8,14 +10,10 @@ use std::{
     time::{Duration, Instant},
 };
 
-/// Failures allowed per login ID within the window.
-pub const PER_ACCOUNT: u32 = 5;
-/// Failures allowed per client address within the window.
-pub const PER_ADDRESS: u32 = 20;
 /// The window.
 pub const WINDOW: Duration = Duration::from_secs(15 * 60);
 
-/// Counts recent failures by key.
+/// Counts recent uses by key.
 #[derive(Default)]
 pub struct Throttle {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
@@ -31,7 +29,7 @@ impl Throttle {
             .is_some_and(|(n, since)| *n >= limit && since.elapsed() < WINDOW)
     }
 
-    /// Records a failure for `key`.
+    /// Records a use of `key`.
     pub fn fail(&self, key: &str) {
         let Ok(mut map) = self.failures.lock() else {
             return;
@@ -46,7 +44,7 @@ impl Throttle {
         e.0 += 1;
     }
 
-    /// Forgets `key` (after a successful login).
+    /// Forgets `key`.
     pub fn clear(&self, key: &str) {
         if let Ok(mut map) = self.failures.lock() {
             map.remove(key);
@@ -60,14 +58,15 @@ mod tests {
 
     #[test]
     fn blocks_after_the_limit_and_clears() {
+        const LIMIT: u32 = 5;
         let t = Throttle::default();
-        for _ in 0..PER_ACCOUNT {
-            assert!(!t.is_blocked("id:a", PER_ACCOUNT));
-            t.fail("id:a");
+        for _ in 0..LIMIT {
+            assert!(!t.is_blocked("mail:a", LIMIT));
+            t.fail("mail:a");
         }
-        assert!(t.is_blocked("id:a", PER_ACCOUNT));
-        assert!(!t.is_blocked("id:b", PER_ACCOUNT));
-        t.clear("id:a");
-        assert!(!t.is_blocked("id:a", PER_ACCOUNT));
+        assert!(t.is_blocked("mail:a", LIMIT));
+        assert!(!t.is_blocked("mail:b", LIMIT));
+        t.clear("mail:a");
+        assert!(!t.is_blocked("mail:a", LIMIT));
     }
 }

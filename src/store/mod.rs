@@ -8,6 +8,7 @@
 pub mod announcements;
 pub mod audit;
 pub mod inquiries;
+pub mod login_attempts;
 pub mod outbox;
 pub mod resets;
 pub mod sessions;

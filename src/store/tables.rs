@@ -46,6 +46,10 @@ pub const ANNOUNCEMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("ann
 /// Audit entry id (in time order) → what happened, to whom, from where.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
+/// Login throttling key (`ip:…`, `id:…`, `dev:…`) → attempts counted
+/// against it (see `store::login_attempts`).
+pub const LOGIN_ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("login_attempts");
+
 /// Creates every table that does not exist yet.
 pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(META)?;
@@ -62,5 +66,6 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(PASSWORD_RESETS)?;
     tx.open_table(INQUIRIES)?;
     tx.open_table(AUDIT)?;
+    tx.open_table(LOGIN_ATTEMPTS)?;
     Ok(())
 }

@@ -183,6 +183,29 @@ pub fn set_password(
     Ok(Some(user))
 }
 
+/// Replaces an account's hash with one of the same password made with the
+/// current parameters (a re-hash at login). The session generation is kept:
+/// the password did not change, so no session ends. False when there is no
+/// such account or its hash is no longer `expected` (changed meanwhile).
+pub fn upgrade_hash(
+    tx: &WriteTransaction,
+    id: u64,
+    expected: &str,
+    password_hash: String,
+) -> anyhow::Result<bool> {
+    let mut t = tx.open_table(USERS)?;
+    let user = t
+        .get(id)?
+        .map(|v| decode::<UserRecord>(v.value()))
+        .transpose()?;
+    let Some(mut user) = user.filter(|u| u.password_hash == expected) else {
+        return Ok(false);
+    };
+    user.password_hash = password_hash;
+    t.insert(id, encode(&user)?.as_slice())?;
+    Ok(true)
+}
+
 /// Only the generation of an account record (cheaper than the whole record,
 /// which carries the registration profile).
 #[derive(Deserialize)]

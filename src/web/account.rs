@@ -18,7 +18,7 @@ use serde::Deserialize;
 
 use crate::{
     app::AppState,
-    auth::{client::ClientIp, password},
+    auth::client::ClientIp,
     domain::{Email, LoginId, Password},
     error::OrInternal,
     mail::templates,
@@ -505,7 +505,9 @@ pub async fn new_password_submit(
                 .into_response());
         }
     };
-    let hash = password::hash(pw.expose_secret().to_owned(), state.config.argon2)
+    let hash = state
+        .hasher
+        .hash(pw.expose_secret().to_owned())
         .await
         .or_internal()?;
     let config = state.config.clone();

@@ -8,6 +8,7 @@ mod crash;
 mod hardening;
 mod helpers;
 mod journey;
+mod login_attacks;
 mod mail_delivery;
 mod postal;
 mod registration_attacks;

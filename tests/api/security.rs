@@ -5,9 +5,10 @@
 use std::time::Duration;
 
 use mamis::{
+    auth::login_limiter,
     mail::templates,
     store::{
-        now,
+        login_attempts, now,
         tokens::{self, TokenRecord},
     },
 };
@@ -574,7 +575,14 @@ async fn repeated_failed_logins_for_one_id_are_throttled() {
     let sixth = b.log_in(&who.login_id, "Wrong6!x").await;
     sixth.assert_status(StatusCode::TOO_MANY_REQUESTS);
     sixth.assert_contains("しばらくの間ログインできません");
-    // Even the right password waits now, from any browser.
+    sixth.assert_contains("5秒ほど待ってから再度お試しください");
+    let wait = |p: &crate::helpers::Page| -> i64 {
+        p.header("retry-after")
+            .and_then(|v| v.parse().ok())
+            .expect("no Retry-After")
+    };
+    assert!((1..=5).contains(&wait(&sixth)), "{:?}", sixth.headers);
+    // Even the right password waits now, from any browser it never used.
     let other = app.browser();
     other
         .log_in(&who.login_id, PASSWORD)
@@ -585,6 +593,31 @@ async fn repeated_failed_logins_for_one_id_are_throttled() {
     app.register(&second).await;
     other
         .log_in(&second.login_id, PASSWORD)
+        .await
+        .assert_redirect_to("/mypage");
+
+    // Not a lock: once the wait is over (the clock moved on here by ageing
+    // the stored counter) one more try is allowed, and the next wait is
+    // twice as long.
+    let key = login_limiter::account_key(&who.login_id);
+    let age = |secs: i64| {
+        let key = key.clone();
+        app.store.write_ok(move |tx| {
+            let mut a = login_attempts::get_in_write(tx, &key)?.expect("a counter");
+            a.last_ms -= secs * 1000;
+            login_attempts::put(tx, &key, &a)
+        })
+    };
+    age(5).await.expect("age the counter");
+    b.log_in(&who.login_id, "Wrong7!x")
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    let eighth = b.log_in(&who.login_id, "Wrong8!x").await;
+    eighth.assert_status(StatusCode::TOO_MANY_REQUESTS);
+    assert!((6..=10).contains(&wait(&eighth)), "{:?}", eighth.headers);
+    eighth.assert_contains("10秒ほど待って");
+    age(10).await.expect("age the counter");
+    b.log_in(&who.login_id, PASSWORD)
         .await
         .assert_redirect_to("/mypage");
 }

@@ -16,7 +16,6 @@ use super::{
 };
 use crate::{
     app::AppState,
-    auth::password,
     domain::{
         Field, FieldErrors, NewRegistration, Password, RegistrationForm, check_field,
         validate_registration,
@@ -179,7 +178,9 @@ pub async fn check_all(
         validate_registration(&probe, today()).map(|(reg, pw)| (reg, (!use_kept).then_some(pw)));
     let mut extra = FieldErrors::default();
     if let (true, Some(h)) = (use_kept, kept_hash)
-        && password::verify(form.login_id.clone(), h.to_owned())
+        && state
+            .hasher
+            .verify(form.login_id.clone(), h.to_owned())
             .await
             .or_internal()?
     {
@@ -225,7 +226,9 @@ pub async fn submit(
     match checked.result {
         Ok((_, new_password)) => {
             if let Some(pw) = new_password {
-                let h = password::hash(pw.expose_secret().to_owned(), state.config.argon2)
+                let h = state
+                    .hasher
+                    .hash(pw.expose_secret().to_owned())
                     .await
                     .or_internal()?;
                 reg.password_hash = Some(h);
@@ -237,7 +240,9 @@ pub async fn submit(
             // A password that passed its own rules is kept (as a hash only).
             if errors.get(Field::Password).is_none() && !form.password.is_empty() {
                 if let Ok(pw) = Password::parse(&form.password) {
-                    let h = password::hash(pw.expose_secret().to_owned(), state.config.argon2)
+                    let h = state
+                        .hasher
+                        .hash(pw.expose_secret().to_owned())
                         .await
                         .or_internal()?;
                     reg.password_hash = Some(h);

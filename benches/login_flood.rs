@@ -1,0 +1,436 @@
+//! Login flood benchmark: the real release binary, production argon2
+//! parameters, and 200 wrong-password logins kept in flight at once, run by
+//! `cargo bench --bench login_flood`.
+//!
+//! The flood comes from many addresses (the server trusts loopback as a
+//! proxy and each attempt names another client in `X-Forwarded-For`) and
+//! guesses another login ID each time, so the login limiter refuses none of
+//! it: every attempt asks for a password hash, the worst case for memory
+//! and CPU. Meanwhile a visitor loads `GET /login` and `GET /healthz` one
+//! after the other, and the server's memory is sampled from
+//! `/proc/<pid>/status`.
+//!
+//! It prints how the attempts were answered (401 checked, 503 refused
+//! beyond the hashing bound, 429 throttled), the latency of the pages
+//! meanwhile (p50, p99, max), the server's resident memory before, at its
+//! peak (VmHWM) and a few seconds after the flood, and PASS or MISS against
+//! the targets (peak RSS < 150 MB, p99 of the pages < 50 ms). A benchmark
+//! reports; it never fails.
+//!
+//! Settings: `MAMIS_BENCH_FLOOD` (attempts in flight, default 200),
+//! `MAMIS_BENCH_SECONDS` (flood duration, default 10),
+//! `MAMIS_BENCH_HASH_CONCURRENCY` (passed on as `MAMIS_HASH_CONCURRENCY`;
+//! default: the server's own, the number of cores),
+//! `MAMIS_BENCH_ONE_ADDRESS=1` (flood from one address instead: the limiter
+//! answers nearly all of it), `MAMIS_BENCH_BIN` (another `mamis` binary).
+
+use std::{
+    fs,
+    net::TcpListener,
+    path::{Path, PathBuf},
+    process::{Child, Command, Stdio},
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+const BUILT_BIN: &str = env!("CARGO_BIN_EXE_mamis");
+const RSS_MAX_MB: f64 = 150.0;
+const P99_MAX_MS: f64 = 50.0;
+
+fn main() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("login flood benchmark did not run: {e}");
+            return;
+        }
+    };
+    if let Err(e) = rt.block_on(run()) {
+        eprintln!("login flood benchmark did not run: {e}");
+    }
+}
+
+fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
+    match std::env::var(name) {
+        Ok(v) if !v.trim().is_empty() => v
+            .trim()
+            .parse()
+            .map_err(|_| format!("{name}: not a number: {v:?}")),
+        _ => Ok(default),
+    }
+}
+
+struct Server {
+    child: Child,
+    base: String,
+    dir: PathBuf,
+}
+
+impl Server {
+    fn start(bin: &Path, hash_concurrency: Option<u32>) -> Result<Server, String> {
+        let dir = std::env::temp_dir().join(format!(
+            "mamis-login-flood-{}-{}",
+            std::process::id(),
+            Instant::now().elapsed().as_nanos()
+        ));
+        fs::create_dir_all(&dir).map_err(|e| format!("temp dir: {e}"))?;
+        let port = TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map_err(|e| format!("no free port: {e}"))?
+            .port();
+        let log = fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
+        let mut cmd = Command::new(bin);
+        cmd.env_clear()
+            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+            .env("MAMIS_DATA_DIR", dir.join("data"))
+            .env("MAMIS_ADDR", format!("127.0.0.1:{port}"))
+            .env("MAMIS_TRUSTED_PROXIES", "127.0.0.1/32")
+            .env("MAMIS_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().map_err(|e| e.to_string())?)
+            .stderr(log);
+        if let Some(n) = hash_concurrency {
+            cmd.env("MAMIS_HASH_CONCURRENCY", n.to_string());
+        }
+        let child = cmd
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        Ok(Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+            dir,
+        })
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    async fn wait_ready(&mut self) -> Result<(), String> {
+        let client = reqwest::Client::new();
+        let started = Instant::now();
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("mamis exited with {status} at start"));
+            }
+            let ok = client
+                .get(format!("{}/healthz", self.base))
+                .send()
+                .await
+                .is_ok_and(|r| r.status() == 200);
+            if ok {
+                return Ok(());
+            }
+            if started.elapsed() > Duration::from_secs(20) {
+                return Err("mamis did not answer within 20 s".into());
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// VmRSS and VmHWM of a process, in MB.
+fn memory_mb(pid: u32) -> (f64, f64) {
+    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<f64>().ok())
+            .map_or(f64::NAN, |kb| kb / 1024.0)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn threads(pid: u32) -> u64 {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with("Threads:"))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The CSRF token of the login page's form.
+fn csrf_from(html: &str) -> Option<String> {
+    let at = html.find("name=\"csrf_token\"")?;
+    let tag_start = html[..at].rfind('<')?;
+    let tag_end = html[at..].find('>')? + at;
+    let tag = &html[tag_start..tag_end];
+    let v = tag.find("value=\"")? + "value=\"".len();
+    let end = tag[v..].find('"')? + v;
+    Some(tag[v..end].to_owned())
+}
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+#[derive(Default)]
+struct Tally {
+    checked: AtomicU64,
+    busy: AtomicU64,
+    throttled: AtomicU64,
+    other: AtomicU64,
+    errors: AtomicU64,
+}
+
+async fn run() -> Result<(), String> {
+    let bin = std::env::var_os("MAMIS_BENCH_BIN")
+        .filter(|v| !v.is_empty())
+        .map_or_else(|| PathBuf::from(BUILT_BIN), PathBuf::from);
+    let flood: usize = env_number("MAMIS_BENCH_FLOOD", 200)?;
+    let seconds: u64 = env_number("MAMIS_BENCH_SECONDS", 10)?;
+    let hash_concurrency: Option<u32> = match env_number("MAMIS_BENCH_HASH_CONCURRENCY", 0)? {
+        0 => None,
+        n => Some(n),
+    };
+    let one_address = std::env::var("MAMIS_BENCH_ONE_ADDRESS").is_ok_and(|v| v == "1");
+
+    let mut server = Server::start(&bin, hash_concurrency)?;
+    server.wait_ready().await?;
+    let pid = server.pid();
+    println!("MAMIS login flood benchmark");
+    println!("  binary   {}", bin.display());
+    println!(
+        "  machine  {} cores; hashing bound {}",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        hash_concurrency.map_or_else(|| "default (cores)".to_owned(), |n| n.to_string())
+    );
+    println!(
+        "  flood    {flood} wrong-password logins in flight for {seconds} s, production argon2 \
+         (m=19456 KiB, t=2), {}",
+        if one_address {
+            "all from one address"
+        } else {
+            "each from another address and for another login ID"
+        }
+    );
+
+    // The flood's browser: the CSRF cookie and a token for its forms.
+    let flooder = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .pool_max_idle_per_host(flood)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    let page = flooder
+        .get(format!("{}/login", server.base))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .text()
+        .await
+        .map_err(|e| e.to_string())?;
+    let token = csrf_from(&page).ok_or("no CSRF token on the login page")?;
+
+    // A visitor loading pages meanwhile.
+    let visitor = reqwest::Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(30))
+        .build()
+        .map_err(|e| e.to_string())?;
+    for _ in 0..20 {
+        let _ = visitor.get(format!("{}/login", server.base)).send().await;
+    }
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let (rss_before, _) = memory_mb(pid);
+
+    let running = Arc::new(AtomicBool::new(true));
+    let peak_rss = Arc::new(std::sync::Mutex::new(0.0_f64));
+    let sampler = {
+        let (running, peak) = (running.clone(), peak_rss.clone());
+        tokio::spawn(async move {
+            let mut max_threads = 0;
+            while running.load(Ordering::Relaxed) {
+                let (rss, _) = memory_mb(pid);
+                if let Ok(mut p) = peak.lock() {
+                    *p = p.max(rss);
+                }
+                max_threads = max_threads.max(threads(pid));
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
+            max_threads
+        })
+    };
+    let prober = {
+        let (running, visitor, base) = (running.clone(), visitor.clone(), server.base.clone());
+        tokio::spawn(async move {
+            let (mut login, mut health) = (Vec::new(), Vec::new());
+            let mut failures = 0u64;
+            while running.load(Ordering::Relaxed) {
+                for (path, into) in [("/login", &mut login), ("/healthz", &mut health)] {
+                    let t = Instant::now();
+                    let ok = match visitor.get(format!("{base}{path}")).send().await {
+                        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    if ok {
+                        into.push(t.elapsed().as_secs_f64() * 1000.0);
+                    } else {
+                        failures += 1;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            (login, health, failures)
+        })
+    };
+
+    let tally = Arc::new(Tally::default());
+    let next = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut workers = Vec::with_capacity(flood);
+    for _ in 0..flood {
+        let (client, token, tally, next, base) = (
+            flooder.clone(),
+            token.clone(),
+            tally.clone(),
+            next.clone(),
+            server.base.clone(),
+        );
+        workers.push(tokio::spawn(async move {
+            while Instant::now() < deadline {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                let addr = if one_address {
+                    "198.51.100.1".to_owned()
+                } else {
+                    format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
+                };
+                let login_id = format!("flood{n:08}");
+                let sent = client
+                    .post(format!("{base}/login"))
+                    .header("X-Forwarded-For", addr)
+                    .form(&[
+                        ("csrf_token", token.as_str()),
+                        ("login_id", login_id.as_str()),
+                        ("password", "Wrong123!x"),
+                    ])
+                    .send()
+                    .await;
+                let counter = match sent {
+                    Ok(r) => {
+                        let status = r.status().as_u16();
+                        let _ = r.bytes().await;
+                        match status {
+                            401 => &tally.checked,
+                            503 => &tally.busy,
+                            429 => &tally.throttled,
+                            _ => &tally.other,
+                        }
+                    }
+                    Err(_) => &tally.errors,
+                };
+                counter.fetch_add(1, Ordering::Relaxed);
+            }
+        }));
+    }
+    for w in workers {
+        let _ = w.await;
+    }
+    let flood_took = started.elapsed();
+    running.store(false, Ordering::Relaxed);
+    let max_threads = sampler.await.unwrap_or(0);
+    let (mut login, mut health, probe_failures) = prober.await.map_err(|e| e.to_string())?;
+    let (_, hwm) = memory_mb(pid);
+    let peak = peak_rss.lock().map_or(f64::NAN, |p| *p);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (rss_after, _) = memory_mb(pid);
+
+    login.sort_by(f64::total_cmp);
+    health.sort_by(f64::total_cmp);
+    let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
+    let total = load(&tally.checked)
+        + load(&tally.busy)
+        + load(&tally.throttled)
+        + load(&tally.other)
+        + load(&tally.errors);
+    println!();
+    println!(
+        "attempts     {total} in {:.1} s: {} checked (401), {} refused beyond the hashing bound (503), \
+         {} throttled (429), {} other, {} transport errors",
+        flood_took.as_secs_f64(),
+        load(&tally.checked),
+        load(&tally.busy),
+        load(&tally.throttled),
+        load(&tally.other),
+        load(&tally.errors)
+    );
+    for (label, v) in [("GET /login  ", &login), ("GET /healthz", &health)] {
+        println!(
+            "{label} {} answers meanwhile: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
+            v.len(),
+            percentile(v, 0.5),
+            percentile(v, 0.99),
+            v.last().copied().unwrap_or(f64::NAN)
+        );
+    }
+    if probe_failures > 0 {
+        println!("             {probe_failures} page loads failed");
+    }
+    println!(
+        "memory       VmRSS {rss_before:.1} MB before, {peak:.1} MB highest sampled, \
+         VmHWM {hwm:.1} MB, {rss_after:.1} MB 3 s after; {max_threads} threads at most"
+    );
+    let p99 = percentile(&login, 0.99).max(percentile(&health, 0.99));
+    let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
+    println!();
+    println!(
+        "{} peak resident memory {hwm:.1} MB < {RSS_MAX_MB} MB",
+        verdict(hwm < RSS_MAX_MB)
+    );
+    println!(
+        "{} p99 of the pages during the flood {p99:.2} ms < {P99_MAX_MS} ms",
+        verdict(p99 < P99_MAX_MS && probe_failures == 0)
+    );
+    if std::env::var("MAMIS_BENCH_SMAPS").is_ok_and(|v| v == "1") {
+        print_largest_mappings(pid);
+    }
+    drop(server);
+    Ok(())
+}
+
+/// The mappings holding the most resident memory (to see where it went).
+fn print_largest_mappings(pid: u32) {
+    let smaps = fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let mut maps: Vec<(u64, String)> = Vec::new();
+    let mut current = String::new();
+    for line in smaps.lines() {
+        let first = line.split_whitespace().next().unwrap_or_default();
+        if first.contains('-') && !first.ends_with(':') {
+            current = line.to_owned();
+        } else if let Some(kb) = line.strip_prefix("Rss:") {
+            let kb: u64 = kb.trim().trim_end_matches("kB").trim().parse().unwrap_or(0);
+            maps.push((kb, current.clone()));
+        }
+    }
+    maps.sort_by_key(|m| std::cmp::Reverse(m.0));
+    println!();
+    println!("largest resident mappings ({} in all):", maps.len());
+    for (kb, m) in maps.iter().take(12) {
+        println!("  {:>8.1} MB  {m}", *kb as f64 / 1024.0);
+    }
+}
