@@ -608,3 +608,322 @@ impl Accounts<'_> {
             .await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+    use crate::{
+        auth::password::hash_blocking,
+        config::Argon2Params,
+        store::{audit::AuditEntry, users::Role},
+    };
+
+    const PASSWORD: &str = "Kx7!mQ2pZ";
+
+    /// Everything the use cases borrow, owned by the test.
+    struct Server {
+        _dir: tempfile::TempDir,
+        store: Store,
+        config: Config,
+        hasher: Hasher,
+        login_limiter: LoginLimiter,
+        throttle: Throttle,
+        mail_limit: MailLimiter,
+        mail: MailSignal,
+    }
+
+    impl Server {
+        fn new(argon2: Argon2Params) -> Server {
+            let dir = tempfile::tempdir().unwrap();
+            let store = Store::open(dir.path()).unwrap();
+            Server {
+                config: Config::for_tests(dir.path().to_owned(), None),
+                hasher: Hasher::new(1, argon2),
+                login_limiter: LoginLimiter::new(store.clone()),
+                throttle: Throttle::default(),
+                mail_limit: MailLimiter::new(100, Duration::from_secs(3600)),
+                mail: MailSignal::default(),
+                store,
+                _dir: dir,
+            }
+        }
+
+        fn accounts(&self) -> Accounts<'_> {
+            Accounts {
+                store: &self.store,
+                config: &self.config,
+                hasher: &self.hasher,
+                login_limiter: &self.login_limiter,
+                throttle: &self.throttle,
+                mail_limit: &self.mail_limit,
+                mail: &self.mail,
+            }
+        }
+
+        /// An account `doctor0001` whose password hash was made with `p`.
+        async fn account(&self, p: Argon2Params) -> u64 {
+            let user = UserRecord {
+                id: 0,
+                login_id: "doctor0001".into(),
+                email: "doctor@example.jp".into(),
+                registry_number: "300001".into(),
+                password_hash: hash_blocking(PASSWORD, p).unwrap(),
+                role: Role::Physician,
+                profile: serde_json::Value::Null,
+                session_generation: 0,
+                terms_version: "t".into(),
+                terms_agreed_at: 0,
+                created_at: 0,
+            };
+            self.store
+                .write(move |tx| users::create(tx, user))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+
+        async fn audit(&self) -> Vec<AuditEntry> {
+            self.store
+                .read(|tx| audit::since(tx, 0, 100))
+                .await
+                .unwrap()
+        }
+
+        async fn mails(&self) -> Vec<outbox::Mail> {
+            self.store.read(|tx| outbox::recent(tx, 100)).await.unwrap()
+        }
+
+        async fn user(&self, id: u64) -> UserRecord {
+            self.store
+                .read(move |tx| users::get(tx, id))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    }
+
+    fn ip() -> IpAddr {
+        "192.0.2.1".parse().unwrap()
+    }
+
+    async fn log_in(s: &Server, login_id: &str, password: &str) -> LoginOutcome {
+        s.accounts()
+            .log_in(LoginAttempt::new(login_id, password), ip(), None)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_wrong_password_and_an_unknown_id_do_the_same_writes() {
+        let s = Server::new(Argon2Params::TESTING);
+        let id = s.account(Argon2Params::TESTING).await;
+        for login_id in ["doctor0001", "nobody0001"] {
+            let outcome = log_in(&s, login_id, "Wrong!pass1").await;
+            assert!(matches!(outcome, LoginOutcome::Failed { message } if message == LOGIN_FAILED));
+        }
+        let audit = s.audit().await;
+        let failed: Vec<_> = audit
+            .iter()
+            .filter(|e| e.kind == AuditKind::LoginFailed)
+            .collect();
+        assert_eq!(failed.len(), 2, "{audit:?}");
+        assert_eq!(failed[0].user_id, Some(id));
+        assert_eq!(failed[1].user_id, None);
+        // Both attempts are held against their ID and the one address.
+        let held = |key: String| {
+            let s = &s.store;
+            s.read_now(move |tx| login_attempts::get(tx, &key))
+                .unwrap()
+                .map(|a| a.count)
+        };
+        assert_eq!(held(login_limiter::account_key("doctor0001")), Some(1));
+        assert_eq!(held(login_limiter::account_key("nobody0001")), Some(1));
+        assert_eq!(held(login_limiter::address_key(ip())), Some(2));
+    }
+
+    #[tokio::test]
+    async fn a_throttled_attempt_never_reaches_the_hasher() {
+        // Every run of this hasher fails, so reaching it is an error.
+        let broken = Argon2Params {
+            memory_kib: 0,
+            iterations: 0,
+        };
+        let s = Server::new(broken);
+        let reached = s
+            .accounts()
+            .log_in(LoginAttempt::new("other0001", PASSWORD), ip(), None)
+            .await;
+        assert!(reached.is_err(), "the hasher is broken");
+        let keys = || login_limiter::keys_for(ip(), "nobody0001", None);
+        for _ in 0..login_limiter::ACCOUNT.free {
+            s.login_limiter.reserve(keys()).await.unwrap().unwrap();
+        }
+        let outcome = log_in(&s, "nobody0001", PASSWORD).await;
+        let LoginOutcome::Throttled {
+            retry_after_secs,
+            message,
+        } = outcome
+        else {
+            panic!("not throttled");
+        };
+        assert_eq!(retry_after_secs, 5);
+        assert_eq!(
+            message,
+            "ログインに続けて失敗したため、しばらくの間ログインできません。5秒ほど待ってから再度お試しください。"
+        );
+        let audit = s.audit().await;
+        assert!(
+            audit.iter().any(|e| e.kind == AuditKind::LoginThrottled),
+            "{audit:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_login_makes_an_old_hash_again_and_hands_its_attempt_back() {
+        let s = Server::new(Argon2Params::TESTING);
+        let old = Argon2Params {
+            memory_kib: 32,
+            iterations: 1,
+        };
+        let id = s.account(old).await;
+        // Full-width ASCII counts as half-width, as at registration.
+        let outcome = log_in(&s, "ｄｏｃｔｏｒ0001", PASSWORD).await;
+        let LoginOutcome::SignedIn(signed_in) = outcome else {
+            panic!("not signed in");
+        };
+        assert!(signed_in.rehashed);
+        assert_eq!(signed_in.user.id, id);
+        assert_eq!(signed_in.device_cookie.name(), login_limiter::DEVICE_COOKIE);
+        let user = s.user(id).await;
+        assert!(!password::needs_rehash(
+            &user.password_hash,
+            Argon2Params::TESTING
+        ));
+        assert_eq!(user.session_generation, 0, "no session ends");
+        let left = s.store.read_now(login_attempts::count).unwrap();
+        assert_eq!(left, 0, "the successful attempt is handed back");
+        let audit = s.audit().await;
+        let ok = audit
+            .iter()
+            .find(|e| e.kind == AuditKind::LoginSucceeded)
+            .unwrap();
+        assert_eq!(ok.detail.as_deref(), Some("password re-hashed"));
+    }
+
+    #[tokio::test]
+    async fn reminders_do_the_same_writes_for_known_and_unknown_accounts() {
+        let s = Server::new(Argon2Params::TESTING);
+        let id = s.account(Argon2Params::TESTING).await;
+        let a = s.accounts();
+        for email in ["doctor@example.jp", "nobody@example.jp"] {
+            let email = Email::parse(email).unwrap();
+            a.request_login_id_reminder(&email, ip()).await.unwrap();
+        }
+        for target in ["doctor0001", "nobody0001"] {
+            let target = LoginOrEmail::parse(target).unwrap();
+            a.request_password_reset(target, ip()).await.unwrap();
+        }
+        let details: Vec<_> = s
+            .audit()
+            .await
+            .into_iter()
+            .map(|e| (e.kind, e.user_id, e.detail.unwrap_or_default()))
+            .collect();
+        let (id_kind, reset_kind) = (
+            AuditKind::LoginIdReminderRequested,
+            AuditKind::PasswordResetRequested,
+        );
+        assert_eq!(
+            details,
+            [
+                (id_kind, Some(id), "mail queued".to_owned()),
+                (id_kind, None, "no such account".to_owned()),
+                (reset_kind, Some(id), "mail queued".to_owned()),
+                (reset_kind, None, "no such account".to_owned()),
+            ]
+        );
+        let mails = s.mails().await;
+        assert_eq!(mails.len(), 2);
+        assert!(mails.iter().all(|m| m.to == "doctor@example.jp"));
+    }
+
+    #[tokio::test]
+    async fn the_sixth_reminder_for_one_target_is_audited_but_not_mailed() {
+        let s = Server::new(Argon2Params::TESTING);
+        s.account(Argon2Params::TESTING).await;
+        let email = Email::parse("Doctor@example.jp").unwrap();
+        for _ in 0..=MAILS_PER_TARGET {
+            s.accounts()
+                .request_login_id_reminder(&email, ip())
+                .await
+                .unwrap();
+        }
+        assert_eq!(s.mails().await.len(), 5);
+        let last = s.audit().await.pop().unwrap();
+        assert_eq!(
+            last.detail.as_deref(),
+            Some("not sent: too many for this target")
+        );
+    }
+
+    #[tokio::test]
+    async fn a_reset_link_sets_a_password_once_and_ends_the_sessions() {
+        let s = Server::new(Argon2Params::TESTING);
+        let id = s.account(Argon2Params::TESTING).await;
+        let a = s.accounts();
+        let target = LoginOrEmail::parse("doctor@example.jp").unwrap();
+        a.request_password_reset(target, ip()).await.unwrap();
+        let mail = s.mails().await.pop().unwrap();
+        let token = mail
+            .body
+            .split_once("?token=")
+            .and_then(|(_, rest)| rest.lines().next())
+            .unwrap()
+            .to_owned();
+        assert_eq!(a.open_reset_link("", ip()).await.unwrap(), None);
+        let h = a.open_reset_link(&token, ip()).await.unwrap().unwrap();
+        let try_with = |password: &'static str, confirm: &'static str| async move {
+            let input = NewPasswordInput { password, confirm };
+            a.reset_password(h, &input, ip()).await.unwrap()
+        };
+        assert!(matches!(
+            try_with("doctor0001", "doctor0001").await,
+            ResetOutcome::Refused(NewPasswordError::Password(_))
+        ));
+        assert_eq!(
+            try_with("Nw8!rT4vX", "Nw8!rT4vY").await,
+            ResetOutcome::Refused(NewPasswordError::Confirmation(CONFIRMATION_MISMATCH))
+        );
+        assert_eq!(s.user(id).await.session_generation, 0, "nothing saved yet");
+        assert_eq!(
+            try_with("Nw8!rT4vX", "Ｎｗ8!rT4vX").await,
+            ResetOutcome::Saved { user_id: id }
+        );
+        let user = s.user(id).await;
+        assert_eq!(user.session_generation, 1);
+        assert!(password::verify_blocking("Nw8!rT4vX", &user.password_hash).unwrap());
+        assert_eq!(
+            try_with("Nw8!rT4vZ", "Nw8!rT4vZ").await,
+            ResetOutcome::LinkInvalid
+        );
+        assert_eq!(a.reset_account(h).await.unwrap(), None);
+        let mails = s.mails().await;
+        assert_eq!(mails.len(), 2, "the link, then the notice");
+        let changed = s
+            .audit()
+            .await
+            .into_iter()
+            .filter(|e| e.kind == AuditKind::PasswordChanged)
+            .count();
+        assert_eq!(changed, 1);
+    }
+
+    #[test]
+    fn a_reset_target_is_required_and_bounded() {
+        assert_eq!(LoginOrEmail::parse("").err(), Some(LOGIN_OR_EMAIL_MISSING));
+        assert!(LoginOrEmail::parse(&"a".repeat(101)).is_err());
+        assert!(LoginOrEmail::parse(&"a".repeat(100)).is_ok());
+    }
+}
