@@ -185,7 +185,7 @@ fn reminder_detail(known: bool, limited: Option<&str>) -> String {
 
 /// The new password if it follows the rules, is not the account's login ID
 /// and matches its confirmation.
-pub fn check_new_password(
+fn check_new_password(
     login_id: &str,
     input: &NewPasswordInput<'_>,
 ) -> Result<Password, NewPasswordError> {
