@@ -9,17 +9,8 @@ use super::{
     tables::{USERS, USERS_BY_EMAIL, USERS_BY_LOGIN, USERS_BY_REGISTRY},
 };
 
-/// Who the account belongs to.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A physician who registered themself (未登録 → 利用者).
-    Physician,
-    /// A pre-provisioned member of an association.
-    Member,
-    /// Office staff (事務局).
-    Staff,
-}
+/// Who the account belongs to (stored with it).
+pub use crate::domain::Role;
 
 /// A stored account.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -17,11 +17,11 @@ use poem::{
 use serde::Deserialize;
 
 use crate::{
-    app::AppState,
     auth::client::ClientIp,
     domain::{Email, LoginId, Password},
     error::OrInternal,
     mail::templates,
+    state::AppState,
     store::{
         audit::{self, AuditEntry, AuditKind},
         now, outbox, resets, tokens, users,

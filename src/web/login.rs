@@ -18,14 +18,15 @@ use poem::{
 use serde::Deserialize;
 
 use crate::{
-    app::{AppState, cookie_names},
     auth::{
         client::ClientIp,
         current_user,
+        guards::SignedIn,
         login_limiter::{self, Reservation, Throttled},
-        password, session_keys,
+        password,
     },
     error::{InternalError, OrInternal},
+    state::{AppState, cookie_names},
     store::{
         announcements,
         audit::{self, AuditEntry, AuditKind},
@@ -362,18 +363,15 @@ pub async fn submit(
 pub async fn mypage(
     state: Data<&AppState>,
     csrf: &CsrfToken,
-    session: &Session,
+    SignedIn(account): SignedIn,
 ) -> poem::Result<Response> {
-    let Some(id) = session.get::<u64>(session_keys::USER) else {
-        return Ok(Redirect::see_other(paths::LOGIN).into_response());
-    };
+    let id = account.id;
     let user = state
         .store
         .read(move |tx| users::get(tx, id))
         .await
         .or_internal()?;
     let Some(user) = user else {
-        session.purge();
         return Ok(Redirect::see_other(paths::LOGIN).into_response());
     };
     let name = user
@@ -401,6 +399,6 @@ pub async fn mypage(
 
 #[handler]
 pub async fn logout(state: Data<&AppState>, session: &Session, ClientIp(ip): ClientIp) -> Redirect {
-    current_user::log_out(&state, session, ip).await;
+    current_user::log_out(&state.store, session, ip).await;
     Redirect::see_other(paths::LOGIN)
 }
