@@ -152,7 +152,7 @@ pub fn by_email(tx: &ReadTransaction, email: &str) -> anyhow::Result<Option<User
 
 /// Replaces an account's password hash and bumps its session generation, so
 /// that every session signed in before ends at its next request (see
-/// `store::sessions`) and every reset link issued before stops working (see
+/// `auth::sessions`) and every reset link issued before stops working (see
 /// `store::resets`). Returns the updated account, or `None` when there is no
 /// such account.
 pub fn set_password(
