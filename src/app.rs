@@ -1,5 +1,6 @@
 //! The route tree, the middleware around it (request ids and error pages,
-//! security headers, sessions, CSRF, body limits), and the server.
+//! security headers, sessions, CSRF, body limits), and the server
+//! (`Application`). Nothing imports `app` but `main` (and the tests).
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -31,7 +32,10 @@ use crate::{
 
 /// Largest request body accepted (the registration form is about 2 KB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Builds the whole endpoint: routes and middleware.
+
+/// Builds the whole endpoint: routes and middleware. Besides the state, the
+/// request data carries the store and the trusted proxies on their own, for
+/// the `auth` extractors, which do not know `AppState`.
 pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
     let https = state.config.is_https();
     let (session_cookie, csrf_cookie) = cookie_names(https);
@@ -451,6 +455,25 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_check_with_bad_bytes_answers_by_htmx_and_says_so() {
+        let check = |hx: bool| {
+            let mut req = Request::builder().uri_str("/register/check/address");
+            if hx {
+                req = req.header(crate::htmx::HX_REQUEST, "true");
+            }
+            bad_bytes_response(&req.finish())
+        };
+        let fragment = check(true);
+        assert_eq!(fragment.status(), StatusCode::OK);
+        assert_eq!(fragment.headers()[header::VARY], crate::htmx::HX_REQUEST);
+        let page = check(false);
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(page.headers()[header::VARY], crate::htmx::HX_REQUEST);
+        let form = bad_bytes_response(&Request::builder().uri_str("/register/form").finish());
+        assert_eq!(form.status(), StatusCode::BAD_REQUEST);
+    }
 
     #[test]
     fn form_bodies_must_decode_to_utf8() {
