@@ -11,7 +11,6 @@ pub mod inquiries;
 pub mod login_attempts;
 pub mod outbox;
 pub mod resets;
-pub mod sessions;
 pub mod tables;
 pub mod tokens;
 pub mod users;

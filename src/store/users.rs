@@ -9,17 +9,8 @@ use super::{
     tables::{USERS, USERS_BY_EMAIL, USERS_BY_LOGIN, USERS_BY_REGISTRY},
 };
 
-/// Who the account belongs to.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A physician who registered themself (未登録 → 利用者).
-    Physician,
-    /// A pre-provisioned member of an association.
-    Member,
-    /// Office staff (事務局).
-    Staff,
-}
+/// Who the account belongs to (stored with it).
+pub use crate::domain::Role;
 
 /// A stored account.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -161,7 +152,7 @@ pub fn by_email(tx: &ReadTransaction, email: &str) -> anyhow::Result<Option<User
 
 /// Replaces an account's password hash and bumps its session generation, so
 /// that every session signed in before ends at its next request (see
-/// `store::sessions`) and every reset link issued before stops working (see
+/// `auth::sessions`) and every reset link issued before stops working (see
 /// `store::resets`). Returns the updated account, or `None` when there is no
 /// such account.
 pub fn set_password(

@@ -1,6 +1,6 @@
 //! The application layer's contexts, built from the server's shared state for the screens.
 
-use crate::{app::AppState, service::accounts::Accounts};
+use crate::{service::accounts::Accounts, state::AppState};
 
 /// The parts the account use cases work with.
 pub fn accounts(state: &AppState) -> Accounts<'_> {

@@ -10,11 +10,11 @@ use poem::{
 use serde::Deserialize;
 
 use crate::{
-    app::AppState,
     auth::client::ClientIp,
     domain::{Email, control_message, has_forbidden_control},
     error::OrInternal,
     mail::templates,
+    state::AppState,
     store::{inquiries, outbox},
     text::{normalize_fullwidth_field, normalize_halfwidth_field},
     views::{

@@ -17,10 +17,10 @@ use poem::{
 use serde::Deserialize;
 
 use crate::{
-    app::{AppState, cookie_names},
-    auth::{client::ClientIp, current_user, login_limiter, session_keys},
+    auth::{client::ClientIp, current_user, guards::SignedIn, login_limiter},
     error::OrInternal,
-    service::accounts::{LoginAttempt, LoginOutcome, SignedIn},
+    service::accounts::{self, LoginAttempt, LoginOutcome},
+    state::{AppState, cookie_names},
     store::{announcements, users},
     views::{
         components::required_mark,
@@ -173,7 +173,12 @@ pub async fn submit(
 /// Signs the account in on this session (a new session id), remembers the
 /// browser for it, and drops the CSRF cookie: the next page the browser
 /// asks for is given a fresh token for the signed-in pages.
-fn start_session(state: &AppState, session: &Session, req: &Request, s: SignedIn) -> Response {
+fn start_session(
+    state: &AppState,
+    session: &Session,
+    req: &Request,
+    s: accounts::SignedIn,
+) -> Response {
     current_user::sign_in(session, &s.user);
     req.cookie().add(s.device_cookie);
     let https = state.config.is_https();
@@ -191,18 +196,15 @@ fn start_session(state: &AppState, session: &Session, req: &Request, s: SignedIn
 pub async fn mypage(
     state: Data<&AppState>,
     csrf: &CsrfToken,
-    session: &Session,
+    SignedIn(account): SignedIn,
 ) -> poem::Result<Response> {
-    let Some(id) = session.get::<u64>(session_keys::USER) else {
-        return Ok(Redirect::see_other(paths::LOGIN).into_response());
-    };
+    let id = account.id;
     let user = state
         .store
         .read(move |tx| users::get(tx, id))
         .await
         .or_internal()?;
     let Some(user) = user else {
-        session.purge();
         return Ok(Redirect::see_other(paths::LOGIN).into_response());
     };
     let name = user
@@ -230,6 +232,6 @@ pub async fn mypage(
 
 #[handler]
 pub async fn logout(state: Data<&AppState>, session: &Session, ClientIp(ip): ClientIp) -> Redirect {
-    current_user::log_out(&state, session, ip).await;
+    current_user::log_out(&state.store, session, ip).await;
     Redirect::see_other(paths::LOGIN)
 }

@@ -13,7 +13,7 @@ use poem::{Route, get, post};
 
 /// URLs of the screens, in one place.
 pub mod paths {
-    pub const LOGIN: &str = "/login";
+    pub const LOGIN: &str = crate::auth::guards::SIGN_IN_PATH;
     pub const TERMS: &str = "/register";
     pub const EMAIL: &str = "/register/email";
     pub const EMAIL_SENT: &str = "/register/email/sent";

@@ -5,6 +5,7 @@
 mod account;
 mod browser;
 mod crash;
+mod guards;
 mod hardening;
 mod helpers;
 mod journey;

@@ -9,7 +9,7 @@ use poem::{
 
 use super::{LOGIN_ID, OneField, one_field_form, sent_page};
 use crate::{
-    app::AppState, auth::client::ClientIp, domain::Email, error::OrInternal,
+    auth::client::ClientIp, domain::Email, error::OrInternal, state::AppState,
     text::normalize_halfwidth_field, views::components::Input, web::context,
 };
 

@@ -9,7 +9,7 @@ use poem::{
 
 use super::{OneField, PASSWORD, one_field_form, sent_page};
 use crate::{
-    app::AppState, auth::client::ClientIp, error::OrInternal, service::accounts::LoginOrEmail,
+    auth::client::ClientIp, error::OrInternal, service::accounts::LoginOrEmail, state::AppState,
     text::normalize_halfwidth_field, views::components::Input, web::context,
 };
 

@@ -16,11 +16,11 @@ use serde::Deserialize;
 
 use super::{NEW_PASSWORD, PASSWORD, card};
 use crate::{
-    app::AppState,
     auth::client::ClientIp,
     domain::Field,
     error::OrInternal,
     service::accounts::{NewPasswordError, NewPasswordInput, ResetKey, ResetOutcome},
+    state::AppState,
     views::{
         components::{Input, error_summary, text_field},
         layout::csrf_input,

@@ -9,7 +9,7 @@ use poem::{
 
 use super::state::DONE_KEY;
 use crate::{
-    app::AppState,
+    state::AppState,
     views::{
         components::{help_box, steps},
         layout::page as layout,

@@ -20,12 +20,12 @@ use super::{
     state::{self, DONE_KEY, REG_KEY, RegSession},
 };
 use crate::{
-    app::AppState,
     auth::client::ClientIp,
     config::Config,
     domain::{Field, FieldErrors, NewRegistration, RegistrationForm, validate_registration},
     error::OrInternal,
     mail::templates,
+    state::AppState,
     store::{
         audit::{self, AuditEntry, AuditKind},
         now, outbox,

@@ -14,11 +14,11 @@ use poem::{
 
 use super::state::{TERMS_KEY, TermsAgreement};
 use crate::{
-    app::AppState,
     auth::client::ClientIp,
     domain::{EmailField, EmailForm, check_email_field, validate_email_step},
     error::OrInternal,
     mail::templates,
+    state::AppState,
     store::{
         audit::{self, AuditEntry, AuditKind},
         now, outbox,

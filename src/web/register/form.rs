@@ -15,12 +15,12 @@ use super::{
     state::{self, REG_KEY, RegSession},
 };
 use crate::{
-    app::AppState,
     domain::{
         Field, FieldErrors, NewRegistration, Password, RegistrationForm, check_field,
         validate_registration,
     },
     error::OrInternal,
+    state::AppState,
     store::{
         tokens::{self, TokenRecord},
         users,

@@ -12,10 +12,10 @@ use poem::{
 use serde::Deserialize;
 
 use crate::{
-    app::AppState,
     catalog,
     domain::Field,
     postal::{Address, parse_code},
+    state::AppState,
     views::components::{input_control, message},
     web::register::form_view::{check_url, select_control, text_input},
 };
