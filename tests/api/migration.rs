@@ -1,0 +1,172 @@
+//! Databases written by earlier versions open, are migrated at start-up and
+//! keep every account: the committed `tests/fixtures/schema-v1.redb`, and
+//! the maker of such fixtures.
+
+use std::{
+    path::{Path, PathBuf},
+    time::Duration,
+};
+
+use mamis::{app::Application, config::Config, mail::templates};
+use reqwest::StatusCode;
+
+use crate::helpers::{Browser, MAIL_WAIT, SmtpCapture, link_in};
+
+/// One account of a fixture: who registered, with which password and form.
+pub struct FixtureAccount {
+    pub email: &'static str,
+    pub login_id: &'static str,
+    pub password: &'static str,
+    pub registry_number: &'static str,
+    /// 氏名 as マイページ greets them (`姓 名`).
+    pub display_name: &'static str,
+    pub kana: &'static str,
+    pub mobile: &'static str,
+    pub extra: &'static [(&'static str, &'static str)],
+}
+
+/// The accounts of `tests/fixtures/schema-v1.redb` (see its README).
+pub const FIXTURE_ACCOUNTS: [FixtureAccount; 3] = [
+    // Former name used on mail, graduate school, two societies, tel and fax.
+    FixtureAccount {
+        email: "sato.hanako@example.jp",
+        login_id: "hanako2008",
+        password: "Shinryo#2008a",
+        registry_number: "456789",
+        display_name: "佐藤 花子",
+        kana: "サトウ ハナコ",
+        mobile: "080-2345-6789",
+        extra: &[
+            ("former_kana_last", "スズキ"),
+            ("former_kana_first", "ハナコ"),
+            ("former_name_last", "鈴木"),
+            ("former_name_first", "花子"),
+            ("use_former_name", "1"),
+            ("building", "本駒込ハイツ101"),
+            ("tel", "03-3823-2101"),
+            ("fax", "03-3823-2102"),
+            ("gender", "female"),
+            ("sub_depts", "02"),
+            ("sub_depts", "05"),
+            ("grad_university", "東北大学"),
+            ("grad_department", "医学系研究科"),
+            ("grad_completion", "2012/3"),
+            ("degree_date", "2012/3"),
+            ("societies", "日本内科学会"),
+            ("societies", "日本小児科学会"),
+        ],
+    },
+    // Only what is required: no building, no tel or fax, no society.
+    FixtureAccount {
+        email: "tanaka@example.jp",
+        login_id: "tanaka1ichiro",
+        password: "Byouin!2025z",
+        registry_number: "234567",
+        display_name: "田中 一郎",
+        kana: "タナカ イチロウ",
+        mobile: "070-1111-2222",
+        extra: &[],
+    },
+    // A school and a society typed, not chosen from the lists.
+    FixtureAccount {
+        email: "ito.k@example.jp",
+        login_id: "ito@kenji",
+        password: "Kanja%3000q",
+        registry_number: "345678",
+        display_name: "伊藤 健二",
+        kana: "イトウ ケンジ",
+        mobile: "090-3333-4444",
+        extra: &[
+            ("gender", "male"),
+            ("school", "海外医科大学"),
+            ("societies", "地域医療研究会"),
+            ("tel", "0120-123-456"),
+        ],
+    },
+];
+
+impl FixtureAccount {
+    /// The registration form of this account.
+    pub fn fields(&self) -> Vec<(String, String)> {
+        let (kana_last, kana_first) = self.kana.split_once(' ').unwrap_or((self.kana, ""));
+        let (name_last, name_first) = self
+            .display_name
+            .split_once(' ')
+            .unwrap_or((self.display_name, ""));
+        let mut fields: Vec<(&str, &str)> = vec![
+            ("login_id", self.login_id),
+            ("password", self.password),
+            ("registry_number", self.registry_number),
+            ("registry_date", "平成20年5月1日"),
+            ("kana_last", kana_last),
+            ("kana_first", kana_first),
+            ("name_last", name_last),
+            ("name_first", name_first),
+            ("postal_code", "1138621"),
+            ("prefecture", "東京都"),
+            ("address", "文京区本駒込2-28-16"),
+            ("mobile", self.mobile),
+            ("birth_date", "1980/4/1"),
+            ("main_dept", "01"),
+            ("school", "東北大学"),
+            ("graduation", "2006/3"),
+        ];
+        for (k, v) in self.extra {
+            let single = !matches!(*k, "sub_depts" | "societies");
+            match fields.iter_mut().find(|(fk, _)| single && fk == k) {
+                Some(slot) => slot.1 = v,
+                None => fields.push((k, v)),
+            }
+        }
+        fields
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
+    }
+}
+
+/// Registers [`FIXTURE_ACCOUNTS`] through the real app into a fresh data
+/// folder, stops the app and copies its database to
+/// `MAMIS_FIXTURE_OUT` (default `target/schema-fixture.redb`): the database
+/// of the schema this commit writes. `tests/fixtures/schema-v1.redb` was
+/// made so (see its README); run it again before a schema change to keep a
+/// fixture of the schema being left.
+#[test]
+#[ignore = "writes a fixture database; run by hand"]
+fn make_fixture_database() {
+    let out = std::env::var_os("MAMIS_FIXTURE_OUT").map_or_else(
+        || Path::new(env!("CARGO_MANIFEST_DIR")).join("target/schema-fixture.redb"),
+        PathBuf::from,
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let rt = tokio::runtime::Runtime::new().expect("runtime");
+    rt.block_on(async {
+        let smtp = SmtpCapture::start();
+        let app = Application::build(Config::for_tests(data.clone(), Some(smtp.settings())))
+            .await
+            .expect("app did not build");
+        let base = format!("http://{}", app.addr);
+        let server = app.spawn();
+        for who in &FIXTURE_ACCOUNTS {
+            let b = Browser::new(&base);
+            b.start_registration(who.email).await;
+            let mail = smtp
+                .wait_for(who.email, templates::REGISTRATION_SUBJECT, MAIL_WAIT)
+                .await;
+            let link = link_in(&mail.body).expect("a link in the mail");
+            b.finish_registration(&link, &who.fields()).await;
+            b.log_in(who.login_id, who.password)
+                .await
+                .assert_redirect_to("/mypage");
+            let me = b.get("/mypage").await;
+            me.assert_status(StatusCode::OK);
+            me.assert_contains(who.display_name);
+        }
+        server.abort();
+    });
+    // Every task holding the store ends with the runtime: the file is closed.
+    rt.shutdown_timeout(Duration::from_secs(10));
+    std::fs::copy(data.join(mamis::store::DB_FILE), &out).expect("copy the database");
+    eprintln!("fixture written to {}", out.display());
+}
