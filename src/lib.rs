@@ -17,6 +17,7 @@ pub mod domain;
 pub mod error;
 pub mod mail;
 pub mod postal;
+pub mod service;
 pub mod store;
 pub mod text;
 pub mod views;

@@ -376,12 +376,7 @@ pub async fn mypage(
         session.purge();
         return Ok(Redirect::see_other(paths::LOGIN).into_response());
     };
-    let name = user
-        .profile
-        .get("display_name")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned();
+    let name = user.display_name();
     let body = html! {
         section.card {
             h1 { "マイページ" }

@@ -7,8 +7,18 @@ use std::{
     time::Duration,
 };
 
-use mamis::{app::Application, config::Config, mail::templates};
+use mamis::{
+    app::Application,
+    config::Config,
+    mail::templates,
+    store::{
+        DB_FILE, Store,
+        tables::{META, SCHEMA_VERSION},
+        users,
+    },
+};
 use reqwest::StatusCode;
+use tempfile::TempDir;
 
 use crate::helpers::{Browser, MAIL_WAIT, SmtpCapture, link_in};
 
@@ -123,6 +133,176 @@ impl FixtureAccount {
             .map(|(k, v)| (k.to_owned(), v.to_owned()))
             .collect()
     }
+}
+
+/// Where the committed fixtures are.
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(name)
+}
+
+/// The app serving a copy of a fixture database (mail to its local outbox).
+struct FixtureApp {
+    base: String,
+    store: Store,
+    server: tokio::task::JoinHandle<anyhow::Result<()>>,
+    _dir: TempDir,
+}
+
+impl Drop for FixtureApp {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// Copies `tests/fixtures/<name>` into a fresh data folder and starts the
+/// app on it.
+async fn spawn_app_on_fixture(name: &str) -> FixtureApp {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    mamis::store::create_private_dir(&data).expect("data folder");
+    std::fs::copy(fixture(name), data.join(DB_FILE)).expect("copy the fixture");
+    let app = Application::build(Config::for_tests(data, None))
+        .await
+        .expect("the app did not start on the fixture");
+    let base = format!("http://{}", app.addr);
+    let store = app.state.store.clone();
+    FixtureApp {
+        base,
+        store,
+        server: app.spawn(),
+        _dir: dir,
+    }
+}
+
+#[tokio::test]
+async fn a_version_1_database_is_migrated_at_start_and_every_account_is_found_and_logs_in() {
+    let app = spawn_app_on_fixture("schema-v1.redb").await;
+    let version = app
+        .store
+        .read(|tx| {
+            let meta = tx.open_table(META)?;
+            let v = meta.get("schema_version")?.map(|v| v.value().to_vec());
+            Ok(v)
+        })
+        .await
+        .expect("read the version");
+    assert_eq!(version, Some(SCHEMA_VERSION.to_be_bytes().to_vec()));
+    assert_eq!(SCHEMA_VERSION, 2);
+    let count = app.store.read(users::count).await.expect("count");
+    assert_eq!(count, FIXTURE_ACCOUNTS.len() as u64);
+
+    for who in &FIXTURE_ACCOUNTS {
+        let login_id = who.login_id.to_owned();
+        let user = app
+            .store
+            .read(move |tx| users::by_login_id(tx, &login_id))
+            .await
+            .expect("read")
+            .unwrap_or_else(|| panic!("{} not found by login ID", who.login_id));
+        assert_eq!(user.email, who.email);
+        assert_eq!(user.display_name(), who.display_name);
+        let person = user.person.clone().expect("a typed person");
+        assert_eq!(person.registry.number.as_str(), who.registry_number);
+        assert_eq!(person.phones.mobile.as_str(), who.mobile);
+
+        let (kana, name, mobile, number) =
+            (who.kana, who.display_name, who.mobile, who.registry_number);
+        let found = app
+            .store
+            .read(move |tx| {
+                Ok((
+                    users::ids_by_kana(tx, kana)?,
+                    users::ids_by_name(tx, name)?,
+                    users::ids_by_phone(tx, mobile)?,
+                    users::id_by_registry_number(tx, number)?,
+                ))
+            })
+            .await
+            .expect("search");
+        assert_eq!(
+            found,
+            (vec![user.id], vec![user.id], vec![user.id], Some(user.id)),
+            "{name}"
+        );
+
+        let b = Browser::new(&app.base);
+        b.log_in(who.login_id, who.password)
+            .await
+            .assert_redirect_to("/mypage");
+        let me = b.get("/mypage").await;
+        me.assert_status(StatusCode::OK);
+        me.assert_contains(&format!("{} 様、ようこそ。", who.display_name));
+        me.assert_contains(who.login_id);
+    }
+
+    // What the profiles held beyond the name, typed, and found by it.
+    let hanako = app
+        .store
+        .read(|tx| users::by_login_id(tx, "hanako2008"))
+        .await
+        .expect("read")
+        .and_then(|u| u.person.map(|p| (u.id, p)));
+    let (id, p) = hanako.expect("hanako2008");
+    assert!(p.former.use_on_mail);
+    assert_eq!(
+        p.former.name_last.as_ref().map(|n| n.as_str()),
+        Some("鈴木")
+    );
+    assert_eq!(p.departments.sub.len(), 2);
+    assert_eq!(p.societies.len(), 2);
+    assert_eq!(
+        p.education.grad_university.as_ref().map(|u| u.name()),
+        Some("東北大学")
+    );
+    let ito = app
+        .store
+        .read(|tx| users::by_login_id(tx, "ito@kenji"))
+        .await
+        .expect("read")
+        .and_then(|u| u.person);
+    let ito = ito.expect("ito@kenji");
+    assert_eq!(ito.education.school.name(), "海外医科大学");
+    assert_eq!(
+        ito.societies.first().map(|s| s.name()),
+        Some("地域医療研究会")
+    );
+    let by_former = app
+        .store
+        .read(|tx| {
+            Ok((
+                users::ids_by_kana(tx, "すずき")?,
+                users::ids_by_name(tx, "鈴木 花子")?,
+                users::ids_by_phone(tx, "03-3823-2101")?,
+                users::ids_by_phone(tx, "0120123456")?,
+                users::ids_by_kana(tx, "タ")?,
+            ))
+        })
+        .await
+        .expect("search");
+    let tanaka = app
+        .store
+        .read(|tx| users::by_login_id(tx, "tanaka1ichiro"))
+        .await
+        .expect("read")
+        .map(|u| u.id);
+    let ito_id = app
+        .store
+        .read(|tx| users::by_login_id(tx, "ito@kenji"))
+        .await
+        .expect("read")
+        .map(|u| u.id);
+    assert_eq!(
+        by_former,
+        (
+            vec![id],
+            vec![id],
+            vec![id],
+            ito_id.into_iter().collect(),
+            tanaka.into_iter().collect()
+        )
+    );
 }
 
 /// Registers [`FIXTURE_ACCOUNTS`] through the real app into a fresh data
