@@ -322,3 +322,102 @@ pub fn generation(tx: &ReadTransaction, id: u64) -> anyhow::Result<Option<u64>> 
 pub fn generation_in_write(tx: &WriteTransaction, id: u64) -> anyhow::Result<Option<u64>> {
     session_generation(&tx.open_table(USERS)?, id)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        domain::{RegistrationForm, validate_registration},
+        store::Store,
+    };
+
+    fn account(login_id: &str, registry: &str, email: &str, mobile: &str) -> UserRecord {
+        let pairs: Vec<(String, String)> = [
+            ("login_id", login_id),
+            ("password", "Kusuri#2024x"),
+            ("registry_number", registry),
+            ("registry_date", "2008/05/01"),
+            ("kana_last", "ヤマダ"),
+            ("kana_first", "タロウ"),
+            ("name_last", "山田"),
+            ("name_first", "太郎"),
+            ("postal_code", "113-8621"),
+            ("prefecture", "東京都"),
+            ("address", "文京区本駒込2-28-16"),
+            ("mobile", mobile),
+            ("birth_date", "1980/04/01"),
+            ("main_dept", "01"),
+            ("school", "東北大学"),
+            ("graduation", "2006/03"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let form = RegistrationForm::from_pairs(&pairs).normalized();
+        let today = time::macros::date!(2026 - 01 - 01);
+        let Ok((reg, _)) = validate_registration(&form, today) else {
+            panic!("invalid test form");
+        };
+        UserRecord {
+            id: 0,
+            login_id: login_id.to_owned(),
+            email: email.to_owned(),
+            registry_number: registry.to_owned(),
+            password_hash: String::new(),
+            role: Role::Physician,
+            person: Some(Person::from(reg)),
+            session_generation: 0,
+            terms_version: "t".into(),
+            terms_agreed_at: 0,
+            created_at: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn namesakes_share_index_keys_and_a_refused_account_indexes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let created = store
+            .write_ok(|tx| {
+                Ok([
+                    create(
+                        tx,
+                        account("doctor01", "123456", "a@example.jp", "090-1111-2222"),
+                    )?,
+                    create(
+                        tx,
+                        account("doctor02", "234567", "b@example.jp", "090-3333-4444"),
+                    )?,
+                    // The same 医籍登録番号 again: refused, nothing written.
+                    create(
+                        tx,
+                        account("doctor03", "123456", "c@example.jp", "080-5555-6666"),
+                    )?,
+                ])
+            })
+            .await
+            .unwrap();
+        assert_eq!(created[0], Ok(1));
+        assert_eq!(created[1], Ok(2));
+        assert_eq!(created[2], Err(vec![Conflict::RegistryNumber]));
+        let found = store
+            .read(|tx| {
+                Ok((
+                    ids_by_kana(tx, "やまだ")?,
+                    ids_by_name(tx, "山田太郎")?,
+                    ids_by_phone(tx, "090")?,
+                    ids_by_phone(tx, "08055556666")?,
+                    ids_by_kana(tx, "")?,
+                    id_by_registry_number(tx, "234567")?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            found,
+            (vec![1, 2], vec![1, 2], vec![1, 2], vec![], vec![], Some(2))
+        );
+        let user = store.read(|tx| get(tx, 2)).await.unwrap().unwrap();
+        assert_eq!(user.display_name(), "山田 太郎");
+    }
+}
