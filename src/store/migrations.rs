@@ -2,9 +2,11 @@
 //! inside the start-up write transaction of `Store::open` (all steps commit
 //! together with the new version, or nothing changes).
 //!
-//! A step reads the records of the version it leaves with types of its own
-//! (below), so that later changes to the current types do not change what it
-//! reads.
+//! A step reads the records of the version it leaves with record types of
+//! its own (below), so that later changes to the current records do not
+//! change what it reads; their fields are the domain's value types, whose
+//! serde form is pinned (`domain::person`'s tests) and read back from the
+//! committed fixture of each old schema (`tests/api/migration.rs`).
 
 use anyhow::{Context, bail};
 use redb::{ReadableTable, WriteTransaction};
@@ -15,7 +17,12 @@ use super::{
     tables::{SCHEMA_VERSION, USERS},
     users::{self, Role, UserRecord},
 };
-use crate::domain::{NewRegistration, person::Person};
+use crate::domain::{
+    AddressLine, BuildingName, Date, DepartmentCode, Gender, GradDepartment, KanaName, KanjiName,
+    MedicalRegistryNumber, PhoneNumber, PostalCode, Prefecture, SchoolName, SocietyName,
+    UniversityName, YearMonth,
+    person::{Address, Departments, Education, FormerName, FullName, Person, Phones, Registry},
+};
 
 /// What the migrations did, for the start-up log.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -65,6 +72,95 @@ struct UserV1 {
     created_at: i64,
 }
 
+/// The `profile` of a schema-1 account: the registration form as parsed
+/// (the serde form `NewRegistration` had then), plus `display_name` and the
+/// login ID, which are not kept (the account holds the login ID, the person
+/// gives the name).
+#[derive(Deserialize)]
+struct ProfileV1 {
+    registry_number: MedicalRegistryNumber,
+    registry_date: Date,
+    kana_last: KanaName,
+    kana_first: KanaName,
+    name_last: KanjiName,
+    name_first: KanjiName,
+    former_kana_last: Option<KanaName>,
+    former_kana_first: Option<KanaName>,
+    former_name_last: Option<KanjiName>,
+    former_name_first: Option<KanjiName>,
+    use_former_name: bool,
+    postal_code: PostalCode,
+    prefecture: Prefecture,
+    address: AddressLine,
+    building: Option<BuildingName>,
+    mobile: PhoneNumber,
+    tel: Option<PhoneNumber>,
+    fax: Option<PhoneNumber>,
+    birth_date: Date,
+    gender: Gender,
+    main_dept: DepartmentCode,
+    sub_depts: Vec<DepartmentCode>,
+    school: SchoolName,
+    graduation: YearMonth,
+    grad_university: Option<UniversityName>,
+    grad_department: Option<GradDepartment>,
+    grad_completion: Option<YearMonth>,
+    degree_date: Option<YearMonth>,
+    societies: Vec<SocietyName>,
+}
+
+impl From<ProfileV1> for Person {
+    fn from(p: ProfileV1) -> Person {
+        Person {
+            name: FullName {
+                last: p.name_last,
+                first: p.name_first,
+            },
+            kana: FullName {
+                last: p.kana_last,
+                first: p.kana_first,
+            },
+            former: FormerName {
+                kana_last: p.former_kana_last,
+                kana_first: p.former_kana_first,
+                name_last: p.former_name_last,
+                name_first: p.former_name_first,
+                use_on_mail: p.use_former_name,
+            },
+            birth_date: p.birth_date,
+            gender: p.gender,
+            registry: Registry {
+                number: p.registry_number,
+                date: p.registry_date,
+            },
+            address: Address {
+                postal_code: p.postal_code,
+                prefecture: p.prefecture,
+                line: p.address,
+                building: p.building,
+            },
+            phones: Phones {
+                mobile: p.mobile,
+                tel: p.tel,
+                fax: p.fax,
+            },
+            departments: Departments {
+                main: p.main_dept,
+                sub: p.sub_depts,
+            },
+            education: Education {
+                school: p.school,
+                graduation: p.graduation,
+                grad_university: p.grad_university,
+                grad_department: p.grad_department,
+                grad_completion: p.grad_completion,
+                degree_date: p.degree_date,
+            },
+            societies: p.societies,
+        }
+    }
+}
+
 /// 1 → 2: every JSON profile becomes a typed [`Person`], indexed by
 /// フリガナ, 氏名 and phone. A profile that does not read stops the
 /// migration (and the start) with the account's id.
@@ -83,9 +179,9 @@ fn v1_to_v2(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
         let person = match old.profile {
             serde_json::Value::Null => None,
             profile => {
-                let reg: NewRegistration = serde_json::from_value(profile)
+                let p: ProfileV1 = serde_json::from_value(profile)
                     .with_context(|| format!("account {id}: the profile is not a registration"))?;
-                Some(Person::from(reg))
+                Some(Person::from(p))
             }
         };
         if let Some(p) = &person {
