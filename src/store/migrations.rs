@@ -211,12 +211,13 @@ fn v1_to_v2(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
 mod tests {
     use std::path::Path;
 
-    use redb::{Database, ReadableDatabase, TableHandle};
+    use redb::{Database, MultimapTableHandle, ReadableDatabase, TableHandle};
 
     use super::*;
     use crate::store::{DB_FILE, Store, tables::META};
 
-    /// Tables and schema version of a closed database, read with redb alone.
+    /// Tables (plain and multimap) and schema version of a closed database,
+    /// read with redb alone.
     fn contents(dir: &Path) -> (Vec<String>, Option<Vec<u8>>) {
         let db = Database::create(dir.join(DB_FILE)).unwrap();
         let tx = db.begin_read().unwrap();
@@ -224,6 +225,11 @@ mod tests {
             .list_tables()
             .unwrap()
             .map(|t| t.name().to_owned())
+            .chain(
+                tx.list_multimap_tables()
+                    .unwrap()
+                    .map(|t| t.name().to_owned()),
+            )
             .collect();
         tables.sort();
         let version = tx
@@ -263,6 +269,39 @@ mod tests {
             "no table created, no version set"
         );
         assert_eq!(before.0, ["meta"]);
+    }
+
+    #[test]
+    fn the_version_1_fixture_is_migrated_once_and_opens_unchanged_afterwards() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::store::create_private_dir(dir.path()).unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema-v1.redb");
+        std::fs::copy(fixture, dir.path().join(DB_FILE)).unwrap();
+        assert_eq!(contents(dir.path()).1, Some(1u32.to_be_bytes().to_vec()));
+        let read_all = |store: &Store| {
+            store
+                .read_now(|tx| {
+                    let mut all = Vec::new();
+                    for id in 1..=users::count(tx)? {
+                        let u = users::get(tx, id)?.unwrap();
+                        all.push((u.login_id.clone(), u.display_name(), u.person));
+                    }
+                    Ok(all)
+                })
+                .unwrap()
+        };
+        let first = read_all(&Store::open(dir.path()).unwrap());
+        assert_eq!(first.len(), 3);
+        assert!(
+            first
+                .iter()
+                .all(|(_, name, p)| !name.is_empty() && p.is_some())
+        );
+        let (tables, version) = contents(dir.path());
+        assert_eq!(version, Some(SCHEMA_VERSION.to_be_bytes().to_vec()));
+        assert!(tables.iter().any(|t| t == "persons_by_kana"), "{tables:?}");
+        let again = read_all(&Store::open(dir.path()).unwrap());
+        assert_eq!(again, first);
     }
 
     #[test]

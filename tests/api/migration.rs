@@ -20,7 +20,7 @@ use mamis::{
 use reqwest::StatusCode;
 use tempfile::TempDir;
 
-use crate::helpers::{Browser, MAIL_WAIT, SmtpCapture, link_in};
+use crate::helpers::{Applicant, Browser, MAIL_WAIT, SmtpCapture, error_of, link_in};
 
 /// One account of a fixture: who registered, with which password and form.
 pub struct FixtureAccount {
@@ -142,10 +142,12 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The app serving a copy of a fixture database (mail to its local outbox).
+/// The app serving a copy of a fixture database, mailing to a test SMTP
+/// server.
 struct FixtureApp {
     base: String,
     store: Store,
+    smtp: SmtpCapture,
     server: tokio::task::JoinHandle<anyhow::Result<()>>,
     _dir: TempDir,
 }
@@ -163,7 +165,8 @@ async fn spawn_app_on_fixture(name: &str) -> FixtureApp {
     let data = dir.path().join("data");
     mamis::store::create_private_dir(&data).expect("data folder");
     std::fs::copy(fixture(name), data.join(DB_FILE)).expect("copy the fixture");
-    let app = Application::build(Config::for_tests(data, None))
+    let smtp = SmtpCapture::start();
+    let app = Application::build(Config::for_tests(data, Some(smtp.settings())))
         .await
         .expect("the app did not start on the fixture");
     let base = format!("http://{}", app.addr);
@@ -171,6 +174,7 @@ async fn spawn_app_on_fixture(name: &str) -> FixtureApp {
     FixtureApp {
         base,
         store,
+        smtp,
         server: app.spawn(),
         _dir: dir,
     }
@@ -303,6 +307,49 @@ async fn a_version_1_database_is_migrated_at_start_and_every_account_is_found_an
             tanaka.into_iter().collect()
         )
     );
+}
+
+#[tokio::test]
+async fn after_the_migration_new_registrations_are_checked_against_the_old_accounts() {
+    let app = spawn_app_on_fixture("schema-v1.redb").await;
+    let register = |who: Applicant| {
+        let (base, smtp) = (app.base.clone(), &app.smtp);
+        async move {
+            let b = Browser::new(&base);
+            b.start_registration(&who.email).await;
+            let mail = smtp
+                .wait_for(&who.email, templates::REGISTRATION_SUBJECT, MAIL_WAIT)
+                .await;
+            let link = link_in(&mail.body).expect("a link in the mail");
+            b.get(&link).await.assert_redirect_to("/register/form");
+            b.post_form("/register/form", &who.fields())
+                .await
+                .assert_redirect_to("/register/confirm");
+            b.post_form("/register/confirm", &[] as &[(&str, &str)])
+                .await
+        }
+    };
+
+    // 佐藤 花子's 医籍登録番号, from the schema-1 database: refused.
+    let mut twin = Applicant::numbered(1);
+    twin.registry_number = FIXTURE_ACCOUNTS[0].registry_number.to_owned();
+    let refused = register(twin).await;
+    refused.assert_status(StatusCode::CONFLICT);
+    let message = error_of(&refused.body, "registry_number").unwrap_or_default();
+    assert!(message.starts_with("この医籍登録番号では利用者登録を完了できませんでした。"));
+
+    // A new physician: created, indexed beside the migrated ones.
+    register(Applicant::numbered(2))
+        .await
+        .assert_redirect_to("/register/complete");
+    let count = app.store.read(users::count).await.expect("count");
+    assert_eq!(count, FIXTURE_ACCOUNTS.len() as u64 + 1);
+    let yamadas = app
+        .store
+        .read(|tx| users::ids_by_kana(tx, "ヤマダ"))
+        .await
+        .expect("search");
+    assert_eq!(yamadas, [FIXTURE_ACCOUNTS.len() as u64 + 1]);
 }
 
 /// Registers [`FIXTURE_ACCOUNTS`] through the real app into a fresh data
