@@ -249,9 +249,8 @@ pub struct CheckQuery {
 ///
 /// Whether a login ID is taken is said only to the session that opened a
 /// mailed link, within that link's budget
-/// ([`registration::LOOKUPS_PER_LINK`]); anyone
-/// else gets the format check alone. Whether a 医籍登録番号 is registered is
-/// never said here.
+/// ([`registration::LOOKUPS_PER_LINK`]); anyone else gets the format check
+/// alone. Whether a 医籍登録番号 is registered is never said here.
 #[handler]
 pub async fn check(
     state: Data<&AppState>,
