@@ -10,17 +10,20 @@ use std::{
 
 /// Modules that a module must not import (besides the general rules).
 const FORBIDDEN: &[(&str, &[&str])] = &[
-    ("state", &["views"]),
-    ("views", &["auth", "store", "mail"]),
-    ("auth", &["state", "views", "mail"]),
-    ("mail", &["auth", "state", "views"]),
+    ("state", &["views", "service"]),
+    ("views", &["auth", "store", "mail", "service"]),
+    ("service", &["state", "views", "htmx"]),
+    ("auth", &["state", "views", "mail", "service"]),
+    ("mail", &["auth", "state", "views", "service"]),
     (
         "store",
-        &["auth", "state", "views", "mail", "htmx", "texts"],
+        &["auth", "state", "views", "mail", "htmx", "texts", "service"],
     ),
     (
         "domain",
-        &["auth", "state", "views", "mail", "store", "htmx", "texts"],
+        &[
+            "auth", "state", "views", "mail", "store", "htmx", "texts", "service",
+        ],
     ),
 ];
 

@@ -29,6 +29,7 @@ mod gender;
 mod login_id;
 mod names;
 mod password;
+pub mod person;
 mod phone;
 mod registration;
 mod registry_number;

@@ -671,7 +671,7 @@ mod tests {
                 registry_number: "300001".into(),
                 password_hash: hash_blocking(PASSWORD, p).unwrap(),
                 role: Role::Physician,
-                profile: serde_json::Value::Null,
+                person: None,
                 session_generation: 0,
                 terms_version: "t".into(),
                 terms_agreed_at: 0,

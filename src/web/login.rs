@@ -207,12 +207,7 @@ pub async fn mypage(
     let Some(user) = user else {
         return Ok(Redirect::see_other(paths::LOGIN).into_response());
     };
-    let name = user
-        .profile
-        .get("display_name")
-        .and_then(|v| v.as_str())
-        .unwrap_or_default()
-        .to_owned();
+    let name = user.display_name();
     let body = html! {
         section.card {
             h1 { "マイページ" }

@@ -11,6 +11,7 @@ mod helpers;
 mod journey;
 mod login_attacks;
 mod mail_delivery;
+mod migration;
 mod postal;
 mod registration_attacks;
 mod security;

@@ -20,27 +20,14 @@ use crate::{
         validate_registration,
     },
     error::OrInternal,
+    service::registration::{self, LOGIN_ID_TAKEN, LOOKUPS_SPENT_NOTE},
     state::AppState,
-    store::{
-        tokens::{self, TokenRecord},
-        users,
-    },
+    store::tokens::TokenRecord,
     views::components::{input_control, message},
     web::{paths, today},
 };
 
-pub const LOGIN_ID_TAKEN: &str =
-    "このログインIDは既に使用されています。別のログインIDを入力してください。";
 pub const PASSWORD_IS_LOGIN_ID: &str = "パスワードにログインIDと同じ文字列は使用できません。";
-
-/// Login-ID availability look-ups one mailed link may make (inline checks
-/// and form submits together; asking again about the same ID is free).
-/// Beyond it only the format is checked, and the final write still refuses
-/// a login ID taken meanwhile.
-pub const LOOKUPS_PER_LINK: u32 = 30;
-/// Shown under the login ID once the look-ups are spent.
-pub const LOOKUPS_SPENT_NOTE: &str =
-    "ログインIDが使用済みかどうかは、「登録する」を押したときに確認します。";
 
 /// The registration whose mailed link was opened in this session: the only
 /// one that may ask whether a login ID is taken.
@@ -62,25 +49,10 @@ pub async fn login_id_taken(
     link: &Verified,
     login_id: &str,
 ) -> poem::Result<Option<bool>> {
-    let key = users::login_key(login_id);
-    if link.record.last_lookup.as_deref() != Some(key.as_str()) {
-        let (h, k) = (link.hash, key.clone());
-        let granted = state
-            .store
-            .write_ok(move |tx| tokens::take_lookup(tx, &h, &k, LOOKUPS_PER_LINK))
-            .await
-            .or_internal()?;
-        if !granted {
-            tracing::info!("login ID look-up not answered: the link's budget is spent");
-            return Ok(None);
-        }
-    }
-    let taken = state
-        .store
-        .read(move |tx| users::login_id_taken(tx, &key))
+    let last = link.record.last_lookup.as_deref();
+    registration::login_id_taken(&state.store, link.hash, last, login_id)
         .await
-        .or_internal()?;
-    Ok(Some(taken))
+        .or_internal()
 }
 
 /// Stands in for a password kept as a hash, so that the other rules can run.
@@ -276,9 +248,9 @@ pub struct CheckQuery {
 /// back normalised.
 ///
 /// Whether a login ID is taken is said only to the session that opened a
-/// mailed link, within that link's budget ([`LOOKUPS_PER_LINK`]); anyone
-/// else gets the format check alone. Whether a 医籍登録番号 is registered is
-/// never said here.
+/// mailed link, within that link's budget
+/// ([`registration::LOOKUPS_PER_LINK`]); anyone else gets the format check
+/// alone. Whether a 医籍登録番号 is registered is never said here.
 #[handler]
 pub async fn check(
     state: Data<&AppState>,
