@@ -1,6 +1,10 @@
 //! The registration domain: one type per form field, each built only by its
 //! `parse`, which returns the Japanese message to show beside the field.
 //!
+//! Every field of the registration form has one descriptor ([`Field::spec`]:
+//! name, label, hint, rule, control, confirmation row); screens read labels
+//! and hints from it and report problems as [`FieldErrors`].
+//!
 //! Raw form text goes through three steps:
 //!
 //! 1. **normalise** what is unambiguous ([`RegistrationForm::normalized`]):
@@ -25,6 +29,7 @@ mod departments;
 mod email;
 mod email_step;
 mod field;
+mod field_error;
 mod gender;
 mod login_id;
 mod names;
@@ -41,7 +46,8 @@ pub use dates::{Date, YearMonth};
 pub use departments::DepartmentCode;
 pub use email::Email;
 pub use email_step::{EmailField, EmailForm, check_email_field, validate_email_step};
-pub use field::{Field, FieldErrors};
+pub use field::{Control, Field, FieldSpec, Group, Review, Rule};
+pub use field_error::{FieldError, FieldErrors};
 pub use gender::Gender;
 pub use login_id::LoginId;
 pub use names::{KanaName, KanjiName};
@@ -50,4 +56,7 @@ pub use phone::PhoneNumber;
 pub use registration::{NewRegistration, RegistrationForm, check_field, validate_registration};
 pub use registry_number::MedicalRegistryNumber;
 pub use rules::{control_message, has_forbidden_control};
-pub use schools::{GradDepartment, ListedEntry, SchoolName, SocietyName, UniversityName};
+pub use schools::{
+    Catalogued, Choice, GradDepartment, ListedEntry, MedicalSchool, SchoolName, Society,
+    SocietyName, University, UniversityName,
+};

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use crate::{
     app::AppState,
     auth::client::ClientIp,
-    domain::{Email, LoginId, Password},
+    domain::{Email, FieldError, FieldErrors, LoginId, Password},
     error::OrInternal,
     mail::templates,
     store::{
@@ -61,10 +61,11 @@ fn sent_page(title: &str, text: &str) -> Markup {
 }
 
 fn one_field_form(title: &str, lead: &str, action: &str, csrf: &str, input: &Input) -> Markup {
-    let errors: Vec<(String, String, String)> = input
-        .error
-        .map(|e| vec![(input.name.to_owned(), input.label.to_owned(), e.to_owned())])
-        .unwrap_or_default();
+    let errors = FieldErrors::from(
+        input
+            .error
+            .map(|e| FieldError::new(input.name, input.label, e)),
+    );
     card(
         title,
         Some(csrf),
@@ -88,7 +89,7 @@ fn email_input<'a>(value: &'a str, error: Option<&'a str>) -> Input<'a> {
         name: "email",
         label: "登録済みのメールアドレス",
         required: true,
-        hint: Some("(半角英数字・記号 100文字以内)"),
+        hint: Some(crate::domain::EmailField::Email.hint()),
         value,
         error,
         kind: "email",
@@ -370,13 +371,8 @@ fn reset_hash(session: &Session) -> Option<[u8; 32]> {
         .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok())
 }
 
-fn new_password_page(csrf: &str, errors: &[(String, String, String)]) -> Markup {
-    let err = |n: &str| {
-        errors
-            .iter()
-            .find(|(k, _, _)| k == n)
-            .map(|(_, _, m)| m.as_str())
-    };
+fn new_password_page(csrf: &str, errors: &FieldErrors) -> Markup {
+    let err = |n: &str| errors.message(n);
     let pw = Input {
         name: "password",
         label: "新しいパスワード",
@@ -435,7 +431,7 @@ pub async fn new_password(
         session.remove(RESET_KEY);
         return Ok(link_problem());
     }
-    Ok(new_password_page(csrf, &[]).into_response())
+    Ok(new_password_page(csrf, &FieldErrors::default()).into_response())
 }
 
 #[derive(Deserialize)]
@@ -474,25 +470,21 @@ pub async fn new_password_submit(
     let Some(user) = user else {
         return Ok(link_problem());
     };
-    let mut errors = Vec::new();
+    let mut errors = FieldErrors::default();
     let parsed = Password::parse(&f.password).and_then(|p| match LoginId::parse(&user.login_id) {
         Ok(id) => p.check_against(&id).map(|()| p),
         Err(_) => Ok(p),
     });
     match &parsed {
-        Err(m) => errors.push((
-            "password".to_owned(),
-            "新しいパスワード".to_owned(),
-            m.clone(),
-        )),
+        Err(m) => errors.push(FieldError::new("password", "新しいパスワード", m.clone())),
         Ok(_)
             if normalize_halfwidth_field(&f.password)
                 != normalize_halfwidth_field(&f.password_confirm) =>
         {
-            errors.push((
-                "password_confirm".to_owned(),
-                "新しいパスワード（確認用）".to_owned(),
-                "確認用のパスワードが一致しません。".to_owned(),
+            errors.push(FieldError::new(
+                "password_confirm",
+                "新しいパスワード（確認用）",
+                "確認用のパスワードが一致しません。",
             ))
         }
         Ok(_) => {}

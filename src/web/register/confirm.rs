@@ -75,7 +75,7 @@ async fn validated(
     match checked.result {
         Ok((r, _)) => Ok(Some(r)),
         Err(errors) => {
-            tracing::info!(fields = ?errors.iter().map(|(f, _)| f.name()).collect::<Vec<_>>(), "draft no longer valid");
+            tracing::info!(fields = ?errors.names().collect::<Vec<_>>(), "draft no longer valid");
             Ok(None)
         }
     }
@@ -111,7 +111,7 @@ pub async fn page(
             p.lead { "入力内容をご確認ください。" }
             dl.review {
                 dt { "メールアドレス" } dd { (reg.email) }
-                dt { "パスワード" } dd { "（表示しません）" }
+                dt { (Field::Password.label()) } dd { "（表示しません）" }
                 @for (label, value) in new.display_rows() {
                     dt { (label) }
                     dd { @if value.is_empty() { "—" } @else { (value) } }
