@@ -23,16 +23,16 @@ impl EmailField {
     pub const ALL: [EmailField; 2] = [EmailField::Email, EmailField::EmailConfirm];
 
     /// The HTML `name` and `id`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             EmailField::Email => "email",
             EmailField::EmailConfirm => "email_confirm",
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub const fn label(self) -> &'static str {
         match self {
-            EmailField::Email => "メールアドレス",
+            EmailField::Email => super::email::LABEL,
             EmailField::EmailConfirm => "メールアドレス（確認用）",
         }
     }

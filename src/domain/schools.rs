@@ -220,6 +220,62 @@ mod tests {
     use super::*;
 
     #[test]
+    fn one_parser_for_every_catalogue() {
+        fn listed<K: Catalogued>(name: &str) -> bool {
+            Choice::<K>::parse(name).is_ok_and(|c| c.is_listed() && c.name() == name)
+        }
+        assert!(listed::<MedicalSchool>("東北大学"));
+        assert!(listed::<University>("東北大学"));
+        assert!(listed::<Society>("日本内科学会"));
+        // Each catalogue only knows its own entries.
+        assert!(!listed::<MedicalSchool>("日本内科学会"));
+        assert!(!listed::<Society>("東北大学"));
+        // Only the medical school reads the faculty suffix.
+        assert!(SchoolName::parse("東北大学医学部").is_ok_and(|c| c.is_listed()));
+        assert!(UniversityName::parse("東北大学医学部").is_ok_and(|c| !c.is_listed()));
+        // Every empty entry is named by its field's label.
+        assert_eq!(
+            UniversityName::parse(" "),
+            Err("大学院 大学名を入力してください。".to_owned())
+        );
+        assert_eq!(
+            SocietyName::parse(""),
+            Err("所属学会を入力してください。".to_owned())
+        );
+    }
+
+    #[test]
+    fn choices_serialise_as_before() {
+        let listed = SchoolName::parse("東北大学").map_err(|e| e.to_string());
+        let json = listed
+            .as_ref()
+            .map(|c| serde_json::to_string(c).unwrap_or_default());
+        let Ok(json) = json else {
+            panic!("not parsed: {listed:?}");
+        };
+        assert!(json.starts_with(r#"{"listed":{"id":""#), "{json}");
+        assert!(json.ends_with(r#"","name":"東北大学"}}"#), "{json}");
+        let back: Result<SchoolName, _> = serde_json::from_str(&json);
+        assert_eq!(back.ok().as_ref(), listed.as_ref().ok());
+        let own = SocietyName::Unlisted("日本ほげ学会".to_owned());
+        let json = serde_json::to_string(&own).unwrap_or_default();
+        assert_eq!(json, r#"{"unlisted":"日本ほげ学会"}"#);
+        let back: Result<SocietyName, _> = serde_json::from_str(&json);
+        assert_eq!(back.ok(), Some(own));
+    }
+
+    #[test]
+    fn the_same_choice_is_the_same_entry_or_the_same_text() {
+        let a = SocietyName::parse("日本内科学会");
+        let b = SocietyName::parse("日本内科学会 ");
+        assert!(matches!((&a, &b), (Ok(x), Ok(y)) if x.same_as(y)));
+        let own = SocietyName::Unlisted("日本内科学会".to_owned());
+        assert!(a.is_ok_and(|x| x.same_as(&own)));
+        let other = SocietyName::Listed(ListedEntry::new("999", "日本内科学会"));
+        assert!(b.is_ok_and(|y| !y.same_as(&other)));
+    }
+
+    #[test]
     fn medical_school_listed_or_own_text() {
         let listed = SchoolName::parse("東北大学");
         assert!(matches!(&listed, Ok(SchoolName::Listed(e)) if e.name == "東北大学"));

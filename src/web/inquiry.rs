@@ -49,8 +49,8 @@ const NAME: InquiryField = InquiryField {
     label: "お名前",
 };
 const EMAIL: InquiryField = InquiryField {
-    name: "email",
-    label: "メールアドレス",
+    name: EmailField::Email.name(),
+    label: EmailField::Email.label(),
 };
 const SUBJECT: InquiryField = InquiryField {
     name: "subject",

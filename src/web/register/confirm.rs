@@ -23,7 +23,9 @@ use crate::{
     app::AppState,
     auth::client::ClientIp,
     config::Config,
-    domain::{Field, FieldErrors, NewRegistration, RegistrationForm, validate_registration},
+    domain::{
+        EmailField, Field, FieldErrors, NewRegistration, RegistrationForm, validate_registration,
+    },
     error::OrInternal,
     mail::templates,
     store::{
@@ -110,7 +112,7 @@ pub async fn page(
             h1 { "入力内容の確認" }
             p.lead { "入力内容をご確認ください。" }
             dl.review {
-                dt { "メールアドレス" } dd { (reg.email) }
+                dt { (EmailField::Email.label()) } dd { (reg.email) }
                 dt { (Field::Password.label()) } dd { "（表示しません）" }
                 @for (label, value) in new.display_rows() {
                     dt { (label) }

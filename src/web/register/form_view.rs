@@ -8,8 +8,8 @@ use maud::{Markup, html};
 use crate::{
     catalog,
     domain::{
-        Control, Date, Field, FieldErrors, FieldSpec, Group, RegistrationForm, Review, Rule,
-        SchoolName, UniversityName, YearMonth,
+        Control, Date, Field, FieldErrors, FieldSpec, Gender, Group, RegistrationForm, Review,
+        Rule, SchoolName, UniversityName, YearMonth,
     },
     views::{
         components::{
@@ -211,10 +211,10 @@ fn gender_field(value: &str, err: Option<&str>) -> Markup {
         fieldset.field id={ "f-" (f.name()) } aria-describedby=(msg_id(f.name())) {
             legend { (f.label()) (required_mark(false)) }
             div.radios {
-                @for (v, label) in [("male", "男"), ("female", "女"), ("", "回答しない")] {
+                @for g in Gender::ALL {
                     label {
-                        input type="radio" name=(f.name()) value=(v) checked[value == v];
-                        (label)
+                        input type="radio" name=(f.name()) value=(g.form_value()) checked[value == g.form_value()];
+                        (g.label())
                     }
                 }
             }
