@@ -11,7 +11,8 @@
 //!    full-width ASCII in half-width fields, half-width katakana and hiragana in
 //!    katakana fields, half-width katakana in full-width fields, dates to
 //!    `YYYY/MM/DD`, postal codes to `113-8621`. Nothing else is changed.
-//! 2. **parse** each field into its type ([`LoginId::parse`], [`Date::parse_as`], …).
+//! 2. **parse** each field into its type with the parser its descriptor's
+//!    [`Rule`] names ([`LoginId::parse`], [`Date::parse_as`], [`Choice::parse`], …).
 //! 3. **cross-check** fields that depend on each other (password against login
 //!    ID, dates against the birth date) in [`validate_registration`], which
 //!    returns every error at once, and in [`check_field`] for the htmx inline

@@ -4,7 +4,9 @@
 //! ([`check`]: the field's own parse, then the cross-field rules that involve
 //! it), so the inline message and the submit message are always the same.
 //! Cross-field messages sit on the later field: the password (not the login
-//! ID), and the dates that must come after the birth date.
+//! ID), and the dates that must come after the birth date. Which parser a
+//! field goes through, and how the confirmation screen shows it, come from
+//! its descriptor ([`Field::spec`]).
 
 use serde::{Deserialize, Serialize};
 
