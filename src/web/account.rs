@@ -89,7 +89,7 @@ fn email_input<'a>(value: &'a str, error: Option<&'a str>) -> Input<'a> {
         name: "email",
         label: "登録済みのメールアドレス",
         required: true,
-        hint: Some(crate::domain::EmailField::Email.hint()),
+        hint: Some("(半角英数字・記号 100文字以内)"),
         value,
         error,
         kind: "email",
