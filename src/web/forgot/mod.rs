@@ -13,6 +13,7 @@ pub mod reset;
 use maud::{Markup, html};
 use serde::Deserialize;
 
+use crate::domain::{FieldError, FieldErrors};
 use crate::views::{
     components::{Input, error_summary, text_field},
     layout::{csrf_input, page as layout},
@@ -60,10 +61,11 @@ fn sent_page(title: &str, text: &str) -> Markup {
 
 /// A request form with one field (and its error, if any).
 fn one_field_form(title: &str, lead: &str, action: &str, csrf: &str, input: &Input) -> Markup {
-    let errors: Vec<(String, String, String)> = input
-        .error
-        .map(|e| vec![(input.name.to_owned(), input.label.to_owned(), e.to_owned())])
-        .unwrap_or_default();
+    let errors = FieldErrors::from(
+        input
+            .error
+            .map(|e| FieldError::new(input.name, input.label, e)),
+    );
     card(
         title,
         Some(csrf),

@@ -17,7 +17,7 @@ use serde::Deserialize;
 use super::{NEW_PASSWORD, PASSWORD, card};
 use crate::{
     auth::client::ClientIp,
-    domain::Field,
+    domain::{Field, FieldError, FieldErrors},
     error::OrInternal,
     service::accounts::{NewPasswordError, NewPasswordInput, ResetKey, ResetOutcome},
     state::AppState,
@@ -87,13 +87,15 @@ fn new_password_page(csrf: &str, error: Option<&NewPasswordError>) -> Markup {
         Some(NewPasswordError::Confirmation(m)) => (None, Some(*m)),
         None => (None, None),
     };
-    let errors: Vec<(String, String, String)> = [
+    let mut errors = FieldErrors::default();
+    for (name, label, message) in [
         ("password", PASSWORD_LABEL, password_error),
         ("password_confirm", CONFIRM_LABEL, confirm_error),
-    ]
-    .into_iter()
-    .filter_map(|(n, l, m)| m.map(|m| (n.to_owned(), l.to_owned(), m.to_owned())))
-    .collect();
+    ] {
+        if let Some(m) = message {
+            errors.push(FieldError::new(name, label, m));
+        }
+    }
     let pw = Input {
         name: "password",
         label: PASSWORD_LABEL,

@@ -18,7 +18,7 @@ use super::{
 };
 use crate::{
     auth::client::ClientIp,
-    domain::{NewRegistration, RegistrationForm, validate_registration},
+    domain::{EmailField, Field, NewRegistration, RegistrationForm, validate_registration},
     error::OrInternal,
     service::registration::{self, Completion, Outcome},
     state::AppState,
@@ -47,7 +47,7 @@ async fn validated(
     match checked.result {
         Ok((r, _)) => Ok(Some(r)),
         Err(errors) => {
-            tracing::info!(fields = ?errors.iter().map(|(f, _)| f.name()).collect::<Vec<_>>(), "draft no longer valid");
+            tracing::info!(fields = ?errors.names().collect::<Vec<_>>(), "draft no longer valid");
             Ok(None)
         }
     }
@@ -82,8 +82,8 @@ pub async fn page(
             h1 { "入力内容の確認" }
             p.lead { "入力内容をご確認ください。" }
             dl.review {
-                dt { "メールアドレス" } dd { (reg.email) }
-                dt { "パスワード" } dd { "（表示しません）" }
+                dt { (EmailField::Email.label()) } dd { (reg.email) }
+                dt { (Field::Password.label()) } dd { "（表示しません）" }
                 @for (label, value) in new.display_rows() {
                     dt { (label) }
                     dd { @if value.is_empty() { "—" } @else { (value) } }

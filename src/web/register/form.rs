@@ -1,7 +1,7 @@
 //! Screen 4's requests: the page, the per-field htmx check, and the submit
 //! that validates everything at once and moves on to the confirmation.
 
-use maud::html;
+use maud::{Markup, html};
 use poem::{
     IntoResponse, Response, handler,
     http::StatusCode,
@@ -16,7 +16,7 @@ use super::{
 };
 use crate::{
     domain::{
-        Field, FieldErrors, NewRegistration, Password, RegistrationForm, check_field,
+        Control, Field, FieldErrors, NewRegistration, Password, RegistrationForm, check_field,
         validate_registration,
     },
     error::OrInternal,
@@ -167,7 +167,7 @@ pub async fn check_all(
             Ok(_) => FieldErrors::default(),
             Err(e) => e,
         };
-        for (f, m) in extra.iter() {
+        for (f, m) in extra.fields() {
             if all.get(f).is_none() {
                 all.insert(f, m.to_owned());
             }
@@ -262,21 +262,17 @@ pub async fn check(
     let Some(field) = Field::from_name(&name) else {
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
-    let live = q.live.is_some();
     let raw = RegistrationForm::from_pairs(&pairs);
     let form = raw.clone().normalized();
-    let kept = session
-        .get::<RegSession>(REG_KEY)
-        .and_then(|r| r.password_hash)
-        .is_some();
-    let message_of = |f: Field| -> Option<String> {
-        if f == Field::Password && form.password.is_empty() && kept {
-            return None;
-        }
-        check_field(&form, f, today())
+    let mut inline = Inline {
+        form: &form,
+        password_kept: session
+            .get::<RegSession>(REG_KEY)
+            .and_then(|r| r.password_hash)
+            .is_some(),
+        lookups_spent: false,
     };
-    let mut err = message_of(field);
-    let mut spent = false;
+    let mut err = inline.message(field);
     if err.is_none() && field == Field::LoginId {
         let link = match state::current(&state, session).await? {
             Ok((reg, record)) => Verified::of(&reg, record),
@@ -286,52 +282,67 @@ pub async fn check(
             match login_id_taken(&state, &link, &form.login_id).await? {
                 Some(true) => err = Some(LOGIN_ID_TAKEN.to_owned()),
                 Some(false) => {}
-                None => spent = true,
+                None => inline.lookups_spent = true,
             }
         }
     }
-    let note = |f: Field, e: &Option<String>| -> Option<String> {
-        if e.is_some() {
+    let shown_back = q.live.is_none() && form.value(field) != raw.value(field);
+    Ok(inline.answer(field, err, shown_back).into_response())
+}
+
+/// The inline check of one field: the form as posted, normalised, and what
+/// the session adds (a kept password, a spent look-up budget).
+struct Inline<'a> {
+    form: &'a RegistrationForm,
+    password_kept: bool,
+    lookups_spent: bool,
+}
+
+impl Inline<'_> {
+    /// The field's message; an empty password is fine while one is kept.
+    fn message(&self, f: Field) -> Option<String> {
+        if f == Field::Password && self.form.password.is_empty() && self.password_kept {
             return None;
         }
-        if f == Field::LoginId && spent {
+        check_field(self.form, f, today())
+    }
+
+    /// The note shown when the field has no error.
+    fn note(&self, f: Field, err: &Option<String>) -> Option<String> {
+        if err.is_some() {
+            return None;
+        }
+        if f == Field::LoginId && self.lookups_spent {
             return Some(LOOKUPS_SPENT_NOTE.to_owned());
         }
-        if f == Field::Password && form.password.is_empty() && kept {
+        if f == Field::Password && self.form.password.is_empty() && self.password_kept {
             return Some(form_view::PASSWORD_KEPT.to_owned());
         }
-        note_for(&form, f)
-    };
-    let own_note = note(field, &err);
-    let dependents: Vec<(Field, Option<String>)> = field
-        .dependents()
-        .iter()
-        .filter(|d| !form.value(**d).is_empty())
-        .map(|d| (*d, message_of(*d)))
-        .collect();
-    let value = form.value(field);
-    let show_back = !live
-        && field != Field::Password
-        && !field.is_list()
-        && !matches!(
-            field,
-            Field::Prefecture
-                | Field::MainDept
-                | Field::Gender
-                | Field::UseFormerName
-                | Field::School
-                | Field::GradUniversity
-        )
-        && value != raw.value(field);
-    let url = check_url(field);
-    let markup = html! {
-        (message(field.name(), err.as_deref(), own_note.as_deref(), false))
-        @for (d, e) in &dependents {
-            (message(d.name(), e.as_deref(), note(*d, e).as_deref(), true))
+        note_for(self.form, f)
+    }
+
+    /// The field's message, the out-of-band messages of the filled fields
+    /// that depend on it, and (when `shown_back` and the field is a text box)
+    /// its value shown back normalised.
+    fn answer(&self, field: Field, err: Option<String>, shown_back: bool) -> Markup {
+        let own_note = self.note(field, &err);
+        let dependents: Vec<(Field, Option<String>)> = field
+            .dependents()
+            .iter()
+            .filter(|d| !self.form.value(**d).is_empty())
+            .map(|d| (*d, self.message(*d)))
+            .collect();
+        let value = self.form.value(field);
+        let text_box = matches!(field.spec().control, Control::Text | Control::Tel);
+        let url = check_url(field);
+        html! {
+            (message(field.name(), err.as_deref(), own_note.as_deref(), false))
+            @for (d, e) in &dependents {
+                (message(d.name(), e.as_deref(), self.note(*d, e).as_deref(), true))
+            }
+            @if shown_back && text_box {
+                (input_control(&text_input(field, &value, err.as_deref(), own_note.as_deref(), &url), true))
+            }
         }
-        @if show_back {
-            (input_control(&text_input(field, &value, err.as_deref(), own_note.as_deref(), &url), true))
-        }
-    };
-    Ok(markup.into_response())
+    }
 }
