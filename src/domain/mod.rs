@@ -1,4 +1,5 @@
-//! The registration domain: one type per form field, each built only by its
+//! The domain: who an account is (`Role`), the physician's record
+//! (`Person`), and one type per registration field, each built only by its
 //! `parse`, which returns the Japanese message to show beside the field.
 //!
 //! Every field of the registration form has one descriptor ([`Field::spec`]:

@@ -313,7 +313,7 @@ mod tests {
             let tx = db.begin_write().unwrap();
             let user = serde_json::json!({
                 "id": 7, "login_id": "staff0001", "email": "s@example.jp",
-                "registry_number": "", "password_hash": "x", "role": "staff",
+                "registry_number": "", "password_hash": "x", "role": "physician",
                 "profile": profile, "terms_version": "t", "terms_agreed_at": 0,
                 "created_at": 0
             });
