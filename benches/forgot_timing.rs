@@ -14,6 +14,8 @@
 //! the disk; the medians are what to compare. A benchmark reports; it never
 //! fails.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use mamis::{
@@ -24,6 +26,7 @@ use mamis::{
         users::{self, Role, UserRecord},
     },
 };
+use support::visitor::Visitor;
 
 fn main() {
     let rt = match tokio::runtime::Runtime::new() {
@@ -54,17 +57,10 @@ fn account(i: usize) -> UserRecord {
     }
 }
 
-fn csrf_from(html: &str) -> Option<String> {
-    let at = html.find("name=\"csrf_token\"")?;
-    let rest = &html[at..];
-    let v = rest.find("value=\"")? + "value=\"".len();
-    let end = rest[v..].find('"')? + v;
-    Some(rest[v..end].to_owned())
-}
-
+/// The value at fraction `p` of sorted durations, in ms.
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
+    let ms: Vec<f64> = sorted.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    support::percentile(&ms, p)
 }
 
 async fn run() -> anyhow::Result<()> {
@@ -93,14 +89,11 @@ async fn run() -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let base = format!("http://{}", app.addr);
     let server = app.spawn();
-    let client = reqwest::Client::builder().cookie_store(true).build()?;
-    let login = client
-        .get(format!("{base}/login"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    let token = csrf_from(&login).ok_or_else(|| anyhow::anyhow!("no CSRF token"))?;
+    let mut visitor = Visitor::new(&base).map_err(anyhow::Error::msg)?;
+    visitor
+        .open_form("/login")
+        .await
+        .map_err(anyhow::Error::msg)?;
 
     println!("MAMIS forgotten-credential timing ({accounts} accounts, each target asked once)");
     println!(
@@ -126,13 +119,11 @@ async fn run() -> anyhow::Result<()> {
         for i in 0..accounts {
             for (is_known, value) in [(true, known_value(i)), (false, unknown_value(i))] {
                 let started = Instant::now();
-                let resp = client
-                    .post(format!("{base}{path}"))
-                    .form(&[("csrf_token", token.as_str()), (field, value.as_str())])
-                    .send()
-                    .await?;
-                let status = resp.status();
-                resp.bytes().await?;
+                let answer = visitor
+                    .post_form(path, &[(field, value.as_str())])
+                    .await
+                    .map_err(anyhow::Error::msg)?;
+                let status = answer.status;
                 let took = started.elapsed();
                 anyhow::ensure!(status.is_success(), "{path}: {status}");
                 // The mail worker's write after a known target would
