@@ -17,12 +17,13 @@ const AUTOCOMPLETE_MIN_RATIO: f64 = 0.50;
 /// agreed to the terms (so it holds a live session, as on the form).
 pub struct Session {
     csrf_cookie: String,
-    pub csrf_token: String,
+    csrf_token: String,
     session_cookie: Option<String>,
     visitor: Visitor,
 }
 
 impl Session {
+    /// Opens the login page and agrees to the terms, as a visitor of `base`.
     pub async fn open(base: &str) -> Result<Session, String> {
         let mut visitor = Visitor::new(base)?;
         visitor
@@ -52,6 +53,7 @@ impl Session {
         })
     }
 
+    /// The `Cookie` header a browser holding this session sends.
     fn cookie_header(&self) -> String {
         match &self.session_cookie {
             Some(s) => format!("mamis_csrf={}; mamis_session={s}", self.csrf_cookie),
@@ -73,6 +75,7 @@ pub struct Scenario {
 
 const VALIDATION_BODY: &str = "login_id=doctor01&password=Secret12%21";
 
+/// The endpoints loaded, in order: the trivial one first and last.
 pub fn scenarios() -> Result<Vec<Scenario>, String> {
     let everything = catalogue_queries()?;
     let n = everything.len();
@@ -182,6 +185,7 @@ fn katakana_to_hiragana(c: char) -> char {
     }
 }
 
+/// `s` percent-encoded for a URL query or a form body.
 fn percent_encode(s: &str) -> String {
     let mut out = String::new();
     for b in s.bytes() {
@@ -195,9 +199,10 @@ fn percent_encode(s: &str) -> String {
 }
 
 impl Scenario {
-    pub fn headers(&self, browser: &Session) -> Vec<(&'static str, String)> {
+    /// What every request of this scenario carries.
+    pub fn headers(&self, session: &Session) -> Vec<(&'static str, String)> {
         let mut h = vec![
-            ("Cookie", browser.cookie_header()),
+            ("Cookie", session.cookie_header()),
             ("HX-Request", "true".to_owned()),
         ];
         if self.body.is_some() {
@@ -205,20 +210,20 @@ impl Scenario {
                 "Content-Type",
                 "application/x-www-form-urlencoded".to_owned(),
             ));
-            h.push(("X-CSRF-Token", browser.csrf_token.clone()));
+            h.push(("X-CSRF-Token", session.csrf_token.clone()));
         }
         h
     }
 
     /// Every request answers 200 with a body before it is loaded.
-    pub async fn sanity_check(&self, browser: &Session) -> Result<(), String> {
-        let client = browser.visitor.client();
+    pub async fn sanity_check(&self, session: &Session) -> Result<(), String> {
+        let client = session.visitor.client();
         for path in &self.paths {
             let mut req = match self.method {
-                "POST" => client.post(browser.visitor.url(path)),
-                _ => client.get(browser.visitor.url(path)),
+                "POST" => client.post(session.visitor.url(path)),
+                _ => client.get(session.visitor.url(path)),
             };
-            for (k, v) in self.headers(browser) {
+            for (k, v) in self.headers(session) {
                 req = req.header(k, v);
             }
             if let Some(body) = &self.body {

@@ -23,11 +23,11 @@ pub fn wrk(
     seconds: u64,
     addr: SocketAddr,
     scenario: &Scenario,
-    browser: &Session,
+    session: &Session,
     work: &Path,
 ) -> Result<WrkResult, String> {
     let script = work.join("scenario.lua");
-    fs::write(&script, lua(scenario, addr, browser)).map_err(|e| e.to_string())?;
+    fs::write(&script, lua(scenario, addr, session)).map_err(|e| e.to_string())?;
     let out = Command::new("wrk")
         .arg("--latency")
         .args(["-t", &settings.threads.to_string()])
@@ -74,7 +74,7 @@ pub fn wrk(
 /// The wrk script: requests made once per thread in `init`, sent in turn
 /// (each thread starting at a different place), and a `done` that prints
 /// the exact figures.
-fn lua(scenario: &Scenario, addr: SocketAddr, browser: &Session) -> String {
+fn lua(scenario: &Scenario, addr: SocketAddr, session: &Session) -> String {
     let mut s = String::new();
     let _ = writeln!(s, "local paths = {{");
     for p in &scenario.paths {
@@ -83,7 +83,7 @@ fn lua(scenario: &Scenario, addr: SocketAddr, browser: &Session) -> String {
     let _ = writeln!(s, "}}");
     let _ = writeln!(s, "local headers = {{");
     let _ = writeln!(s, "  [\"Host\"] = {},", lua_string(&addr.to_string()));
-    for (k, v) in scenario.headers(browser) {
+    for (k, v) in scenario.headers(session) {
         let _ = writeln!(s, "  [{}] = {},", lua_string(k), lua_string(&v));
     }
     let _ = writeln!(s, "}}");
