@@ -114,27 +114,8 @@ async fn run() -> anyhow::Result<()> {
             |i| format!("nobody{i:04}"),
         ),
     ] {
-        let mut known = Vec::new();
-        let mut unknown = Vec::new();
-        for i in 0..accounts {
-            for (is_known, value) in [(true, known_value(i)), (false, unknown_value(i))] {
-                let started = Instant::now();
-                let answer = visitor
-                    .post_form(path, &[(field, value.as_str())])
-                    .await
-                    .map_err(anyhow::Error::msg)?;
-                let status = answer.status;
-                let took = started.elapsed();
-                anyhow::ensure!(status.is_success(), "{path}: {status}");
-                // The mail worker's write after a known target would
-                // otherwise fall on the next request, whichever it is.
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                // The first tenth warms up.
-                if i >= accounts / 10 {
-                    if is_known { &mut known } else { &mut unknown }.push(took);
-                }
-            }
-        }
+        let (mut known, mut unknown) =
+            time_flow(&visitor, accounts, path, field, known_value, unknown_value).await?;
         known.sort();
         unknown.sort();
         let diff = percentile(&known, 0.5) - percentile(&unknown, 0.5);
@@ -154,4 +135,39 @@ async fn run() -> anyhow::Result<()> {
     }
     server.abort();
     Ok(())
+}
+
+/// Asks `path` alternately about a known and an unknown target, each once;
+/// returns the latencies of the known and of the unknown ones (the first
+/// tenth left out as warm-up).
+async fn time_flow(
+    visitor: &Visitor,
+    accounts: usize,
+    path: &str,
+    field: &str,
+    known_value: fn(usize) -> String,
+    unknown_value: fn(usize) -> String,
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..accounts {
+        for (is_known, value) in [(true, known_value(i)), (false, unknown_value(i))] {
+            let started = Instant::now();
+            let answer = visitor
+                .post_form(path, &[(field, value.as_str())])
+                .await
+                .map_err(anyhow::Error::msg)?;
+            let status = answer.status;
+            let took = started.elapsed();
+            anyhow::ensure!(status.is_success(), "{path}: {status}");
+            // The mail worker's write after a known target would
+            // otherwise fall on the next request, whichever it is.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            // The first tenth warms up.
+            if i >= accounts / 10 {
+                if is_known { &mut known } else { &mut unknown }.push(took);
+            }
+        }
+    }
+    Ok((known, unknown))
 }

@@ -28,7 +28,7 @@ mod support;
 
 use std::{
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
@@ -62,6 +62,7 @@ fn main() {
     }
 }
 
+/// How the flood's attempts were answered.
 #[derive(Default)]
 struct Tally {
     checked: AtomicU64,
@@ -69,6 +70,22 @@ struct Tally {
     throttled: AtomicU64,
     other: AtomicU64,
     errors: AtomicU64,
+}
+
+/// The pages a visitor loaded during the flood: latencies in ms, sorted.
+struct Meanwhile {
+    login: Vec<f64>,
+    health: Vec<f64>,
+    failures: u64,
+}
+
+/// The server's memory (MiB) and threads around the flood.
+struct Memory {
+    before: f64,
+    peak_sampled: f64,
+    hwm: f64,
+    after: f64,
+    max_threads: u64,
 }
 
 async fn run() -> Result<(), String> {
@@ -124,47 +141,97 @@ async fn run() -> Result<(), String> {
     let (rss_before, _) = memory_mib(pid);
 
     let running = Arc::new(AtomicBool::new(true));
-    let peak_rss = Arc::new(std::sync::Mutex::new(0.0_f64));
-    let sampler = {
-        let (running, peak) = (running.clone(), peak_rss.clone());
-        tokio::spawn(async move {
-            let mut max_threads = 0;
-            while running.load(Ordering::Relaxed) {
-                let (rss, _) = memory_mib(pid);
-                if let Ok(mut p) = peak.lock() {
-                    *p = p.max(rss);
-                }
-                max_threads = max_threads.max(threads(pid));
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-            max_threads
-        })
-    };
-    let prober = {
-        let (running, visitor) = (running.clone(), visitor.clone());
-        tokio::spawn(async move {
-            let (mut login, mut health) = (Vec::new(), Vec::new());
-            let mut failures = 0u64;
-            while running.load(Ordering::Relaxed) {
-                for (path, into) in [("/login", &mut login), ("/healthz", &mut health)] {
-                    let t = Instant::now();
-                    let ok = visitor.get(path).await.is_ok_and(|a| a.status == 200);
-                    if ok {
-                        into.push(t.elapsed().as_secs_f64() * 1000.0);
-                    } else {
-                        failures += 1;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            (login, health, failures)
-        })
-    };
+    let (sampler, peak_rss) = spawn_sampler(pid, running.clone());
+    let prober = spawn_prober(visitor, running.clone());
+    let started = Instant::now();
+    let tally = flood_logins(&flooder, flood, Duration::from_secs(seconds), one_address).await;
+    let flood_took = started.elapsed();
+    running.store(false, Ordering::Relaxed);
+    let max_threads = sampler.await.unwrap_or(0);
+    let meanwhile = prober.await.map_err(|e| e.to_string())?;
+    let (_, hwm) = memory_mib(pid);
+    let peak = peak_rss.lock().map_or(f64::NAN, |p| *p);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (rss_after, _) = memory_mib(pid);
 
+    let memory = Memory {
+        before: rss_before,
+        peak_sampled: peak,
+        hwm,
+        after: rss_after,
+        max_threads,
+    };
+    report(&tally, flood_took, &meanwhile, &memory);
+    if std::env::var("MAMIS_BENCH_SMAPS").is_ok_and(|v| v == "1") {
+        print_largest_mappings(pid);
+    }
+    drop(server);
+    Ok(())
+}
+
+/// Samples the server's resident memory (its highest value kept in the
+/// returned cell) and its threads every 25 ms while `running`; the task
+/// returns the most threads seen.
+fn spawn_sampler(
+    pid: u32,
+    running: Arc<AtomicBool>,
+) -> (tokio::task::JoinHandle<u64>, Arc<Mutex<f64>>) {
+    let peak_rss = Arc::new(Mutex::new(0.0_f64));
+    let peak = peak_rss.clone();
+    let sampler = tokio::spawn(async move {
+        let mut max_threads = 0;
+        while running.load(Ordering::Relaxed) {
+            let (rss, _) = memory_mib(pid);
+            if let Ok(mut p) = peak.lock() {
+                *p = p.max(rss);
+            }
+            max_threads = max_threads.max(threads(pid));
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        max_threads
+    });
+    (sampler, peak_rss)
+}
+
+/// A visitor loading `GET /login` and `GET /healthz` one after the other
+/// while `running`.
+fn spawn_prober(visitor: Visitor, running: Arc<AtomicBool>) -> tokio::task::JoinHandle<Meanwhile> {
+    tokio::spawn(async move {
+        let (mut login, mut health) = (Vec::new(), Vec::new());
+        let mut failures = 0u64;
+        while running.load(Ordering::Relaxed) {
+            for (path, into) in [("/login", &mut login), ("/healthz", &mut health)] {
+                let t = Instant::now();
+                let ok = visitor.get(path).await.is_ok_and(|a| a.status == 200);
+                if ok {
+                    into.push(t.elapsed().as_secs_f64() * 1000.0);
+                } else {
+                    failures += 1;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        login.sort_by(f64::total_cmp);
+        health.sort_by(f64::total_cmp);
+        Meanwhile {
+            login,
+            health,
+            failures,
+        }
+    })
+}
+
+/// `flood` wrong-password logins kept in flight for `duration`, each for
+/// another login ID and (unless `one_address`) from another address.
+async fn flood_logins(
+    flooder: &Visitor,
+    flood: usize,
+    duration: Duration,
+    one_address: bool,
+) -> Tally {
     let tally = Arc::new(Tally::default());
     let next = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
+    let deadline = Instant::now() + duration;
     let mut workers = Vec::with_capacity(flood);
     for _ in 0..flood {
         let (flooder, tally, next) = (flooder.clone(), tally.clone(), next.clone());
@@ -205,17 +272,11 @@ async fn run() -> Result<(), String> {
     for w in workers {
         let _ = w.await;
     }
-    let flood_took = started.elapsed();
-    running.store(false, Ordering::Relaxed);
-    let max_threads = sampler.await.unwrap_or(0);
-    let (mut login, mut health, probe_failures) = prober.await.map_err(|e| e.to_string())?;
-    let (_, hwm) = memory_mib(pid);
-    let peak = peak_rss.lock().map_or(f64::NAN, |p| *p);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let (rss_after, _) = memory_mib(pid);
+    Arc::into_inner(tally).unwrap_or_default()
+}
 
-    login.sort_by(f64::total_cmp);
-    health.sort_by(f64::total_cmp);
+/// Prints the answers, the pages' latency meanwhile, memory, and the verdicts.
+fn report(tally: &Tally, flood_took: Duration, meanwhile: &Meanwhile, memory: &Memory) {
     let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
     let total = load(&tally.checked)
         + load(&tally.busy)
@@ -233,7 +294,12 @@ async fn run() -> Result<(), String> {
         load(&tally.other),
         load(&tally.errors)
     );
-    for (label, v) in [("GET /login  ", &login), ("GET /healthz", &health)] {
+    let Meanwhile {
+        login,
+        health,
+        failures: probe_failures,
+    } = meanwhile;
+    for (label, v) in [("GET /login  ", login), ("GET /healthz", health)] {
         println!(
             "{label} {} answers meanwhile: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
             v.len(),
@@ -242,29 +308,31 @@ async fn run() -> Result<(), String> {
             v.last().copied().unwrap_or(f64::NAN)
         );
     }
-    if probe_failures > 0 {
+    if *probe_failures > 0 {
         println!("             {probe_failures} page loads failed");
     }
+    let Memory {
+        before: rss_before,
+        peak_sampled: peak,
+        hwm,
+        after: rss_after,
+        max_threads,
+    } = memory;
     println!(
         "memory       VmRSS {rss_before:.1} MB before, {peak:.1} MB highest sampled, \
          VmHWM {hwm:.1} MB, {rss_after:.1} MB 3 s after; {max_threads} threads at most"
     );
-    let p99 = percentile(&login, 0.99).max(percentile(&health, 0.99));
+    let p99 = percentile(login, 0.99).max(percentile(health, 0.99));
     let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
     println!();
     println!(
         "{} peak resident memory {hwm:.1} MB < {RSS_MAX_MB} MB",
-        verdict(hwm < RSS_MAX_MB)
+        verdict(*hwm < RSS_MAX_MB)
     );
     println!(
         "{} p99 of the pages during the flood {p99:.2} ms < {P99_MAX_MS} ms",
-        verdict(p99 < P99_MAX_MS && probe_failures == 0)
+        verdict(p99 < P99_MAX_MS && *probe_failures == 0)
     );
-    if std::env::var("MAMIS_BENCH_SMAPS").is_ok_and(|v| v == "1") {
-        print_largest_mappings(pid);
-    }
-    drop(server);
-    Ok(())
 }
 
 /// The mappings holding the most resident memory (to see where it went).

@@ -71,6 +71,27 @@ pub fn print(
         "resident memory after the run: {rss_mb:.1} MB (VmRSS; peak VmHWM {hwm_mb:.1} MB)"
     );
     let _ = writeln!(out);
+    targets(&mut out, scenarios, results, trivial, startups, rss_mb);
+    let errors: u64 = results.iter().map(|r| r.errors).sum();
+    if errors > 0 {
+        let _ = writeln!(
+            out,
+            "\nwarning: {errors} requests failed (non-2xx/3xx or socket errors); see {}",
+            server_log.display()
+        );
+    }
+    print!("{out}");
+}
+
+/// The PASS or MISS lines against the targets of issue 2.
+fn targets(
+    out: &mut String,
+    scenarios: &[Scenario],
+    results: &[WrkResult],
+    trivial: f64,
+    startups: &Startups,
+    rss_mb: f64,
+) {
     let _ = writeln!(out, "targets (issue 2):");
     let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
     for (s, r) in scenarios
@@ -113,15 +134,6 @@ pub fn print(
         pad(&format!("start-up to first answer, worst of {STARTS}"), 62),
         startups.worst_ms
     );
-    let errors: u64 = results.iter().map(|r| r.errors).sum();
-    if errors > 0 {
-        let _ = writeln!(
-            out,
-            "\nwarning: {errors} requests failed (non-2xx/3xx or socket errors); see {}",
-            server_log.display()
-        );
-    }
-    print!("{out}");
 }
 
 /// `s` padded with spaces to `width` terminal columns (CJK characters take two).
