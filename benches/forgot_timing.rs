@@ -14,6 +14,8 @@
 //! the disk; the medians are what to compare. A benchmark reports; it never
 //! fails.
 
+mod support;
+
 use std::time::{Duration, Instant};
 
 use mamis::{
@@ -24,6 +26,7 @@ use mamis::{
         users::{self, Role, UserRecord},
     },
 };
+use support::visitor::Visitor;
 
 fn main() {
     let rt = match tokio::runtime::Runtime::new() {
@@ -54,17 +57,10 @@ fn account(i: usize) -> UserRecord {
     }
 }
 
-fn csrf_from(html: &str) -> Option<String> {
-    let at = html.find("name=\"csrf_token\"")?;
-    let rest = &html[at..];
-    let v = rest.find("value=\"")? + "value=\"".len();
-    let end = rest[v..].find('"')? + v;
-    Some(rest[v..end].to_owned())
-}
-
+/// The value at fraction `p` of sorted durations, in ms.
 fn percentile(sorted: &[Duration], p: f64) -> f64 {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i].as_secs_f64() * 1000.0
+    let ms: Vec<f64> = sorted.iter().map(|d| d.as_secs_f64() * 1000.0).collect();
+    support::percentile(&ms, p)
 }
 
 async fn run() -> anyhow::Result<()> {
@@ -93,14 +89,11 @@ async fn run() -> anyhow::Result<()> {
     let app = Application::build(config).await?;
     let base = format!("http://{}", app.addr);
     let server = app.spawn();
-    let client = reqwest::Client::builder().cookie_store(true).build()?;
-    let login = client
-        .get(format!("{base}/login"))
-        .send()
-        .await?
-        .text()
-        .await?;
-    let token = csrf_from(&login).ok_or_else(|| anyhow::anyhow!("no CSRF token"))?;
+    let mut visitor = Visitor::new(&base).map_err(anyhow::Error::msg)?;
+    visitor
+        .open_form("/login")
+        .await
+        .map_err(anyhow::Error::msg)?;
 
     println!("MAMIS forgotten-credential timing ({accounts} accounts, each target asked once)");
     println!(
@@ -121,29 +114,8 @@ async fn run() -> anyhow::Result<()> {
             |i| format!("nobody{i:04}"),
         ),
     ] {
-        let mut known = Vec::new();
-        let mut unknown = Vec::new();
-        for i in 0..accounts {
-            for (is_known, value) in [(true, known_value(i)), (false, unknown_value(i))] {
-                let started = Instant::now();
-                let resp = client
-                    .post(format!("{base}{path}"))
-                    .form(&[("csrf_token", token.as_str()), (field, value.as_str())])
-                    .send()
-                    .await?;
-                let status = resp.status();
-                resp.bytes().await?;
-                let took = started.elapsed();
-                anyhow::ensure!(status.is_success(), "{path}: {status}");
-                // The mail worker's write after a known target would
-                // otherwise fall on the next request, whichever it is.
-                tokio::time::sleep(Duration::from_millis(10)).await;
-                // The first tenth warms up.
-                if i >= accounts / 10 {
-                    if is_known { &mut known } else { &mut unknown }.push(took);
-                }
-            }
-        }
+        let (mut known, mut unknown) =
+            time_flow(&visitor, accounts, path, field, known_value, unknown_value).await?;
         known.sort();
         unknown.sort();
         let diff = percentile(&known, 0.5) - percentile(&unknown, 0.5);
@@ -163,4 +135,39 @@ async fn run() -> anyhow::Result<()> {
     }
     server.abort();
     Ok(())
+}
+
+/// Asks `path` alternately about a known and an unknown target, each once;
+/// returns the latencies of the known and of the unknown ones (the first
+/// tenth left out as warm-up).
+async fn time_flow(
+    visitor: &Visitor,
+    accounts: usize,
+    path: &str,
+    field: &str,
+    known_value: fn(usize) -> String,
+    unknown_value: fn(usize) -> String,
+) -> anyhow::Result<(Vec<Duration>, Vec<Duration>)> {
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for i in 0..accounts {
+        for (is_known, value) in [(true, known_value(i)), (false, unknown_value(i))] {
+            let started = Instant::now();
+            let answer = visitor
+                .post_form(path, &[(field, value.as_str())])
+                .await
+                .map_err(anyhow::Error::msg)?;
+            let status = answer.status;
+            let took = started.elapsed();
+            anyhow::ensure!(status.is_success(), "{path}: {status}");
+            // The mail worker's write after a known target would
+            // otherwise fall on the next request, whichever it is.
+            tokio::time::sleep(Duration::from_millis(10)).await;
+            // The first tenth warms up.
+            if i >= accounts / 10 {
+                if is_known { &mut known } else { &mut unknown }.push(took);
+            }
+        }
+    }
+    Ok((known, unknown))
 }

@@ -24,19 +24,24 @@
 //! `MAMIS_BENCH_ONE_ADDRESS=1` (flood from one address instead: the limiter
 //! answers nearly all of it), `MAMIS_BENCH_BIN` (another `mamis` binary).
 
+mod support;
+
 use std::{
-    fs,
-    net::TcpListener,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
     sync::{
-        Arc,
+        Arc, Mutex,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     time::{Duration, Instant},
 };
 
-const BUILT_BIN: &str = env!("CARGO_BIN_EXE_mamis");
+use support::{
+    bench_bin, env_number,
+    machine::{memory_mib, threads},
+    percentile,
+    server::Server,
+    visitor::Visitor,
+};
+
 const RSS_MAX_MB: f64 = 150.0;
 const P99_MAX_MS: f64 = 50.0;
 
@@ -57,136 +62,7 @@ fn main() {
     }
 }
 
-fn env_number<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> {
-    match std::env::var(name) {
-        Ok(v) if !v.trim().is_empty() => v
-            .trim()
-            .parse()
-            .map_err(|_| format!("{name}: not a number: {v:?}")),
-        _ => Ok(default),
-    }
-}
-
-struct Server {
-    child: Child,
-    base: String,
-    dir: PathBuf,
-}
-
-impl Server {
-    fn start(bin: &Path, hash_concurrency: Option<u32>) -> Result<Server, String> {
-        let dir = std::env::temp_dir().join(format!(
-            "mamis-login-flood-{}-{}",
-            std::process::id(),
-            Instant::now().elapsed().as_nanos()
-        ));
-        fs::create_dir_all(&dir).map_err(|e| format!("temp dir: {e}"))?;
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map_err(|e| format!("no free port: {e}"))?
-            .port();
-        let log = fs::File::create(dir.join("server.log")).map_err(|e| e.to_string())?;
-        let mut cmd = Command::new(bin);
-        cmd.env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("MAMIS_DATA_DIR", dir.join("data"))
-            .env("MAMIS_ADDR", format!("127.0.0.1:{port}"))
-            .env("MAMIS_TRUSTED_PROXIES", "127.0.0.1/32")
-            .env("MAMIS_LOG", "warn")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().map_err(|e| e.to_string())?)
-            .stderr(log);
-        if let Some(n) = hash_concurrency {
-            cmd.env("MAMIS_HASH_CONCURRENCY", n.to_string());
-        }
-        let child = cmd
-            .spawn()
-            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
-        Ok(Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            dir,
-        })
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    async fn wait_ready(&mut self) -> Result<(), String> {
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Err(format!("mamis exited with {status} at start"));
-            }
-            let ok = client
-                .get(format!("{}/healthz", self.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == 200);
-            if ok {
-                return Ok(());
-            }
-            if started.elapsed() > Duration::from_secs(20) {
-                return Err("mamis did not answer within 20 s".into());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = fs::remove_dir_all(&self.dir);
-    }
-}
-
-/// VmRSS and VmHWM of a process, in MB.
-fn memory_mb(pid: u32) -> (f64, f64) {
-    let status = fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|kb| kb.parse::<f64>().ok())
-            .map_or(f64::NAN, |kb| kb / 1024.0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
-}
-
-fn threads(pid: u32) -> u64 {
-    fs::read_to_string(format!("/proc/{pid}/status"))
-        .unwrap_or_default()
-        .lines()
-        .find(|l| l.starts_with("Threads:"))
-        .and_then(|l| l.split_whitespace().nth(1))
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
-
-/// The CSRF token of the login page's form.
-fn csrf_from(html: &str) -> Option<String> {
-    let at = html.find("name=\"csrf_token\"")?;
-    let tag_start = html[..at].rfind('<')?;
-    let tag_end = html[at..].find('>')? + at;
-    let tag = &html[tag_start..tag_end];
-    let v = tag.find("value=\"")? + "value=\"".len();
-    let end = tag[v..].find('"')? + v;
-    Some(tag[v..end].to_owned())
-}
-
-fn percentile(sorted: &[f64], p: f64) -> f64 {
-    if sorted.is_empty() {
-        return f64::NAN;
-    }
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted[i.min(sorted.len() - 1)]
-}
-
+/// How the flood's attempts were answered.
 #[derive(Default)]
 struct Tally {
     checked: AtomicU64,
@@ -196,10 +72,24 @@ struct Tally {
     errors: AtomicU64,
 }
 
+/// The pages a visitor loaded during the flood: latencies in ms, sorted.
+struct Meanwhile {
+    login: Vec<f64>,
+    health: Vec<f64>,
+    failures: u64,
+}
+
+/// The server's memory (MiB) and threads around the flood.
+struct Memory {
+    before: f64,
+    peak_sampled: f64,
+    hwm: f64,
+    after: f64,
+    max_threads: u64,
+}
+
 async fn run() -> Result<(), String> {
-    let bin = std::env::var_os("MAMIS_BENCH_BIN")
-        .filter(|v| !v.is_empty())
-        .map_or_else(|| PathBuf::from(BUILT_BIN), PathBuf::from);
+    let bin = bench_bin();
     let flood: usize = env_number("MAMIS_BENCH_FLOOD", 200)?;
     let seconds: u64 = env_number("MAMIS_BENCH_SECONDS", 10)?;
     let hash_concurrency: Option<u32> = match env_number("MAMIS_BENCH_HASH_CONCURRENCY", 0)? {
@@ -208,8 +98,18 @@ async fn run() -> Result<(), String> {
     };
     let one_address = std::env::var("MAMIS_BENCH_ONE_ADDRESS").is_ok_and(|v| v == "1");
 
-    let mut server = Server::start(&bin, hash_concurrency)?;
-    server.wait_ready().await?;
+    let work = tempfile::tempdir().map_err(|e| format!("temp dir: {e}"))?;
+    let mut env = vec![("MAMIS_TRUSTED_PROXIES", "127.0.0.1/32".to_owned())];
+    if let Some(n) = hash_concurrency {
+        env.push(("MAMIS_HASH_CONCURRENCY", n.to_string()));
+    }
+    let server = Server::start(
+        &bin,
+        &work.path().join("data"),
+        &work.path().join("server.log"),
+        &env,
+    )
+    .await?;
     let pid = server.pid();
     println!("MAMIS login flood benchmark");
     println!("  binary   {}", bin.display());
@@ -229,89 +129,112 @@ async fn run() -> Result<(), String> {
     );
 
     // The flood's browser: the CSRF cookie and a token for its forms.
-    let flooder = reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .pool_max_idle_per_host(flood)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| e.to_string())?;
-    let page = flooder
-        .get(format!("{}/login", server.base))
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .text()
-        .await
-        .map_err(|e| e.to_string())?;
-    let token = csrf_from(&page).ok_or("no CSRF token on the login page")?;
+    let mut flooder = Visitor::new(&server.base)?;
+    flooder.open_form("/login").await?;
 
     // A visitor loading pages meanwhile.
-    let visitor = reqwest::Client::builder()
-        .cookie_store(true)
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| e.to_string())?;
+    let visitor = Visitor::new(&server.base)?;
     for _ in 0..20 {
-        let _ = visitor.get(format!("{}/login", server.base)).send().await;
+        let _ = visitor.get("/login").await;
     }
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let (rss_before, _) = memory_mb(pid);
+    let (rss_before, _) = memory_mib(pid);
 
     let running = Arc::new(AtomicBool::new(true));
-    let peak_rss = Arc::new(std::sync::Mutex::new(0.0_f64));
-    let sampler = {
-        let (running, peak) = (running.clone(), peak_rss.clone());
-        tokio::spawn(async move {
-            let mut max_threads = 0;
-            while running.load(Ordering::Relaxed) {
-                let (rss, _) = memory_mb(pid);
-                if let Ok(mut p) = peak.lock() {
-                    *p = p.max(rss);
-                }
-                max_threads = max_threads.max(threads(pid));
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-            max_threads
-        })
-    };
-    let prober = {
-        let (running, visitor, base) = (running.clone(), visitor.clone(), server.base.clone());
-        tokio::spawn(async move {
-            let (mut login, mut health) = (Vec::new(), Vec::new());
-            let mut failures = 0u64;
-            while running.load(Ordering::Relaxed) {
-                for (path, into) in [("/login", &mut login), ("/healthz", &mut health)] {
-                    let t = Instant::now();
-                    let ok = match visitor.get(format!("{base}{path}")).send().await {
-                        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
-                        Err(_) => false,
-                    };
-                    if ok {
-                        into.push(t.elapsed().as_secs_f64() * 1000.0);
-                    } else {
-                        failures += 1;
-                    }
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-            (login, health, failures)
-        })
-    };
+    let (sampler, peak_rss) = spawn_sampler(pid, running.clone());
+    let prober = spawn_prober(visitor, running.clone());
+    let started = Instant::now();
+    let tally = flood_logins(&flooder, flood, Duration::from_secs(seconds), one_address).await;
+    let flood_took = started.elapsed();
+    running.store(false, Ordering::Relaxed);
+    let max_threads = sampler.await.unwrap_or(0);
+    let meanwhile = prober.await.map_err(|e| e.to_string())?;
+    let (_, hwm) = memory_mib(pid);
+    let peak = peak_rss.lock().map_or(f64::NAN, |p| *p);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let (rss_after, _) = memory_mib(pid);
 
+    let memory = Memory {
+        before: rss_before,
+        peak_sampled: peak,
+        hwm,
+        after: rss_after,
+        max_threads,
+    };
+    report(&tally, flood_took, &meanwhile, &memory);
+    if std::env::var("MAMIS_BENCH_SMAPS").is_ok_and(|v| v == "1") {
+        print_largest_mappings(pid);
+    }
+    drop(server);
+    Ok(())
+}
+
+/// Samples the server's resident memory (its highest value kept in the
+/// returned cell) and its threads every 25 ms while `running`; the task
+/// returns the most threads seen.
+fn spawn_sampler(
+    pid: u32,
+    running: Arc<AtomicBool>,
+) -> (tokio::task::JoinHandle<u64>, Arc<Mutex<f64>>) {
+    let peak_rss = Arc::new(Mutex::new(0.0_f64));
+    let peak = peak_rss.clone();
+    let sampler = tokio::spawn(async move {
+        let mut max_threads = 0;
+        while running.load(Ordering::Relaxed) {
+            let (rss, _) = memory_mib(pid);
+            if let Ok(mut p) = peak.lock() {
+                *p = p.max(rss);
+            }
+            max_threads = max_threads.max(threads(pid));
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+        max_threads
+    });
+    (sampler, peak_rss)
+}
+
+/// A visitor loading `GET /login` and `GET /healthz` one after the other
+/// while `running`.
+fn spawn_prober(visitor: Visitor, running: Arc<AtomicBool>) -> tokio::task::JoinHandle<Meanwhile> {
+    tokio::spawn(async move {
+        let (mut login, mut health) = (Vec::new(), Vec::new());
+        let mut failures = 0u64;
+        while running.load(Ordering::Relaxed) {
+            for (path, into) in [("/login", &mut login), ("/healthz", &mut health)] {
+                let t = Instant::now();
+                let ok = visitor.get(path).await.is_ok_and(|a| a.status == 200);
+                if ok {
+                    into.push(t.elapsed().as_secs_f64() * 1000.0);
+                } else {
+                    failures += 1;
+                }
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        login.sort_by(f64::total_cmp);
+        health.sort_by(f64::total_cmp);
+        Meanwhile {
+            login,
+            health,
+            failures,
+        }
+    })
+}
+
+/// `flood` wrong-password logins kept in flight for `duration`, each for
+/// another login ID and (unless `one_address`) from another address.
+async fn flood_logins(
+    flooder: &Visitor,
+    flood: usize,
+    duration: Duration,
+    one_address: bool,
+) -> Tally {
     let tally = Arc::new(Tally::default());
     let next = Arc::new(AtomicU64::new(0));
-    let deadline = Instant::now() + Duration::from_secs(seconds);
-    let started = Instant::now();
+    let deadline = Instant::now() + duration;
     let mut workers = Vec::with_capacity(flood);
     for _ in 0..flood {
-        let (client, token, tally, next, base) = (
-            flooder.clone(),
-            token.clone(),
-            tally.clone(),
-            next.clone(),
-            server.base.clone(),
-        );
+        let (flooder, tally, next) = (flooder.clone(), tally.clone(), next.clone());
         workers.push(tokio::spawn(async move {
             while Instant::now() < deadline {
                 let n = next.fetch_add(1, Ordering::Relaxed);
@@ -321,14 +244,12 @@ async fn run() -> Result<(), String> {
                     format!("10.{}.{}.{}", (n >> 16) & 255, (n >> 8) & 255, n & 255)
                 };
                 let login_id = format!("flood{n:08}");
-                let sent = client
-                    .post(format!("{base}/login"))
+                let sent = flooder
+                    .form_request(
+                        "/login",
+                        &[("login_id", login_id.as_str()), ("password", "Wrong123!x")],
+                    )
                     .header("X-Forwarded-For", addr)
-                    .form(&[
-                        ("csrf_token", token.as_str()),
-                        ("login_id", login_id.as_str()),
-                        ("password", "Wrong123!x"),
-                    ])
                     .send()
                     .await;
                 let counter = match sent {
@@ -351,17 +272,11 @@ async fn run() -> Result<(), String> {
     for w in workers {
         let _ = w.await;
     }
-    let flood_took = started.elapsed();
-    running.store(false, Ordering::Relaxed);
-    let max_threads = sampler.await.unwrap_or(0);
-    let (mut login, mut health, probe_failures) = prober.await.map_err(|e| e.to_string())?;
-    let (_, hwm) = memory_mb(pid);
-    let peak = peak_rss.lock().map_or(f64::NAN, |p| *p);
-    tokio::time::sleep(Duration::from_secs(3)).await;
-    let (rss_after, _) = memory_mb(pid);
+    Arc::into_inner(tally).unwrap_or_default()
+}
 
-    login.sort_by(f64::total_cmp);
-    health.sort_by(f64::total_cmp);
+/// Prints the answers, the pages' latency meanwhile, memory, and the verdicts.
+fn report(tally: &Tally, flood_took: Duration, meanwhile: &Meanwhile, memory: &Memory) {
     let load = |c: &AtomicU64| c.load(Ordering::Relaxed);
     let total = load(&tally.checked)
         + load(&tally.busy)
@@ -379,7 +294,12 @@ async fn run() -> Result<(), String> {
         load(&tally.other),
         load(&tally.errors)
     );
-    for (label, v) in [("GET /login  ", &login), ("GET /healthz", &health)] {
+    let Meanwhile {
+        login,
+        health,
+        failures: probe_failures,
+    } = meanwhile;
+    for (label, v) in [("GET /login  ", login), ("GET /healthz", health)] {
         println!(
             "{label} {} answers meanwhile: p50 {:.2} ms, p99 {:.2} ms, max {:.2} ms",
             v.len(),
@@ -388,34 +308,36 @@ async fn run() -> Result<(), String> {
             v.last().copied().unwrap_or(f64::NAN)
         );
     }
-    if probe_failures > 0 {
+    if *probe_failures > 0 {
         println!("             {probe_failures} page loads failed");
     }
+    let Memory {
+        before: rss_before,
+        peak_sampled: peak,
+        hwm,
+        after: rss_after,
+        max_threads,
+    } = memory;
     println!(
         "memory       VmRSS {rss_before:.1} MB before, {peak:.1} MB highest sampled, \
          VmHWM {hwm:.1} MB, {rss_after:.1} MB 3 s after; {max_threads} threads at most"
     );
-    let p99 = percentile(&login, 0.99).max(percentile(&health, 0.99));
+    let p99 = percentile(login, 0.99).max(percentile(health, 0.99));
     let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
     println!();
     println!(
         "{} peak resident memory {hwm:.1} MB < {RSS_MAX_MB} MB",
-        verdict(hwm < RSS_MAX_MB)
+        verdict(*hwm < RSS_MAX_MB)
     );
     println!(
         "{} p99 of the pages during the flood {p99:.2} ms < {P99_MAX_MS} ms",
-        verdict(p99 < P99_MAX_MS && probe_failures == 0)
+        verdict(p99 < P99_MAX_MS && *probe_failures == 0)
     );
-    if std::env::var("MAMIS_BENCH_SMAPS").is_ok_and(|v| v == "1") {
-        print_largest_mappings(pid);
-    }
-    drop(server);
-    Ok(())
 }
 
 /// The mappings holding the most resident memory (to see where it went).
 fn print_largest_mappings(pid: u32) {
-    let smaps = fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
+    let smaps = std::fs::read_to_string(format!("/proc/{pid}/smaps")).unwrap_or_default();
     let mut maps: Vec<(u64, String)> = Vec::new();
     let mut current = String::new();
     for line in smaps.lines() {

@@ -4,9 +4,7 @@
 //! can log in.
 
 use std::{
-    fs::File,
     path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
     sync::{Arc, Mutex},
     time::{Duration, Instant, SystemTime, UNIX_EPOCH},
 };
@@ -15,160 +13,33 @@ use anyhow::{Context, ensure};
 use mamis::store::{Store, users};
 use reqwest::StatusCode;
 
-use crate::helpers::{Applicant, Browser, PASSWORD, Page, free_port, link_in};
+use crate::helpers::{Applicant, Binary, Browser, PASSWORD, link_in};
 
 /// Registrations completed before the kill.
 const COMPLETIONS_BEFORE_KILL: usize = 8;
 /// Registrations running at the same time.
 const STREAMS: u32 = 3;
 
-/// A `mamis serve` process on a free loopback port.
-struct Server {
-    child: Child,
-    base: String,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(data_dir: &Path, log: PathBuf) -> Server {
-        let port = free_port();
-        let out = File::create(&log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_mamis"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("MAMIS_DATA_DIR", data_dir)
-            .env("MAMIS_ADDR", format!("127.0.0.1:{port}"))
-            .env("MAMIS_ARGON2_MEMORY_KIB", "64")
-            .env("MAMIS_ARGON2_ITERATIONS", "1")
-            // Every registration comes from this one client.
-            .env("MAMIS_MAILS_PER_CLIENT_HOUR", "100000")
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("start the mamis binary");
-        Server {
-            child,
-            base: format!("http://127.0.0.1:{port}"),
-            log,
-        }
-    }
-
-    /// Waits until the server answers its health check.
-    async fn wait_ready(&mut self) {
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("process status") {
-                panic!("mamis exited with {status} at start:\n{}", self.log_text());
-            }
-            let ok = client
-                .get(format!("{}/healthz", self.base))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == StatusCode::OK);
-            if ok {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "mamis did not answer within 20 s:\n{}",
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// SIGKILL (what `Child::kill` sends on unix), and reap.
-    fn kill(&mut self) {
-        self.child.kill().expect("kill mamis");
-        self.child.wait().expect("reap mamis");
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// The key of `/dev/outbox`, from the URL in the start-up log.
-    fn outbox_key(&self) -> String {
-        outbox_key_in(&self.log_text())
-            .unwrap_or_else(|| panic!("no outbox URL in the log:\n{}", self.log_text()))
-    }
-}
-
-/// The key of the `…/dev/outbox?key=…` URL in a server's log.
-pub fn outbox_key_in(log: &str) -> Option<String> {
-    let marker = "/dev/outbox?key=";
-    let at = log.find(marker)? + marker.len();
-    let key: String = log[at..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-        .collect();
-    (!key.is_empty()).then_some(key)
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// One request that may fail (the server may be gone).
-async fn try_send(req: reqwest::RequestBuilder) -> anyhow::Result<Page> {
-    let resp = req.send().await.context("request")?;
-    let status = resp.status();
-    let headers = resp.headers().clone();
-    let body = resp.text().await.context("body")?;
-    Ok(Page {
-        status,
-        headers,
-        body,
-    })
-}
-
-async fn get(b: &Browser, path: &str) -> anyhow::Result<Page> {
-    try_send(b.client().get(b.url(path))).await
-}
-
-/// Posts a form with the token of the browser's CSRF cookie.
-async fn post(
-    b: &Browser,
-    token: &str,
-    path: &str,
-    pairs: &[(String, String)],
-) -> anyhow::Result<Page> {
-    let mut body = vec![("csrf_token".to_owned(), token.to_owned())];
-    body.extend(pairs.iter().cloned());
-    try_send(b.client().post(b.url(path)).form(&body)).await
-}
-
-fn expect_redirect(p: &Page, to: &str) -> anyhow::Result<()> {
-    ensure!(
-        p.status == StatusCode::SEE_OTHER && p.location() == Some(to),
-        "expected 303 to {to}, got {} {:?}: {}",
-        p.status,
-        p.location(),
-        p.excerpt()
-    );
-    Ok(())
-}
-
-fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
-    list.iter()
-        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-        .collect()
+/// `mamis serve` on `data_dir`, mailing as much as asked: every registration
+/// comes from this one client.
+fn start_server(data_dir: &Path, log: PathBuf) -> Binary {
+    Binary::start(
+        data_dir,
+        log,
+        None,
+        &[
+            ("MAMIS_MAILS_PER_CLIENT_HOUR", "100000"),
+            ("RUST_LOG", "info"),
+        ],
+    )
 }
 
 /// The confirmation link mailed to `email`, read from the local outbox pages.
 async fn link_from_outbox(b: &Browser, key: &str, email: &str) -> anyhow::Result<String> {
-    expect_redirect(
-        &get(b, &format!("/dev/outbox?key={key}")).await?,
-        "/dev/outbox",
-    )?;
-    let list = get(b, "/dev/outbox").await?;
+    b.try_get(&format!("/dev/outbox?key={key}"))
+        .await?
+        .expect_redirect_to("/dev/outbox")?;
+    let list = b.try_get("/dev/outbox").await?;
     let at = list
         .body
         .find(&format!(">{email}<"))
@@ -176,41 +47,35 @@ async fn link_from_outbox(b: &Browser, key: &str, email: &str) -> anyhow::Result
     let href = "href=\"/dev/outbox/";
     let start = list.body[at..].find(href).context("no mail link")? + at + "href=\"".len();
     let end = list.body[start..].find('"').context("unclosed href")? + start;
-    let mail = get(b, &list.body[start..end]).await?;
+    let mail = b.try_get(&list.body[start..end]).await?;
     link_in(&mail.body).context("no registration link in the mail")
 }
 
 /// One whole registration; returns when its completion page was received.
 async fn register(base: &str, key: &str, who: &Applicant) -> anyhow::Result<()> {
     let b = Browser::new(base);
-    let terms = get(&b, "/register").await?;
-    let token = crate::helpers::csrf_from(&terms.body).context("no CSRF token")?;
-    expect_redirect(
-        &post(&b, &token, "/register", &pairs(&[("agree", "yes")])).await?,
-        "/register/email",
-    )?;
+    b.try_get("/register").await?;
+    b.try_post_form("/register", &[("agree", "yes")])
+        .await?
+        .expect_redirect_to("/register/email")?;
     let email = who.email.as_str();
-    expect_redirect(
-        &post(
-            &b,
-            &token,
-            "/register/email",
-            &pairs(&[("email", email), ("email_confirm", email)]),
-        )
-        .await?,
-        "/register/email/sent",
-    )?;
+    b.try_post_form(
+        "/register/email",
+        &[("email", email), ("email_confirm", email)],
+    )
+    .await?
+    .expect_redirect_to("/register/email/sent")?;
     let link = link_from_outbox(&b, key, email).await?;
-    expect_redirect(&get(&b, &link).await?, "/register/form")?;
-    expect_redirect(
-        &post(&b, &token, "/register/form", &who.fields()).await?,
-        "/register/confirm",
-    )?;
-    expect_redirect(
-        &post(&b, &token, "/register/confirm", &[]).await?,
-        "/register/complete",
-    )?;
-    let done = get(&b, "/register/complete").await?;
+    b.try_get(&link)
+        .await?
+        .expect_redirect_to("/register/form")?;
+    b.try_post_form("/register/form", &who.fields())
+        .await?
+        .expect_redirect_to("/register/confirm")?;
+    b.try_post_form("/register/confirm", &[] as &[(&str, &str)])
+        .await?
+        .expect_redirect_to("/register/complete")?;
+    let done = b.try_get("/register/complete").await?;
     ensure!(
         done.status == StatusCode::OK && done.body.contains("利用者登録が完了しました"),
         "no completion page: {} {}",
@@ -244,7 +109,7 @@ async fn stream(
 async fn every_registration_whose_completion_page_was_sent_survives_a_sigkill() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
-    let mut first = Server::start(&data, dir.path().join("first.log"));
+    let mut first = start_server(&data, dir.path().join("first.log"));
     first.wait_ready().await;
 
     let key = first.outbox_key();
@@ -289,7 +154,7 @@ async fn every_registration_whose_completion_page_was_sent_survives_a_sigkill() 
     assert!(recorded.len() >= COMPLETIONS_BEFORE_KILL);
 
     // Started again on the same folder: it opens and answers.
-    let mut second = Server::start(&data, dir.path().join("second.log"));
+    let mut second = start_server(&data, dir.path().join("second.log"));
     second.wait_ready().await;
     let b = Browser::new(&second.base);
     for login_id in &recorded_after {

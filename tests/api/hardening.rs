@@ -4,10 +4,8 @@
 //! files' permissions. Each test performs the attack and shows it fail.
 
 use std::{
-    fs::File,
     os::unix::fs::PermissionsExt as _,
-    path::{Path, PathBuf},
-    process::{Child, Command, Stdio},
+    path::Path,
     time::{Duration, Instant},
 };
 
@@ -26,102 +24,7 @@ use tokio::{
 
 use crate::helpers::*;
 
-// ---------------------------------------------------------------------------
-// The real binary
-// ---------------------------------------------------------------------------
-
-/// `mamis serve` started through `sh` so that its open-files limit can be
-/// set first, as a small VM's default would be.
-struct Binary {
-    child: Child,
-    addr: String,
-    log: PathBuf,
-}
-
-impl Binary {
-    fn start(
-        data_dir: &Path,
-        log: PathBuf,
-        open_files: Option<u32>,
-        env: &[(&str, &str)],
-    ) -> Binary {
-        let port = free_port();
-        let addr = format!("127.0.0.1:{port}");
-        let out = File::create(&log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        // dash and bash set both the soft and the hard limit with `ulimit
-        // -n`, so the server cannot raise it.
-        let limit = open_files.map_or(String::new(), |n| format!("ulimit -n {n} && "));
-        let mut cmd = Command::new("sh");
-        cmd.arg("-c")
-            .arg(format!("{limit}exec \"$0\" serve"))
-            .arg(env!("CARGO_BIN_EXE_mamis"))
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("MAMIS_DATA_DIR", data_dir)
-            .env("MAMIS_ADDR", &addr)
-            .env("MAMIS_ARGON2_MEMORY_KIB", "64")
-            .env("MAMIS_ARGON2_ITERATIONS", "1");
-        for (k, v) in env {
-            cmd.env(k, v);
-        }
-        let child = cmd
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("start the mamis binary");
-        Binary { child, addr, log }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    async fn wait_ready(&mut self) {
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("process status") {
-                panic!("mamis exited with {status} at start:\n{}", self.log_text());
-            }
-            if client
-                .get(self.url("/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == StatusCode::OK)
-            {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "mamis did not answer within 20 s:\n{}",
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// SIGTERM, and wait for the graceful end.
-    fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
+/// The permission bits of a file.
 fn mode(path: &Path) -> u32 {
     std::fs::metadata(path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
@@ -409,7 +312,7 @@ async fn the_start_up_log_names_the_outbox_url_with_its_key() {
     let dir = tempfile::tempdir().expect("temp dir");
     let mut server = Binary::start(&dir.path().join("data"), dir.path().join("log"), None, &[]);
     server.wait_ready().await;
-    let key = crate::crash::outbox_key_in(&server.log_text()).expect("no outbox URL in the log");
+    let key = outbox_key_in(&server.log_text()).expect("no outbox URL in the log");
     let b = Browser::new(&server.url(""));
     b.get("/dev/outbox")
         .await

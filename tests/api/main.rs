@@ -1,6 +1,6 @@
 //! The integration tests: one binary, each module a part of the user's
 //! story, told over HTTP against the real app (real listener, fresh redb
-//! file, real SMTP server on loopback).
+//! file, real SMTP server on loopback); what they share is in `helpers/`.
 
 mod account;
 mod browser;

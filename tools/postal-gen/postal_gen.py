@@ -12,8 +12,9 @@ Two sources are accepted:
                   with --business-from (as `mamis postal import` does, in Rust).
 
 Only the Python standard library is used. The file format and the address
-clean-up rules are documented in src/postal/mod.rs; the Rust module applies
-the same rules when it imports a CSV, and the two must stay in step.
+clean-up rules are documented in src/postal/table.rs and src/postal/ken_all.rs;
+the Rust module applies the same rules when it imports a CSV, and the two
+must stay in step.
 """
 
 import argparse
@@ -84,7 +85,7 @@ def cut_chiwari(town):
 
 
 def clean_town(raw, city):
-    """Keeps what a person types as the town: see src/postal/mod.rs."""
+    """Keeps what a person types as the town: see src/postal/ken_all.rs."""
     town = raw.strip()
     if town == NOT_LISTED:
         return ""
@@ -265,7 +266,7 @@ def fnv1a64(data):
 
 
 def build_table(entries, date, source):
-    """Same layout and same byte order as `build_table` in src/postal/mod.rs."""
+    """Same layout and same byte order as `build_table` in src/postal/build.rs."""
     order = sorted(range(len(entries)), key=lambda i: (entries[i][0], entries[i][1]))
     seen = set()
     rows = []

@@ -1,0 +1,172 @@
+//! Endpoint benchmark: the real release binary under `wrk`, run by `cargo bench`.
+//!
+//! It starts `mamis serve` on a free loopback port with a fresh data folder,
+//! measures start-up to first answer, then loads, one after the other in the
+//! same run, a trivial endpoint (`GET /healthz`), the inline validation of
+//! the login ID and the autocomplete endpoints. Every request carries what a
+//! browser on the registration form sends (the CSRF cookie, a live session
+//! cookie, `HX-Request`, and for the POST the `X-CSRF-Token` header), so each
+//! one passes the whole middleware stack: request id and security headers,
+//! session load, CSRF cookie check and re-issue, CSRF guard and body limit.
+//!
+//! It prints requests/s, p50 and p99 latency, the ratio of each endpoint to the
+//! trivial one (loaded first and last; the ratio uses the mean), the
+//! server's resident memory after the run, and PASS or MISS against the
+//! targets of issue 2. A benchmark reports; it never fails.
+//!
+//! Settings: `MAMIS_BENCH_SECONDS` (per endpoint, default 10),
+//! `MAMIS_BENCH_CONNECTIONS` (default 32), `MAMIS_BENCH_THREADS` (wrk
+//! threads, default 2), `MAMIS_BENCH_BIN` (another `mamis` executable to
+//! measure, e.g. to compare two builds; default: the one cargo just built).
+//! Needs Debian's `wrk` (`apt-get install -y wrk`). The figures mean little
+//! while something else loads the machine (a build, other tests).
+//!
+//! Parts: `scenarios` (what is loaded), `wrk` (loading one scenario),
+//! `report` (the table); the server and the visitor come from
+//! `benches/support`.
+
+#[path = "../support/mod.rs"]
+mod support;
+
+mod report;
+mod scenarios;
+mod wrk;
+
+use std::{
+    io::{self, Write},
+    path::PathBuf,
+    process::{Command, Stdio},
+    time::Duration,
+};
+
+use report::{Startups, pad};
+use scenarios::{Session, scenarios};
+use support::{
+    bench_bin, env_number,
+    machine::{file_mb, load_average, machine, memory_mb},
+    server::Server,
+};
+
+/// Start-ups measured: the first on an empty data folder, the rest on the
+/// database it created.
+const STARTS: usize = 5;
+
+fn main() {
+    let outcome = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| e.to_string())
+        .and_then(|rt| rt.block_on(run()));
+    if let Err(e) = outcome {
+        // A benchmark reports; a broken set-up is said plainly, not panicked.
+        eprintln!("endpoint benchmark did not run: {e}");
+    }
+}
+
+pub struct Settings {
+    bin: PathBuf,
+    seconds: u64,
+    connections: u32,
+    threads: u32,
+}
+
+async fn run() -> Result<(), String> {
+    let settings = Settings {
+        bin: bench_bin(),
+        seconds: env_number("MAMIS_BENCH_SECONDS", 10)?,
+        connections: env_number("MAMIS_BENCH_CONNECTIONS", 32)?,
+        threads: env_number("MAMIS_BENCH_THREADS", 2)?,
+    };
+    if Command::new("wrk")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_err()
+    {
+        println!(
+            "endpoint benchmark skipped: `wrk` is not installed.\n\
+             Install it (Debian/Ubuntu: `sudo apt-get install -y wrk`) and run `cargo bench` again."
+        );
+        return Ok(());
+    }
+
+    let work = tempfile::tempdir().map_err(|e| e.to_string())?;
+    println!("MAMIS endpoint benchmark");
+    println!(
+        "  binary   {} ({:.1} MB)",
+        settings.bin.display(),
+        file_mb(&settings.bin)
+    );
+    println!("  load avg {} (before the run)", load_average());
+    println!("  machine  {}", machine());
+    println!(
+        "  load     wrk, {} threads, {} connections, {} s per endpoint, on the same machine",
+        settings.threads, settings.connections, settings.seconds
+    );
+    println!();
+
+    let data_dir = work.path().join("data");
+    let log = work.path().join("server.log");
+    let startups = measure_startups(&settings, &data_dir, &log).await?;
+
+    // The server under load.
+    let server = Server::start(&settings.bin, &data_dir, &log, &[]).await?;
+    let session = Session::open(&server.base).await?;
+    let scenarios = scenarios()?;
+    for s in &scenarios {
+        s.sanity_check(&session).await?;
+    }
+    // Warm-up: connections, caches, the blocking-thread pool.
+    wrk::wrk(
+        &settings,
+        2,
+        server.addr,
+        &scenarios[0],
+        &session,
+        work.path(),
+    )?;
+    let mut results = Vec::new();
+    for s in &scenarios {
+        print!("  running {}", pad(&s.label, 58));
+        io::stdout().flush().ok();
+        let r = wrk::wrk(
+            &settings,
+            settings.seconds,
+            server.addr,
+            s,
+            &session,
+            work.path(),
+        )?;
+        println!("{:>10.0} req/s", r.rps);
+        results.push(r);
+    }
+    let (rss_mb, hwm_mb) = memory_mb(server.pid());
+    server.stop();
+
+    report::print(&scenarios, &results, &startups, rss_mb, hwm_mb, &log);
+    Ok(())
+}
+
+/// Start-up to first answer, [`STARTS`] times on the same data folder.
+async fn measure_startups(
+    settings: &Settings,
+    data_dir: &std::path::Path,
+    log: &std::path::Path,
+) -> Result<Startups, String> {
+    let mut startups = Vec::new();
+    for _ in 0..STARTS {
+        let server = Server::start(&settings.bin, data_dir, log, &[]).await?;
+        startups.push(server.startup);
+        server.stop();
+    }
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut again: Vec<f64> = startups[1..].iter().copied().map(ms).collect();
+    again.sort_by(f64::total_cmp);
+    Ok(Startups {
+        fresh_ms: ms(startups[0]),
+        again_median_ms: again[again.len() / 2],
+        again_count: again.len(),
+        worst_ms: startups.iter().copied().map(ms).fold(0.0, f64::max),
+    })
+}

@@ -1,0 +1,67 @@
+//! Figures about the machine and a process, read from `/proc`: the CPU, the
+//! load, a process's memory and threads.
+
+use std::{fs, path::Path, process::Command};
+
+/// `<cpus> CPUs (<model>), <date>`.
+pub fn machine() -> String {
+    let cpus = std::thread::available_parallelism().map_or(0, |n| n.get());
+    let model = fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split_once(':'))
+                .map(|(_, m)| m.trim().to_owned())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let date = Command::new("date")
+        .arg("+%Y-%m-%d")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+        .unwrap_or_default();
+    format!("{cpus} CPUs ({model}), {date}")
+}
+
+/// The 1, 5 and 15 minute load averages.
+pub fn load_average() -> String {
+    fs::read_to_string("/proc/loadavg")
+        .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+        .unwrap_or_else(|_| "unknown".into())
+}
+
+/// The size of a file in MB (10^6 bytes).
+pub fn file_mb(p: &Path) -> f64 {
+    fs::metadata(p).map_or(0.0, |m| m.len() as f64 / 1e6)
+}
+
+/// A number field of `/proc/<pid>/status` (`"VmRSS:"`, `"Threads:"`, …);
+/// NaN when missing.
+fn status_field(pid: u32, name: &str) -> f64 {
+    fs::read_to_string(format!("/proc/{pid}/status"))
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(name))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|n| n.parse::<f64>().ok())
+        .unwrap_or(f64::NAN)
+}
+
+/// (VmRSS, VmHWM) of a process, in MB (10^6 bytes).
+pub fn memory_mb(pid: u32) -> (f64, f64) {
+    let mb = |field| status_field(pid, field) * 1024.0 / 1e6;
+    (mb("VmRSS:"), mb("VmHWM:"))
+}
+
+/// (VmRSS, VmHWM) of a process, in MiB.
+pub fn memory_mib(pid: u32) -> (f64, f64) {
+    let mib = |field| status_field(pid, field) / 1024.0;
+    (mib("VmRSS:"), mib("VmHWM:"))
+}
+
+/// The number of threads of a process (0 when it is gone).
+pub fn threads(pid: u32) -> u64 {
+    let n = status_field(pid, "Threads:");
+    if n.is_nan() { 0 } else { n as u64 }
+}
