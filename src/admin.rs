@@ -26,6 +26,9 @@ pub enum AdminRequest {
     },
     /// Prints the audit log from `since` (Unix seconds) on.
     Audit { since: i64 },
+    /// Writes a consistent copy of the database to `path` (absolute, a new
+    /// file), as the server's user.
+    Backup { path: PathBuf },
 }
 
 /// Most audit lines one command prints (the newest).
@@ -60,6 +63,19 @@ pub async fn execute(store: &Store, req: AdminRequest) -> anyhow::Result<String>
                 .map(audit::AuditEntry::to_line)
                 .collect::<Vec<_>>()
                 .join("\n"))
+        }
+        AdminRequest::Backup { path } => {
+            if !path.is_absolute() {
+                bail!("backup: {} is not an absolute path", path.display());
+            }
+            let report = store.backup_to(&path).await?;
+            tracing::info!(
+                path = %report.path.display(),
+                bytes = report.bytes,
+                rows = report.rows(),
+                "backup written (operator command)"
+            );
+            Ok(report.summary())
         }
     }
 }

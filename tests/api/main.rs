@@ -3,6 +3,7 @@
 //! file, real SMTP server on loopback).
 
 mod account;
+mod backup;
 mod browser;
 mod crash;
 mod hardening;
