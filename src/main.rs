@@ -245,6 +245,16 @@ async fn backup(data_dir: &std::path::Path, file: &std::path::Path) -> anyhow::R
             path.display()
         );
     }
+    if !mamis::store::backup::server_answers(data_dir).await
+        && !data_dir.join(mamis::store::DB_FILE).is_file()
+    {
+        anyhow::bail!(
+            "backup: no server answers on {} and there is no database at {}: check \
+             MAMIS_DATA_DIR / --data-dir",
+            data_dir.join(admin::SOCKET).display(),
+            data_dir.join(mamis::store::DB_FILE).display()
+        );
+    }
     let answer = admin::run(data_dir, AdminRequest::Backup { path: path.clone() }).await?;
     if !path.exists() {
         anyhow::bail!(

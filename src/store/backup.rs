@@ -459,6 +459,8 @@ fn restore_blocking(file: &Path, data_dir: &Path) -> anyhow::Result<RestoreRepor
         rand::random::<u32>()
     ));
     let result = prepare_copy(file, &tmp).and_then(|(version, users)| {
+        let owner = if current.exists() { &current } else { data_dir };
+        match_owner(&tmp, owner)?;
         let previous = put_in_place(&tmp, &current)?;
         sync_dir(data_dir);
         Ok(RestoreReport {
@@ -500,6 +502,35 @@ fn prepare_copy(file: &Path, tmp: &Path) -> anyhow::Result<(u32, u64)> {
     };
     sync_file(tmp)?;
     Ok(found)
+}
+
+/// Gives the restored copy the owner of the database it replaces (or of the
+/// data folder), so that a restore run as root leaves a file the server's
+/// user can open.
+#[cfg(unix)]
+fn match_owner(tmp: &Path, like: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    let want =
+        std::fs::metadata(like).with_context(|| format!("cannot read {}", like.display()))?;
+    let have = std::fs::metadata(tmp).with_context(|| format!("cannot read {}", tmp.display()))?;
+    if want.uid() != have.uid() {
+        std::os::unix::fs::chown(tmp, Some(want.uid()), Some(want.gid())).with_context(|| {
+            format!(
+                "cannot give the restored database to the owner of {} (uid {}): run the \
+                 restore as that user or as root; nothing was changed",
+                like.display(),
+                want.uid()
+            )
+        })?;
+    } else if want.gid() != have.gid() {
+        let _ = std::os::unix::fs::chown(tmp, None, Some(want.gid()));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn match_owner(_tmp: &Path, _like: &Path) -> anyhow::Result<()> {
+    Ok(())
 }
 
 /// Keeps the current database (if any) as `mamis.redb.before-restore-<time>`

@@ -382,6 +382,17 @@ async fn backup_through_the_socket_while_serving_then_restore_once_stopped() {
 
     // The kept database is the one from before the restore.
     assert_eq!(announcements_in(&data.join(aside[0])), 2);
+
+    // With the server stopped, the command opens the database itself.
+    let o = mamis(dir.path(), &data, &["admin", "backup", "offline.redb"]);
+    assert!(o.status.success(), "{}", text(&o));
+    assert_eq!(announcements_in(&dir.path().join("offline.redb")), 1);
+    // A data folder without a database is named, not created.
+    let nowhere = dir.path().join("nowhere");
+    let o = mamis(dir.path(), &nowhere, &["admin", "backup", "x.redb"]);
+    assert!(!o.status.success(), "{}", text(&o));
+    assert!(text(&o).contains("no database at"), "{}", text(&o));
+    assert!(!nowhere.exists() && !dir.path().join("x.redb").exists());
 }
 
 /// Announcements in a database file (opened read-only, not as a store).
