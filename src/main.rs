@@ -203,6 +203,8 @@ async fn run() -> anyhow::Result<()> {
             Ok(())
         }
         Some(Command::Restore { data_dir, file }) => {
+            let file = std::path::absolute(&file).unwrap_or(file);
+            let data_dir = std::path::absolute(&data_dir).unwrap_or(data_dir);
             let report = mamis::store::backup::restore(&file, &data_dir)
                 .await
                 .with_context(|| format!("restore of {} refused", file.display()))?;

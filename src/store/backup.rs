@@ -187,7 +187,7 @@ fn split_target(dest: &Path) -> anyhow::Result<(PathBuf, String)> {
 /// into it in one write transaction, commits and syncs it.
 fn write_copy(db: &Database, tmp: &Path) -> anyhow::Result<Vec<(String, u64)>> {
     super::create_private_file(tmp)?;
-    let copy = Database::builder()
+    let mut copy = Database::builder()
         .set_cache_size(COPY_CACHE_BYTES)
         .create(tmp)
         .with_context(|| format!("cannot create {}", tmp.display()))?;
@@ -196,6 +196,10 @@ fn write_copy(db: &Database, tmp: &Path) -> anyhow::Result<Vec<(String, u64)>> {
     let tables = copy_all(&src, &dst)?;
     dst.commit().context("commit the copy")?;
     drop(src);
+    // Only makes the file smaller; the copy is complete without it.
+    if let Err(e) = copy.compact() {
+        tracing::warn!(error = %e, "compaction of the backup skipped");
+    }
     drop(copy);
     sync_file(tmp)?;
     Ok(tables)
