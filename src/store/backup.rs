@@ -787,6 +787,53 @@ mod tests {
         assert_eq!(left.len(), 1, "a temporary file was left: {left:?}");
     }
 
+    /// The cost of a backup of a large database (`cargo test --release --lib
+    /// backup_cost -- --ignored --nocapture`): time, size, peak memory.
+    #[test]
+    #[ignore = "measurement"]
+    fn backup_cost() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("data")).unwrap();
+        let rows: u64 = std::env::var("ROWS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(200_000);
+        let record = vec![b'x'; 400];
+        for chunk in 0..rows / 10_000 {
+            let tx = store.db.begin_write().unwrap();
+            {
+                let mut t = tx.open_table(tables::AUDIT).unwrap();
+                for i in 0..10_000 {
+                    t.insert(chunk * 10_000 + i, record.as_slice()).unwrap();
+                }
+            }
+            tx.commit().unwrap();
+        }
+        let db_bytes = std::fs::metadata(dir.path().join("data").join(DB_FILE))
+            .unwrap()
+            .len();
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let started = std::time::Instant::now();
+        let report = backup_database(&store.db, &dir.path().join("b.redb")).unwrap();
+        let took = started.elapsed();
+        let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+        let peak = status
+            .lines()
+            .find(|l| l.starts_with("VmHWM"))
+            .unwrap_or("")
+            .to_owned();
+        let rss = status
+            .lines()
+            .find(|l| l.starts_with("VmRSS"))
+            .unwrap_or("")
+            .to_owned();
+        println!(
+            "rows {} db {db_bytes} bytes, backup {} bytes in {took:?}; {peak}; {rss}",
+            report.rows(),
+            report.bytes
+        );
+    }
+
     #[test]
     fn scheduled_names() {
         assert!(is_scheduled_name("mamis-20261202-153000.redb"));

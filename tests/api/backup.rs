@@ -611,3 +611,38 @@ async fn a_restore_of_a_file_mamis_cannot_read_changes_nothing() {
     let report = backup::restore(&good, &data).await.expect("restore");
     assert!(report.previous.is_some());
 }
+
+#[tokio::test]
+async fn a_raw_copy_of_a_database_in_use_is_restored_like_after_a_power_cut() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = data_folder_with_a_database(dir.path()).await;
+    // The file copied while a store has it open, as `cp` or a file-system
+    // snapshot would: redb sees it as not closed cleanly.
+    let store = Store::open(&data).expect("open");
+    store
+        .write_ok(|tx| {
+            announcements::add(
+                tx,
+                time::macros::date!(2026 - 12 - 02),
+                "保守",
+                "二件目",
+                None,
+            )
+        })
+        .await
+        .expect("announce");
+    let raw = dir.path().join("raw.redb");
+    std::fs::copy(data.join(DB_FILE), &raw).expect("copy");
+    drop(store);
+
+    let target = dir.path().join("restored");
+    let report = backup::restore(&raw, &target).await.expect("restore");
+    assert!(report.previous.is_none());
+    let store = Store::open(&target).expect("the restored database opens");
+    let n = store
+        .read(|tx| announcements::newest(tx, 10))
+        .await
+        .expect("read")
+        .len();
+    assert_eq!(n, 2);
+}
