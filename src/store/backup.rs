@@ -153,18 +153,20 @@ pub fn backup_database(db: &Database, dest: &Path) -> anyhow::Result<BackupRepor
         std::process::id(),
         rand::random::<u32>()
     ));
-    let result = write_copy(db, &tmp).and_then(|tables| {
-        link_new(&tmp, dest)?;
-        sync_dir(&dir);
-        let bytes = std::fs::metadata(dest)
-            .with_context(|| format!("cannot read {}", dest.display()))?
-            .len();
-        Ok(BackupReport {
-            path: dest.to_owned(),
-            bytes,
-            tables,
-        })
-    });
+    let result = write_copy(db, &tmp)
+        .with_context(|| format!("cannot write {}", dest.display()))
+        .and_then(|tables| {
+            link_new(&tmp, dest)?;
+            sync_dir(&dir);
+            let bytes = std::fs::metadata(dest)
+                .with_context(|| format!("cannot read {}", dest.display()))?
+                .len();
+            Ok(BackupReport {
+                path: dest.to_owned(),
+                bytes,
+                tables,
+            })
+        });
     let _ = std::fs::remove_file(&tmp);
     result
 }
