@@ -46,7 +46,7 @@ fn account(i: usize) -> UserRecord {
         registry_number: format!("{:06}", 100_000 + i),
         password_hash: "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA".into(),
         role: Role::Physician,
-        profile: serde_json::Value::Null,
+        person: None,
         session_generation: 0,
         terms_version: "bench".into(),
         terms_agreed_at: 0,

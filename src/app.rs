@@ -1,5 +1,6 @@
 //! The route tree, the middleware around it (request ids and error pages,
-//! security headers, sessions, CSRF, body limits), and the server.
+//! security headers, sessions, CSRF, body limits), and the server
+//! (`Application`). Nothing imports `app` but `main` (and the tests).
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -15,99 +16,26 @@ use poem::{
 use tracing::Instrument;
 
 use crate::{
-    auth::{login_limiter::LoginLimiter, password, throttle::Throttle},
-    config::Config,
-    error::{InternalError, UserError, status_message},
-    mail::worker::MailSignal,
-    store::{
-        Store,
+    auth::{
+        client::TrustedProxies,
+        login_limiter::LoginLimiter,
+        password,
         sessions::{Lifetimes, RedbSessions},
     },
+    config::Config,
+    error::{InternalError, UserError, status_message},
+    htmx::{self, HxRequest},
+    state::{AppState, CSRF_FIELD, CSRF_HEADER, RequestId, cookie_names},
+    store::Store,
     views, web,
 };
 
 /// Largest request body accepted (the registration form is about 2 KB).
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
-/// Name of the hidden form field and of the htmx header carrying the CSRF token.
-pub const CSRF_FIELD: &str = "csrf_token";
-pub const CSRF_HEADER: &str = "X-CSRF-Token";
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub config: Arc<Config>,
-    pub mail: MailSignal,
-    pub throttle: Arc<Throttle>,
-    /// Login attempts per login ID, address and device, kept in redb.
-    pub login_limiter: Arc<LoginLimiter>,
-    /// Every argon2 run, bounded by `MAMIS_HASH_CONCURRENCY`.
-    pub hasher: password::Hasher,
-    /// Postal codes: the imported table in the data folder, or the built-in one.
-    pub postal: &'static crate::postal::PostalTable,
-    /// Terms of use and privacy texts with their version.
-    pub texts: Arc<crate::web::register::terms_text::Texts>,
-    /// Mail requests per client address (forgotten ID or password,
-    /// registration, inquiry).
-    pub mail_limit: Arc<crate::mail::limit::MailLimiter>,
-    /// The key that opens `/dev/outbox` (random at every start, printed in
-    /// the start-up log).
-    pub dev_outbox_key: Arc<str>,
-    dummy_hash: Arc<tokio::sync::OnceCell<String>>,
-}
-
-impl AppState {
-    pub fn new(store: Store, config: Config) -> AppState {
-        let postal = crate::postal::table_for(&config.data_dir);
-        let texts = Arc::new(crate::web::register::terms_text::Texts::load(
-            &config.data_dir,
-        ));
-        let mail_limit = Arc::new(crate::mail::limit::MailLimiter::new(
-            config.mails_per_client_hour,
-            Duration::from_secs(3600),
-        ));
-        AppState {
-            postal,
-            texts,
-            mail_limit,
-            dev_outbox_key: crate::web::dev_outbox::new_key().into(),
-            login_limiter: Arc::new(LoginLimiter::new(store.clone())),
-            hasher: password::Hasher::new(config.hash_concurrency, config.argon2),
-            store,
-            config: Arc::new(config),
-            mail: MailSignal::default(),
-            throttle: Arc::default(),
-            dummy_hash: Arc::default(),
-        }
-    }
-
-    /// A hash with the configured cost to verify against when a login ID is
-    /// unknown, so that both cases take the same time.
-    pub async fn dummy_hash(&self) -> anyhow::Result<String> {
-        self.dummy_hash
-            .get_or_try_init(|| self.hasher.hash("mamis-dummy-password".into()))
-            .await
-            .cloned()
-    }
-}
-
-/// The id of the current request, shown on error pages and in the log.
-#[derive(Clone, Debug)]
-pub struct RequestId(pub String);
-
-/// The session and CSRF cookie names. Under https they carry the `__Host-`
-/// prefix, which makes browsers accept them only when Secure, for Path=/
-/// and without Domain, so neither a sibling subdomain nor a plain-http
-/// response can plant or overwrite them.
-pub fn cookie_names(https: bool) -> (&'static str, &'static str) {
-    if https {
-        ("__Host-mamis_session", "__Host-mamis_csrf")
-    } else {
-        ("mamis_session", "mamis_csrf")
-    }
-}
-
-/// Builds the whole endpoint: routes and middleware.
+/// Builds the whole endpoint: routes and middleware. Besides the state, the
+/// request data carries the store and the trusted proxies on their own, for
+/// the `auth` extractors, which do not know `AppState`.
 pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
     let https = state.config.is_https();
     let (session_cookie, csrf_cookie) = cookie_names(https);
@@ -131,10 +59,13 @@ pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
         .ttl(Duration::from_secs(24 * 3600));
     let dev_outbox = state.config.smtp.is_none();
     let routes = web::routes(Route::new(), dev_outbox).at("/healthz", get(healthz));
+    let trusted = TrustedProxies(state.config.trusted_proxies.as_slice().into());
     Ok(routes
         .around(csrf_guard)
         .with(csrf)
         .with(sessions)
+        .data(trusted)
+        .data(state.store.clone())
         .data(state)
         .around(move |ep, req| frame(ep, req, https)))
 }
@@ -256,11 +187,18 @@ fn bad_bytes_response(req: &Request) -> Response {
         .map(|(_, name)| name)
         .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
     match field {
-        Some(name) if req.header("HX-Request").is_some() => {
-            views::components::message(name, Some(BAD_BYTES_FIELD_MESSAGE), None, false)
-                .into_response()
-        }
-        _ => views::errors::page(StatusCode::BAD_REQUEST, BAD_BYTES_MESSAGE, None),
+        Some(name) if HxRequest::of(req).0 => htmx::vary(views::components::message(
+            name,
+            Some(BAD_BYTES_FIELD_MESSAGE),
+            None,
+            false,
+        )),
+        Some(_) => htmx::vary(views::errors::page(
+            StatusCode::BAD_REQUEST,
+            BAD_BYTES_MESSAGE,
+            None,
+        )),
+        None => views::errors::page(StatusCode::BAD_REQUEST, BAD_BYTES_MESSAGE, None),
     }
 }
 
@@ -303,6 +241,11 @@ async fn frame<E: Endpoint>(ep: Arc<E>, mut req: Request, https: bool) -> poem::
 }
 
 fn error_response(e: poem::Error, rid: &str) -> Response {
+    if e.is_from_response() {
+        // A refusal that brings its own answer (a guard's redirect to the
+        // login page): passed on as it is.
+        return e.into_response();
+    }
     if let Some(internal) = e.downcast_ref::<InternalError>() {
         if password::is_busy(&internal.0) {
             // Every hashing slot stayed taken: come back shortly.
@@ -414,7 +357,7 @@ impl Application {
         }
         let acceptor =
             crate::conn::GuardedAcceptor::new(acceptor, crate::conn::Limits::from_config(&config));
-        let state = AppState::new(store.clone(), config);
+        let state = AppState::new(store.clone(), config, web::dev_outbox::new_key());
         tokio::spawn(crate::mail::worker::supervise(
             store.clone(),
             state.config.clone(),
@@ -516,6 +459,25 @@ async fn shutdown_signal() {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_field_check_with_bad_bytes_answers_by_htmx_and_says_so() {
+        let check = |hx: bool| {
+            let mut req = Request::builder().uri_str("/register/check/address");
+            if hx {
+                req = req.header(crate::htmx::HX_REQUEST, "true");
+            }
+            bad_bytes_response(&req.finish())
+        };
+        let fragment = check(true);
+        assert_eq!(fragment.status(), StatusCode::OK);
+        assert_eq!(fragment.headers()[header::VARY], crate::htmx::HX_REQUEST);
+        let page = check(false);
+        assert_eq!(page.status(), StatusCode::BAD_REQUEST);
+        assert_eq!(page.headers()[header::VARY], crate::htmx::HX_REQUEST);
+        let form = bad_bytes_response(&Request::builder().uri_str("/register/form").finish());
+        assert_eq!(form.status(), StatusCode::BAD_REQUEST);
+    }
 
     #[test]
     fn form_bodies_must_decode_to_utf8() {

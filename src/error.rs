@@ -1,6 +1,9 @@
 //! Two tiers of errors: a user error is an ordinary response (a form shown
 //! again with its messages, a 4xx page); an unexpected error is logged with
 //! its cause chain and answered with an opaque page carrying the request id.
+//! (A guard's refusal that brings its own answer, such as the redirect to
+//! the login page, is a `poem::Error::from_response` and is passed on as it
+//! is by `app`.)
 
 use poem::{error::ResponseError, http::StatusCode};
 

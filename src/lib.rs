@@ -1,10 +1,17 @@
 //! MAMIS: the medical-association member information system, one binary.
 //!
-//! Requests enter `app` (middleware: request id, security headers, sessions,
-//! CSRF, body limit) and reach a screen in `web`, which parses the form into
-//! `domain` types, reads or writes `store` (redb) in one transaction, queues
-//! mail in the outbox for the `mail` worker, and answers with `views`
-//! markup (maud), whole pages or htmx fragments.
+//! Requests enter `app` (the route tree and the middleware: request id,
+//! security headers, sessions, CSRF, body limit) and reach a screen in
+//! `web`, which finds out who is asking through the `auth` extractors and
+//! guards, parses the form into `domain` types, reads or writes `store`
+//! (redb), queues mail in the outbox for the `mail` worker, and answers with
+//! `views` markup (maud), whole pages or htmx fragments.
+//!
+//! Imports point one way (checked by `tools/module-circles` in the shared
+//! tools): `app` → `web` → `views`, `auth`, `domain`, `store` → `text`,
+//! `catalog`, `postal`; `state` (what every handler reaches), `htmx` and
+//! `texts` sit below `web` and `views`, and nothing below imports `app` or
+//! `web`.
 
 pub mod admin;
 pub mod app;
@@ -15,9 +22,15 @@ pub mod config;
 pub mod conn;
 pub mod domain;
 pub mod error;
+pub mod htmx;
+#[cfg(test)]
+mod layers;
 pub mod mail;
 pub mod postal;
+pub mod service;
+pub mod state;
 pub mod store;
 pub mod text;
+pub mod texts;
 pub mod views;
 pub mod web;

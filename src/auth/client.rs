@@ -9,7 +9,10 @@ use std::net::IpAddr;
 use ipnet::IpNet;
 use poem::{FromRequest, Request, RequestBody};
 
-use crate::app::AppState;
+/// The proxies whose `X-Forwarded-For` is believed (`MAMIS_TRUSTED_PROXIES`),
+/// put in the request data by `app`; without it no proxy is trusted.
+#[derive(Clone, Debug, Default)]
+pub struct TrustedProxies(pub std::sync::Arc<[IpNet]>);
 
 /// The client's address as decided above.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -79,8 +82,8 @@ pub fn client_ip(req: &Request, trusted: &[IpNet]) -> IpAddr {
 impl<'a> FromRequest<'a> for ClientIp {
     async fn from_request(req: &'a Request, _body: &mut RequestBody) -> poem::Result<Self> {
         let trusted = req
-            .data::<AppState>()
-            .map(|s| s.config.trusted_proxies.as_slice())
+            .data::<TrustedProxies>()
+            .map(|t| &t.0[..])
             .unwrap_or_default();
         Ok(ClientIp(client_ip(req, trusted)))
     }

@@ -379,7 +379,7 @@ mod tests {
             registry_number: format!("{}", 300_000 + id),
             password_hash: String::new(),
             role: crate::store::users::Role::Physician,
-            profile: serde_json::Value::Null,
+            person: None,
             session_generation: generation,
             terms_version: "t".into(),
             terms_agreed_at: 0,

@@ -197,6 +197,7 @@ struct Inner {
     params: Argon2Params,
     slots: Arc<Semaphore>,
     jobs: Mutex<mpsc::Sender<Job>>,
+    dummy: tokio::sync::OnceCell<String>,
 }
 
 impl Hasher {
@@ -236,6 +237,7 @@ impl Hasher {
                 params,
                 slots: Arc::new(Semaphore::new(n)),
                 jobs: Mutex::new(tx),
+                dummy: tokio::sync::OnceCell::new(),
             }),
         }
     }
@@ -277,6 +279,16 @@ impl Hasher {
     pub async fn hash(&self, password: String) -> anyhow::Result<String> {
         let p = self.inner.params;
         self.run(move |memory| hash_in(memory, &password, p)).await
+    }
+
+    /// A hash of the current cost to check a password against when the login
+    /// ID is unknown, so that both cases take the same time (made once).
+    pub async fn dummy_hash(&self) -> anyhow::Result<String> {
+        self.inner
+            .dummy
+            .get_or_try_init(|| self.hash("mamis-dummy-password".into()))
+            .await
+            .cloned()
     }
 
     /// Checks a password against a stored PHC hash (made with any argon2

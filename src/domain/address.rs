@@ -2,6 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::Field;
 use super::rules::{char_count, has_control, missing, not_chosen, unify_hyphens};
 use crate::text::{normalize_fullwidth_field, normalize_halfwidth_field};
 
@@ -19,22 +20,29 @@ fn clean_postal(s: &str) -> String {
 }
 
 impl PostalCode {
-    /// Parses `113-8621` or `1138621` (full-width too) into `113-8621`.
+    /// Parses `113-8621` or `1138621` (full-width too) into `113-8621`. The
+    /// shape rule is the postal table's own ([`crate::postal::parse_code`]),
+    /// so a code accepted here is one the table can be asked about.
     pub fn parse(s: &str) -> Result<Self, String> {
+        let label = Field::PostalCode.label();
         let s = clean_postal(s);
         if s.is_empty() {
-            return Err(missing("郵便番号"));
+            return Err(missing(label));
         }
-        let digits: String = s.chars().filter(|c| *c != '-').collect();
-        let shape_ok = match s.len() {
-            7 => true,
-            8 => s.find('-') == Some(3) && s.matches('-').count() == 1,
-            _ => false,
-        };
-        if !shape_ok || digits.len() != 7 || !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err("郵便番号は半角数字7桁で入力してください（例：113-8621）。".to_owned());
+        match crate::postal::parse_code(&s) {
+            Some(n) => Ok(Self(format!("{:03}-{:04}", n / 10_000, n % 10_000))),
+            None => Err(format!(
+                "{label}は半角数字7桁で入力してください（例：113-8621）。"
+            )),
         }
-        Ok(Self(format!("{}-{}", &digits[..3], &digits[3..])))
+    }
+
+    /// The code as a number, the postal table's key.
+    pub fn number(&self) -> u32 {
+        self.0
+            .bytes()
+            .filter(u8::is_ascii_digit)
+            .fold(0, |n, b| n * 10 + u32::from(b - b'0'))
     }
 
     pub fn as_str(&self) -> &str {
@@ -66,13 +74,16 @@ impl Prefecture {
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = s.trim();
         if s.is_empty() {
-            return Err(not_chosen("都道府県"));
+            return Err(not_chosen(Field::Prefecture.label()));
         }
         let found =
             crate::catalog::prefecture_by_name(s).or_else(|| crate::catalog::prefecture_by_code(s));
         match found {
             Some(p) => Ok(Self(p.name.to_string())),
-            None => Err("都道府県を一覧から選択してください。".to_owned()),
+            None => Err(format!(
+                "{}を一覧から選択してください。",
+                Field::Prefecture.label()
+            )),
         }
     }
 
@@ -81,9 +92,7 @@ impl Prefecture {
     }
 }
 
-const ADDRESS_LABEL: &str = "住所（番地まで）";
 const ADDRESS_MAX: usize = 200;
-const BUILDING_LABEL: &str = "建物名、部屋番号など";
 const BUILDING_MAX: usize = 50;
 
 /// 住所 番地まで: free text, full- or half-width, at most 200 characters.
@@ -95,10 +104,11 @@ impl AddressLine {
     /// Parses what was typed; half-width katakana becomes full-width.
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = normalize_fullwidth_field(s);
+        let label = Field::Address.label();
         if s.is_empty() {
-            return Err(missing(ADDRESS_LABEL));
+            return Err(missing(label));
         }
-        free_text(&s, ADDRESS_LABEL, ADDRESS_MAX)?;
+        free_text(&s, label, ADDRESS_MAX)?;
         Ok(Self(s))
     }
 
@@ -116,10 +126,11 @@ impl BuildingName {
     /// Parses what was typed (optional in the form: call it only when filled).
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = normalize_fullwidth_field(s);
+        let label = Field::Building.label();
         if s.is_empty() {
-            return Err(missing(BUILDING_LABEL));
+            return Err(missing(label));
         }
-        free_text(&s, BUILDING_LABEL, BUILDING_MAX)?;
+        free_text(&s, label, BUILDING_MAX)?;
         Ok(Self(s))
     }
 
@@ -180,6 +191,14 @@ mod tests {
         assert_eq!(
             PostalCode::parse("113-8621").map(|p| p.digits()),
             Ok("1138621".to_owned())
+        );
+        assert_eq!(
+            PostalCode::parse("113-8621").map(|p| p.number()),
+            Ok(1138621)
+        );
+        assert_eq!(
+            PostalCode::parse("000-0001").map(|p| (p.to_string(), p.number())),
+            Ok(("000-0001".to_owned(), 1))
         );
     }
 

@@ -15,7 +15,7 @@ pub struct DepartmentCode {
 
 impl DepartmentCode {
     pub fn parse(s: &str) -> Result<Self, String> {
-        Self::parse_as(s, "診療科名")
+        Self::parse_as(s, super::Group::Departments.label())
     }
 
     /// Reads the code (`01`) or the code with its name (`01内科`), naming the

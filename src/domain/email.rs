@@ -11,7 +11,8 @@ use serde::{Deserialize, Serialize};
 use crate::text::normalize_halfwidth_field;
 
 const MAX: usize = 100;
-const LABEL: &str = "メールアドレス";
+/// The field's name in messages and on the e-mail step.
+pub(crate) const LABEL: &str = "メールアドレス";
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]

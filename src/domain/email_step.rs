@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Email;
+use super::{Email, FieldError, FieldErrors};
 use crate::text::normalize_halfwidth_field;
 
 /// The form as posted.
@@ -23,23 +23,28 @@ impl EmailField {
     pub const ALL: [EmailField; 2] = [EmailField::Email, EmailField::EmailConfirm];
 
     /// The HTML `name` and `id`.
-    pub fn name(self) -> &'static str {
+    pub const fn name(self) -> &'static str {
         match self {
             EmailField::Email => "email",
             EmailField::EmailConfirm => "email_confirm",
         }
     }
 
-    pub fn label(self) -> &'static str {
+    pub const fn label(self) -> &'static str {
         match self {
-            EmailField::Email => "メールアドレス",
+            EmailField::Email => super::email::LABEL,
             EmailField::EmailConfirm => "メールアドレス（確認用）",
         }
     }
 
     /// The rule shown under both fields, as in the manual.
     pub fn hint(self) -> &'static str {
-        "（半角英数字・記号 100文字以内）"
+        "(半角英数字・記号 100文字以内)"
+    }
+
+    /// A message on this field.
+    pub fn error(self, message: impl Into<String>) -> FieldError {
+        FieldError::new(self.name(), self.label(), message)
     }
 
     pub fn from_name(s: &str) -> Option<EmailField> {
@@ -74,15 +79,17 @@ fn check(form: &EmailForm, field: EmailField) -> Result<(), String> {
 }
 
 /// Both fields checked, every message at once.
-pub fn validate_email_step(form: &EmailForm) -> Result<Email, Vec<(EmailField, String)>> {
-    let errors: Vec<(EmailField, String)> = EmailField::ALL
-        .into_iter()
-        .filter_map(|f| check(form, f).err().map(|m| (f, m)))
-        .collect();
+pub fn validate_email_step(form: &EmailForm) -> Result<Email, FieldErrors> {
+    let mut errors = FieldErrors::default();
+    for f in EmailField::ALL {
+        if let Err(m) = check(form, f) {
+            errors.push(f.error(m));
+        }
+    }
     if !errors.is_empty() {
         return Err(errors);
     }
-    Email::parse(&form.email).map_err(|m| vec![(EmailField::Email, m)])
+    Email::parse(&form.email).map_err(|m| Some(EmailField::Email.error(m)).into())
 }
 
 /// The inline check of one field; the confirmation is compared with the
@@ -102,6 +109,16 @@ mod tests {
         }
     }
 
+    /// The messages, by field.
+    fn messages(r: Result<Email, FieldErrors>) -> Result<Email, Vec<(EmailField, String)>> {
+        r.map_err(|errors| {
+            errors
+                .iter()
+                .filter_map(|e| EmailField::from_name(&e.name).map(|f| (f, e.message.clone())))
+                .collect()
+        })
+    }
+
     #[test]
     fn matching_addresses_pass() {
         let ok = validate_email_step(&form("taro@example.jp", "taro@example.jp"));
@@ -116,7 +133,7 @@ mod tests {
     #[test]
     fn every_problem_at_once() {
         assert_eq!(
-            validate_email_step(&form("", "")),
+            messages(validate_email_step(&form("", ""))),
             Err(vec![
                 (
                     EmailField::Email,
@@ -129,7 +146,10 @@ mod tests {
             ])
         );
         assert_eq!(
-            validate_email_step(&form("taro@example", "taro@example.jp")),
+            messages(validate_email_step(&form(
+                "taro@example",
+                "taro@example.jp"
+            ))),
             Err(vec![
                 (
                     EmailField::Email,
@@ -142,7 +162,10 @@ mod tests {
             ])
         );
         assert_eq!(
-            validate_email_step(&form("taro@example.jp", "Taro@example.jp")),
+            messages(validate_email_step(&form(
+                "taro@example.jp",
+                "Taro@example.jp"
+            ))),
             Err(vec![(
                 EmailField::EmailConfirm,
                 "確認用メールアドレスが一致しません。".to_owned()

@@ -20,7 +20,10 @@ impl Gender {
             "male" => Ok(Gender::Male),
             "female" => Ok(Gender::Female),
             "" | "unanswered" => Ok(Gender::Unanswered),
-            _ => Err("性別を選択肢から選択してください。".to_owned()),
+            _ => Err(format!(
+                "{}を選択肢から選択してください。",
+                super::Field::Gender.label()
+            )),
         }
     }
 

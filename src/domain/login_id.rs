@@ -18,7 +18,7 @@ impl LoginId {
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = normalize_halfwidth_field(s);
         if s.is_empty() {
-            return Err(super::rules::missing("ログインID"));
+            return Err(super::rules::missing(super::Field::LoginId.label()));
         }
         let allowed = s
             .chars()

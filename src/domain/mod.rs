@@ -1,13 +1,18 @@
 //! The registration domain: one type per form field, each built only by its
 //! `parse`, which returns the Japanese message to show beside the field.
 //!
+//! Every field of the registration form has one descriptor ([`Field::spec`]:
+//! name, label, hint, rule, control, confirmation row); screens read labels
+//! and hints from it and report problems as [`FieldErrors`].
+//!
 //! Raw form text goes through three steps:
 //!
 //! 1. **normalise** what is unambiguous ([`RegistrationForm::normalized`]):
 //!    full-width ASCII in half-width fields, half-width katakana and hiragana in
 //!    katakana fields, half-width katakana in full-width fields, dates to
 //!    `YYYY/MM/DD`, postal codes to `113-8621`. Nothing else is changed.
-//! 2. **parse** each field into its type ([`LoginId::parse`], [`Date::parse_as`], …).
+//! 2. **parse** each field into its type with the parser its descriptor's
+//!    [`Rule`] names ([`LoginId::parse`], [`Date::parse_as`], [`Choice::parse`], …).
 //! 3. **cross-check** fields that depend on each other (password against login
 //!    ID, dates against the birth date) in [`validate_registration`], which
 //!    returns every error at once, and in [`check_field`] for the htmx inline
@@ -25,13 +30,16 @@ mod departments;
 mod email;
 mod email_step;
 mod field;
+mod field_error;
 mod gender;
 mod login_id;
 mod names;
 mod password;
+pub mod person;
 mod phone;
 mod registration;
 mod registry_number;
+mod role;
 mod rules;
 mod schools;
 pub mod wareki;
@@ -41,7 +49,8 @@ pub use dates::{Date, YearMonth};
 pub use departments::DepartmentCode;
 pub use email::Email;
 pub use email_step::{EmailField, EmailForm, check_email_field, validate_email_step};
-pub use field::{Field, FieldErrors};
+pub use field::{Control, Field, FieldSpec, Group, Review, Rule};
+pub use field_error::{FieldError, FieldErrors};
 pub use gender::Gender;
 pub use login_id::LoginId;
 pub use names::{KanaName, KanjiName};
@@ -49,5 +58,9 @@ pub use password::Password;
 pub use phone::PhoneNumber;
 pub use registration::{NewRegistration, RegistrationForm, check_field, validate_registration};
 pub use registry_number::MedicalRegistryNumber;
+pub use role::{AssociationId, Role, StaffRole};
 pub use rules::{control_message, has_forbidden_control};
-pub use schools::{GradDepartment, ListedEntry, SchoolName, SocietyName, UniversityName};
+pub use schools::{
+    Catalogued, Choice, GradDepartment, ListedEntry, MedicalSchool, SchoolName, Society,
+    SocietyName, University, UniversityName,
+};

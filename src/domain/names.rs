@@ -50,7 +50,7 @@ pub struct KanjiName(String);
 impl KanjiName {
     /// Parses what was typed; half-width katakana becomes full-width.
     pub fn parse(s: &str) -> Result<Self, String> {
-        Self::parse_as(s, "氏名")
+        Self::parse_as(s, super::Group::Name.label())
     }
 
     /// As [`KanjiName::parse`], naming the field `label` in the messages.

@@ -26,7 +26,7 @@ impl Password {
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = normalize_halfwidth_field(s);
         if s.is_empty() {
-            return Err(super::rules::missing("パスワード"));
+            return Err(super::rules::missing(super::Field::Password.label()));
         }
         let allowed = s
             .chars()

@@ -4,7 +4,9 @@
 //! ([`check`]: the field's own parse, then the cross-field rules that involve
 //! it), so the inline message and the submit message are always the same.
 //! Cross-field messages sit on the later field: the password (not the login
-//! ID), and the dates that must come after the birth date.
+//! ID), and the dates that must come after the birth date. Which parser a
+//! field goes through, and how the confirmation screen shows it, come from
+//! its descriptor ([`Field::spec`]).
 
 use serde::{Deserialize, Serialize};
 
@@ -14,8 +16,8 @@ use super::phone::normalize_phone_text;
 use super::rules::{control_message, has_forbidden_control};
 use super::{
     AddressLine, BuildingName, Date, DepartmentCode, Field, FieldErrors, Gender, GradDepartment,
-    KanaName, KanjiName, LoginId, MedicalRegistryNumber, Password, PhoneNumber, PostalCode,
-    Prefecture, SchoolName, SocietyName, UniversityName, YearMonth,
+    Group, KanaName, KanjiName, LoginId, MedicalRegistryNumber, Password, PhoneNumber, PostalCode,
+    Prefecture, Review, Rule, SchoolName, SocietyName, UniversityName, YearMonth,
 };
 use crate::text::{normalize_fullwidth_field, normalize_halfwidth_field, normalize_katakana_field};
 
@@ -85,33 +87,29 @@ fn checkbox(v: &str) -> bool {
     !matches!(v.trim(), "" | "0" | "false" | "off")
 }
 
-/// Normalisation of one value of `field`, as shown back in the form.
+/// Normalisation of one value of `field`, as shown back in the form: the
+/// one its rule applies.
 fn normalize_value(field: Field, v: &str) -> String {
-    match field {
-        Field::LoginId | Field::Password | Field::RegistryNumber | Field::Gender => {
-            normalize_halfwidth_field(v)
-        }
-        Field::MainDept | Field::SubDepts => normalize_halfwidth_field(v),
-        Field::RegistryDate | Field::BirthDate => normalize_date_text(v),
-        Field::Graduation | Field::GradCompletion | Field::DegreeDate => {
-            normalize_year_month_text(v)
-        }
-        Field::KanaLast | Field::KanaFirst | Field::FormerKanaLast | Field::FormerKanaFirst => {
-            normalize_katakana_field(v)
-        }
-        Field::NameLast
-        | Field::NameFirst
-        | Field::FormerNameLast
-        | Field::FormerNameFirst
-        | Field::Address
-        | Field::Building
-        | Field::School
-        | Field::GradUniversity
-        | Field::GradDepartment
-        | Field::Societies => normalize_fullwidth_field(v),
-        Field::PostalCode => normalize_postal_text(v),
-        Field::Mobile | Field::Tel | Field::Fax => normalize_phone_text(v),
-        Field::Prefecture | Field::UseFormerName => v.trim().to_owned(),
+    match field.spec().rule {
+        Rule::LoginId
+        | Rule::Password
+        | Rule::RegistryNumber
+        | Rule::Gender
+        | Rule::Department
+        | Rule::Departments => normalize_halfwidth_field(v),
+        Rule::Date => normalize_date_text(v),
+        Rule::YearMonth => normalize_year_month_text(v),
+        Rule::Kana => normalize_katakana_field(v),
+        Rule::Kanji
+        | Rule::Address
+        | Rule::Building
+        | Rule::School
+        | Rule::University
+        | Rule::GradDepartment
+        | Rule::Societies => normalize_fullwidth_field(v),
+        Rule::PostalCode => normalize_postal_text(v),
+        Rule::Phone { .. } => normalize_phone_text(v),
+        Rule::Prefecture | Rule::Flag => v.trim().to_owned(),
     }
 }
 
@@ -311,110 +309,101 @@ fn with_wareki_month(ym: &YearMonth) -> String {
     format!("{ym}（{}）", ym.wareki())
 }
 
-/// Present parts joined by a full-width space.
-fn join_names<T: AsRef<str>>(parts: [Option<&T>; 2]) -> String {
-    parts
-        .into_iter()
-        .flatten()
-        .map(AsRef::as_ref)
-        .collect::<Vec<_>>()
-        .join("\u{3000}")
-}
-
 fn or_empty<T: ToString>(v: &Option<T>) -> String {
     v.as_ref().map(T::to_string).unwrap_or_default()
 }
 
+fn joined<T: ToString>(items: impl IntoIterator<Item = T>) -> String {
+    items
+        .into_iter()
+        .map(|t| t.to_string())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
 impl NewRegistration {
-    /// The confirmation screen's rows, in the form's order (password not
-    /// included). Optional fields left empty give an empty value.
-    pub fn display_rows(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("ログインID", self.login_id.to_string()),
-            ("医籍登録番号", format!("第{}号", self.registry_number)),
-            ("医籍登録日", with_wareki_date(&self.registry_date)),
-            (
-                "氏名（フリガナ）",
-                join_names([Some(&self.kana_last), Some(&self.kana_first)]),
-            ),
-            (
-                "氏名",
-                join_names([Some(&self.name_last), Some(&self.name_first)]),
-            ),
-            (
-                "旧姓・旧名（フリガナ）",
-                join_names([
-                    self.former_kana_last.as_ref(),
-                    self.former_kana_first.as_ref(),
-                ]),
-            ),
-            (
-                "旧姓・旧名",
-                join_names([
-                    self.former_name_last.as_ref(),
-                    self.former_name_first.as_ref(),
-                ]),
-            ),
-            (
-                "送付物の宛名に旧姓・旧名を使用",
-                if self.use_former_name {
-                    "使用する"
-                } else {
-                    "使用しない"
+    /// The confirmation screen's rows, in the form's order, as each field's
+    /// descriptor says ([`Review`]): the password is not shown, 姓 and 名 share
+    /// a row. Optional fields left empty give an empty value.
+    pub fn display_rows(&self) -> Vec<(String, String)> {
+        let mut rows = Vec::new();
+        for (i, f) in Field::ALL.into_iter().enumerate() {
+            let spec = f.spec();
+            let (label, value) = match spec.review {
+                Review::Hidden | Review::SecondOfPair => continue,
+                Review::Row => (f.label().to_owned(), self.display_value(f)),
+                Review::RowAs(label) => (label.to_owned(), self.display_value(f)),
+                Review::Pair { suffix } => {
+                    let group = spec.group.map_or("", Group::label);
+                    let parts = [Some(f), Field::ALL.get(i + 1).copied()];
+                    let value = parts
+                        .into_iter()
+                        .flatten()
+                        .map(|p| self.display_value(p))
+                        .filter(|v| !v.is_empty())
+                        .collect::<Vec<_>>()
+                        .join("\u{3000}");
+                    (format!("{group}{suffix}"), value)
                 }
-                .to_owned(),
-            ),
-            ("郵便番号", self.postal_code.to_string()),
-            ("都道府県", self.prefecture.to_string()),
-            ("住所（番地まで）", self.address.to_string()),
-            ("建物名、部屋番号など", or_empty(&self.building)),
-            ("携帯電話番号", self.mobile.to_string()),
-            ("TEL", or_empty(&self.tel)),
-            ("FAX", or_empty(&self.fax)),
-            ("生年月日", with_wareki_date(&self.birth_date)),
-            ("性別", self.gender.label().to_owned()),
-            ("主たる科名", self.main_dept.to_string()),
-            (
-                "担当する科名",
-                self.sub_depts
-                    .iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("、"),
-            ),
-            ("出身校", self.school.with_faculty()),
-            ("卒業年月", with_wareki_month(&self.graduation)),
-            (
-                "大学院 大学名",
-                self.grad_university
-                    .as_ref()
-                    .map(|u| u.name().to_owned())
-                    .unwrap_or_default(),
-            ),
-            ("学部・学科名等名称", or_empty(&self.grad_department)),
-            (
-                "大学院修了年月",
-                self.grad_completion
-                    .as_ref()
-                    .map(with_wareki_month)
-                    .unwrap_or_default(),
-            ),
-            (
-                "学位取得年月（博士号）",
-                self.degree_date
-                    .as_ref()
-                    .map(with_wareki_month)
-                    .unwrap_or_default(),
-            ),
-            (
-                "所属学会",
-                self.societies
-                    .iter()
-                    .map(SocietyName::name)
-                    .collect::<Vec<_>>()
-                    .join("、"),
-            ),
-        ]
+            };
+            rows.push((label, value));
+        }
+        rows
+    }
+
+    /// One field's value as the confirmation screen shows it (the password
+    /// as empty); empty when an optional field was left empty.
+    pub fn display_value(&self, f: Field) -> String {
+        match f {
+            Field::LoginId => self.login_id.to_string(),
+            Field::Password => String::new(),
+            Field::RegistryNumber => format!("第{}号", self.registry_number),
+            Field::RegistryDate => with_wareki_date(&self.registry_date),
+            Field::KanaLast => self.kana_last.to_string(),
+            Field::KanaFirst => self.kana_first.to_string(),
+            Field::NameLast => self.name_last.to_string(),
+            Field::NameFirst => self.name_first.to_string(),
+            Field::FormerKanaLast => or_empty(&self.former_kana_last),
+            Field::FormerKanaFirst => or_empty(&self.former_kana_first),
+            Field::FormerNameLast => or_empty(&self.former_name_last),
+            Field::FormerNameFirst => or_empty(&self.former_name_first),
+            Field::UseFormerName => if self.use_former_name {
+                "使用する"
+            } else {
+                "使用しない"
+            }
+            .to_owned(),
+            Field::PostalCode => self.postal_code.to_string(),
+            Field::Prefecture => self.prefecture.to_string(),
+            Field::Address => self.address.to_string(),
+            Field::Building => or_empty(&self.building),
+            Field::Mobile => self.mobile.to_string(),
+            Field::Tel => or_empty(&self.tel),
+            Field::Fax => or_empty(&self.fax),
+            Field::BirthDate => with_wareki_date(&self.birth_date),
+            Field::Gender => self.gender.label().to_owned(),
+            Field::MainDept => self.main_dept.to_string(),
+            Field::SubDepts => joined(&self.sub_depts),
+            Field::School => self.school.with_faculty(),
+            Field::Graduation => with_wareki_month(&self.graduation),
+            Field::GradUniversity => self
+                .grad_university
+                .as_ref()
+                .map(|u| u.name().to_owned())
+                .unwrap_or_default(),
+            Field::GradDepartment => or_empty(&self.grad_department),
+            Field::GradCompletion => self
+                .grad_completion
+                .as_ref()
+                .map(with_wareki_month)
+                .unwrap_or_default(),
+            Field::DegreeDate => self
+                .degree_date
+                .as_ref()
+                .map(with_wareki_month)
+                .unwrap_or_default(),
+            Field::Societies => joined(self.societies.iter().map(SocietyName::name)),
+        }
     }
 
     /// The form again (for 「戻る」 from the confirmation screen); the
@@ -492,10 +481,6 @@ impl Parse<'_> {
         Password::parse(&self.form.password)
     }
 
-    fn registry_number(&self) -> Result<MedicalRegistryNumber, String> {
-        MedicalRegistryNumber::parse(&self.form.registry_number)
-    }
-
     fn date(&self, f: Field) -> Result<Date, String> {
         Date::parse_past(self.raw(f), f.label(), self.today)
     }
@@ -553,18 +538,6 @@ impl Parse<'_> {
         Ok(out)
     }
 
-    fn school(&self) -> Result<SchoolName, String> {
-        SchoolName::parse(&self.form.school)
-    }
-
-    fn grad_university(&self) -> Result<Option<UniversityName>, String> {
-        optional(&self.form.grad_university, UniversityName::parse)
-    }
-
-    fn grad_department(&self) -> Result<Option<GradDepartment>, String> {
-        optional(&self.form.grad_department, GradDepartment::parse)
-    }
-
     fn societies(&self) -> Result<Vec<SocietyName>, String> {
         let label = Field::Societies.label();
         let entries: Vec<&String> = self
@@ -581,11 +554,7 @@ impl Parse<'_> {
         let mut out: Vec<SocietyName> = Vec::with_capacity(entries.len());
         for v in entries {
             let society = SocietyName::parse(v)?;
-            let duplicate = out.iter().any(|s| match (s, &society) {
-                (SocietyName::Listed(a), SocietyName::Listed(b)) => a.id == b.id,
-                (a, b) => a.name() == b.name(),
-            });
-            if duplicate {
+            if out.iter().any(|s| s.same_as(&society)) {
                 return Err(format!(
                     "{label}「{}」が重複しています。",
                     super::rules::quote(society.name())
@@ -596,34 +565,33 @@ impl Parse<'_> {
         Ok(out)
     }
 
-    /// The field's own rule: its parse.
+    /// The field's own rule: the parse its descriptor names; a field that is
+    /// not required passes when left empty.
     fn own(&self, f: Field) -> Result<(), String> {
-        let form = self.form;
-        match f {
-            Field::LoginId => self.login_id().map(drop),
-            Field::Password => self.password().map(drop),
-            Field::RegistryNumber => self.registry_number().map(drop),
-            Field::RegistryDate | Field::BirthDate => self.date(f).map(drop),
-            Field::KanaLast | Field::KanaFirst => self.kana(f).map(drop),
-            Field::NameLast | Field::NameFirst => self.kanji(f).map(drop),
-            Field::FormerKanaLast | Field::FormerKanaFirst => self.optional_kana(f).map(drop),
-            Field::FormerNameLast | Field::FormerNameFirst => self.optional_kanji(f).map(drop),
-            Field::UseFormerName => Ok(()),
-            Field::PostalCode => PostalCode::parse(&form.postal_code).map(drop),
-            Field::Prefecture => Prefecture::parse(&form.prefecture).map(drop),
-            Field::Address => AddressLine::parse(&form.address).map(drop),
-            Field::Building => optional(&form.building, BuildingName::parse).map(drop),
-            Field::Mobile => self.phone(f).map(drop),
-            Field::Tel | Field::Fax => self.optional_phone(f).map(drop),
-            Field::Gender => Gender::parse(&form.gender).map(drop),
-            Field::MainDept => self.main_dept().map(drop),
-            Field::SubDepts => self.sub_depts().map(drop),
-            Field::School => self.school().map(drop),
-            Field::Graduation => self.year_month(f).map(drop),
-            Field::GradUniversity => self.grad_university().map(drop),
-            Field::GradDepartment => self.grad_department().map(drop),
-            Field::GradCompletion | Field::DegreeDate => self.optional_year_month(f).map(drop),
-            Field::Societies => self.societies().map(drop),
+        let spec = f.spec();
+        let raw = self.raw(f);
+        match spec.rule {
+            Rule::Flag => Ok(()),
+            Rule::Gender => Gender::parse(raw).map(drop),
+            Rule::Departments => self.sub_depts().map(drop),
+            Rule::Societies => self.societies().map(drop),
+            _ if !spec.required && raw.trim().is_empty() => Ok(()),
+            Rule::LoginId => LoginId::parse(raw).map(drop),
+            Rule::Password => Password::parse(raw).map(drop),
+            Rule::RegistryNumber => MedicalRegistryNumber::parse(raw).map(drop),
+            Rule::Date => self.date(f).map(drop),
+            Rule::YearMonth => self.year_month(f).map(drop),
+            Rule::Kana => self.kana(f).map(drop),
+            Rule::Kanji => self.kanji(f).map(drop),
+            Rule::PostalCode => PostalCode::parse(raw).map(drop),
+            Rule::Prefecture => Prefecture::parse(raw).map(drop),
+            Rule::Address => AddressLine::parse(raw).map(drop),
+            Rule::Building => BuildingName::parse(raw).map(drop),
+            Rule::Phone { .. } => self.phone(f).map(drop),
+            Rule::Department => DepartmentCode::parse_as(raw, f.label()).map(drop),
+            Rule::School => SchoolName::parse(raw).map(drop),
+            Rule::University => UniversityName::parse(raw).map(drop),
+            Rule::GradDepartment => GradDepartment::parse(raw).map(drop),
         }
     }
 
@@ -637,16 +605,18 @@ impl Parse<'_> {
             },
             Field::RegistryDate => match (self.date(Field::BirthDate), self.date(f)) {
                 (Ok(birth), Ok(d)) if d <= birth => Err(format!(
-                    "{}は生年月日より後の日付を入力してください。",
-                    f.label()
+                    "{}は{}より後の日付を入力してください。",
+                    f.label(),
+                    Field::BirthDate.label()
                 )),
                 _ => Ok(()),
             },
             Field::Graduation | Field::GradCompletion | Field::DegreeDate => {
                 match (self.date(Field::BirthDate), self.optional_year_month(f)) {
                     (Ok(birth), Ok(Some(ym))) if ym <= birth.year_month() => Err(format!(
-                        "{}は生年月日より後の年月を入力してください。",
-                        f.label()
+                        "{}は{}より後の年月を入力してください。",
+                        f.label(),
+                        Field::BirthDate.label()
                     )),
                     _ => Ok(()),
                 }
@@ -654,7 +624,11 @@ impl Parse<'_> {
             Field::UseFormerName
                 if self.form.use_former_name && self.form.former_name_last.trim().is_empty() =>
             {
-                Err("送付物の宛名に旧姓・旧名を使用する場合は、旧姓を入力してください。".to_owned())
+                Err(format!(
+                    "{}場合は、{}を入力してください。",
+                    f.label(),
+                    Field::FormerNameLast.label()
+                ))
             }
             _ => Ok(()),
         }
@@ -692,7 +666,7 @@ impl Parse<'_> {
         let form = self.form;
         let registration = NewRegistration {
             login_id: self.login_id()?,
-            registry_number: self.registry_number()?,
+            registry_number: MedicalRegistryNumber::parse(&form.registry_number)?,
             registry_date: self.date(Field::RegistryDate)?,
             kana_last: self.kana(Field::KanaLast)?,
             kana_first: self.kana(Field::KanaFirst)?,
@@ -714,10 +688,10 @@ impl Parse<'_> {
             gender: Gender::parse(&form.gender)?,
             main_dept: self.main_dept()?,
             sub_depts: self.sub_depts()?,
-            school: self.school()?,
+            school: SchoolName::parse(&form.school)?,
             graduation: self.year_month(Field::Graduation)?,
-            grad_university: self.grad_university()?,
-            grad_department: self.grad_department()?,
+            grad_university: optional(&form.grad_university, UniversityName::parse)?,
+            grad_department: optional(&form.grad_department, GradDepartment::parse)?,
             grad_completion: self.optional_year_month(Field::GradCompletion)?,
             degree_date: self.optional_year_month(Field::DegreeDate)?,
             societies: self.societies()?,
@@ -726,10 +700,11 @@ impl Parse<'_> {
     }
 }
 
+/// The example a phone field's messages quote, from its descriptor.
 fn phone_example(f: Field) -> &'static str {
-    match f {
-        Field::Mobile => "090-1234-5678",
-        _ => "03-3946-2121",
+    match f.spec().rule {
+        Rule::Phone { example } => example,
+        _ => "",
     }
 }
 
@@ -840,6 +815,51 @@ mod tests {
     }
 
     #[test]
+    fn confirmation_rows_follow_the_field_order_with_their_labels() {
+        let (reg, _) = match validate_registration(&valid_form(), TODAY) {
+            Ok(ok) => ok,
+            Err(e) => panic!("unexpected errors: {e:?}"),
+        };
+        let labels: Vec<String> = reg.display_rows().into_iter().map(|(l, _)| l).collect();
+        let want = [
+            "ログインID",
+            "医籍登録番号",
+            "医籍登録日",
+            "氏名（フリガナ）",
+            "氏名",
+            "旧姓・旧名（フリガナ）",
+            "旧姓・旧名",
+            "送付物の宛名に旧姓・旧名を使用",
+            "郵便番号",
+            "都道府県",
+            "住所（番地まで）",
+            "建物名、部屋番号など",
+            "携帯電話番号",
+            "TEL",
+            "FAX",
+            "生年月日",
+            "性別",
+            "主たる科名",
+            "担当する科名",
+            "出身校",
+            "卒業年月",
+            "大学院 大学名",
+            "学部・学科名等名称",
+            "大学院修了年月",
+            "学位取得年月（博士号）",
+            "所属学会",
+        ];
+        assert_eq!(labels, want);
+        // Each row comes from the first field it shows, in screen order.
+        let firsts: Vec<Field> = Field::ALL
+            .into_iter()
+            .filter(|f| !matches!(f.spec().review, Review::Hidden | Review::SecondOfPair))
+            .collect();
+        assert_eq!(firsts.len(), labels.len());
+        assert!(firsts.windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
     fn everything_optional_filled_in() {
         let mut p = valid_pairs();
         p.extend(pairs(&[
@@ -903,7 +923,7 @@ mod tests {
             Ok(_) => panic!("an empty form passed"),
         };
         let required: Vec<Field> = Field::ALL.into_iter().filter(|f| f.required()).collect();
-        let reported: Vec<Field> = errors.iter().map(|(f, _)| f).collect();
+        let reported: Vec<Field> = errors.fields().map(|(f, _)| f).collect();
         assert_eq!(reported, required);
         assert_eq!(
             errors.get(Field::LoginId),
@@ -994,7 +1014,7 @@ mod tests {
                 "所属学会「日本内科学会」が重複しています。",
             ),
         ];
-        let got: Vec<(Field, &str)> = errors.iter().collect();
+        let got: Vec<(Field, &str)> = errors.fields().collect();
         assert_eq!(got, want.to_vec());
     }
 

@@ -12,11 +12,12 @@ impl MedicalRegistryNumber {
     /// Parses what was typed; full-width digits count as half-width.
     pub fn parse(s: &str) -> Result<Self, String> {
         let s = normalize_halfwidth_field(s);
+        let label = super::Field::RegistryNumber.label();
         if s.is_empty() {
-            return Err(super::rules::missing("医籍登録番号"));
+            return Err(super::rules::missing(label));
         }
         if s.len() != 6 || !s.chars().all(|c| c.is_ascii_digit()) {
-            return Err("医籍登録番号は半角数字6文字で入力してください。".to_owned());
+            return Err(format!("{label}は半角数字6文字で入力してください。"));
         }
         Ok(Self(s))
     }

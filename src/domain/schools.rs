@@ -1,69 +1,151 @@
-//! 出身校, 大学院 (大学名, 学部・学科名等名称) and 所属学会.
+//! 出身校, 大学院 (大学名, 学部・学科名等名称) and 所属学会: the one
+//! "listed or unlisted" choice type and its one parser, parameterised by
+//! catalogue.
 //!
 //! A name that is exactly a catalogue entry is `Listed` (its id kept);
 //! anything else is the user's own text, `Unlisted`, under the 全角 length
 //! rule the manual gives for "not in the list".
 
+use std::marker::PhantomData;
+
 use serde::{Deserialize, Serialize};
 
+use super::Field;
 use super::rules::{is_fullwidth_within, missing, quote};
 use crate::catalog::Catalog;
 use crate::text::normalize_fullwidth_field;
 
-/// A catalogue entry as chosen.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub struct ListedEntry {
-    pub id: String,
-    pub name: String,
+/// What a catalogue choice is made from: its field, its catalogue and the
+/// rule for names not in it.
+pub trait Catalogued {
+    /// The field the choice is made in; its label names it in messages.
+    const FIELD: Field;
+    /// At most this many 全角 characters for a name not in the catalogue.
+    const MAX: usize;
+    /// A suffix a typed name may carry that the catalogue names leave out.
+    const SUFFIX: Option<&'static str> = None;
+    /// Whether the message quotes the entry (a field holding several).
+    const QUOTES_ENTRY: bool = false;
+    fn catalog() -> &'static Catalog;
 }
 
-fn find(catalog: &Catalog, name: &str) -> Option<ListedEntry> {
-    catalog.find_exact(name).map(|e| ListedEntry {
-        id: e.id.to_string(),
-        name: e.name.to_string(),
-    })
-}
+/// A medical school (出身校).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct MedicalSchool;
+
+/// A university with graduate schools (大学院 大学名).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct University;
+
+/// A society of 日本医学会 (所属学会).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Society;
 
 const FACULTY: &str = "医学部";
 
-/// 出身校: a medical school from the list, or 全角30文字以内.
+impl Catalogued for MedicalSchool {
+    const FIELD: Field = Field::School;
+    const MAX: usize = 30;
+    const SUFFIX: Option<&'static str> = Some(FACULTY);
+    fn catalog() -> &'static Catalog {
+        crate::catalog::medical_schools()
+    }
+}
+
+impl Catalogued for University {
+    const FIELD: Field = Field::GradUniversity;
+    const MAX: usize = 50;
+    fn catalog() -> &'static Catalog {
+        crate::catalog::universities()
+    }
+}
+
+impl Catalogued for Society {
+    const FIELD: Field = Field::Societies;
+    const MAX: usize = 20;
+    const QUOTES_ENTRY: bool = true;
+    fn catalog() -> &'static Catalog {
+        crate::catalog::societies()
+    }
+}
+
+/// A catalogue entry as chosen. Serialised as `{"id": …, "name": …}`.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SchoolName {
-    Listed(ListedEntry),
+#[serde(bound = "")]
+pub struct ListedEntry<K> {
+    pub id: String,
+    pub name: String,
+    #[serde(skip)]
+    kind: PhantomData<K>,
+}
+
+impl<K> ListedEntry<K> {
+    pub fn new(id: impl Into<String>, name: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            name: name.into(),
+            kind: PhantomData,
+        }
+    }
+}
+
+/// A name from catalogue `K`, or the user's own. Serialised as
+/// `{"listed": {"id": …, "name": …}}` or `{"unlisted": "…"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", bound = "")]
+pub enum Choice<K> {
+    Listed(ListedEntry<K>),
     Unlisted(String),
 }
 
-impl SchoolName {
-    const LABEL: &'static str = "出身校";
-    const MAX: usize = 30;
+/// 出身校: a medical school from the list, or 全角30文字以内.
+pub type SchoolName = Choice<MedicalSchool>;
+/// 大学院 大学名: a university from the list, or 全角50文字以内.
+pub type UniversityName = Choice<University>;
+/// 所属学会 (one entry): a society of 日本医学会 from the list, or 全角20文字以内.
+pub type SocietyName = Choice<Society>;
 
-    /// Reads the name; `東北大学` and `東北大学医学部` both find the listed school.
+impl<K: Catalogued> Choice<K> {
+    /// Reads a name (call it only when filled for an optional field). With a
+    /// suffix rule, `東北大学` and `東北大学医学部` both find the listed school;
+    /// in a list field the message quotes the entry.
     pub fn parse(s: &str) -> Result<Self, String> {
+        let label = K::FIELD.label();
         let s = normalize_fullwidth_field(s);
         if s.is_empty() {
-            return Err(missing(Self::LABEL));
+            return Err(missing(label));
         }
-        let catalog = crate::catalog::medical_schools();
-        let listed = find(catalog, &s).or_else(|| {
-            s.strip_suffix(FACULTY)
-                .filter(|base| !base.is_empty())
-                .and_then(|base| find(catalog, base))
-        });
-        if let Some(entry) = listed {
+        if let Some(entry) = Self::find(&s) {
             return Ok(Self::Listed(entry));
         }
-        if is_fullwidth_within(&s, Self::MAX) {
-            Ok(Self::Unlisted(s))
-        } else {
-            Err(format!(
-                "{}は一覧から選択するか、全角{}文字以内で入力してください。",
-                Self::LABEL,
-                Self::MAX
-            ))
+        if is_fullwidth_within(&s, K::MAX) {
+            return Ok(Self::Unlisted(s));
         }
+        let what = if K::QUOTES_ENTRY {
+            format!("{label}「{}」", quote(&s))
+        } else {
+            label.to_owned()
+        };
+        Err(format!(
+            "{what}は一覧から選択するか、全角{}文字以内で入力してください。",
+            K::MAX
+        ))
     }
 
+    fn find(s: &str) -> Option<ListedEntry<K>> {
+        let exact = |name: &str| {
+            K::catalog()
+                .find_exact(name)
+                .map(|e| ListedEntry::new(e.id, e.name))
+        };
+        exact(s).or_else(|| {
+            let base = s.strip_suffix(K::SUFFIX?)?;
+            if base.is_empty() { None } else { exact(base) }
+        })
+    }
+}
+
+impl<K> Choice<K> {
     /// The name as chosen or typed (`東北大学`).
     pub fn name(&self) -> &str {
         match self {
@@ -72,6 +154,20 @@ impl SchoolName {
         }
     }
 
+    pub fn is_listed(&self) -> bool {
+        matches!(self, Self::Listed(_))
+    }
+
+    /// The same choice: the same catalogue entry, or the same own text.
+    pub fn same_as(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Listed(a), Self::Listed(b)) => a.id == b.id,
+            (a, b) => a.name() == b.name(),
+        }
+    }
+}
+
+impl SchoolName {
     /// As the form and the confirmation screen show it: `東北大学医学部`.
     pub fn with_faculty(&self) -> String {
         let name = self.name();
@@ -83,67 +179,26 @@ impl SchoolName {
     }
 }
 
-/// 大学院 大学名: a university from the list, or 全角50文字以内.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum UniversityName {
-    Listed(ListedEntry),
-    Unlisted(String),
-}
-
-impl UniversityName {
-    const LABEL: &'static str = "大学院 大学名";
-    const MAX: usize = 50;
-
-    /// Reads the name (optional in the form: call it only when filled).
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let s = normalize_fullwidth_field(s);
-        if s.is_empty() {
-            return Err(missing(Self::LABEL));
-        }
-        if let Some(entry) = find(crate::catalog::universities(), &s) {
-            return Ok(Self::Listed(entry));
-        }
-        if is_fullwidth_within(&s, Self::MAX) {
-            Ok(Self::Unlisted(s))
-        } else {
-            Err(format!(
-                "{}は一覧から選択するか、全角{}文字以内で入力してください。",
-                Self::LABEL,
-                Self::MAX
-            ))
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        match self {
-            Self::Listed(e) => &e.name,
-            Self::Unlisted(s) => s,
-        }
-    }
-}
-
 /// 大学院 学部・学科名等名称: 全角100文字以内.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct GradDepartment(String);
 
 impl GradDepartment {
-    const LABEL: &'static str = "学部・学科名等名称";
     const MAX: usize = 100;
 
     /// Reads the name (optional in the form: call it only when filled).
     pub fn parse(s: &str) -> Result<Self, String> {
+        let label = Field::GradDepartment.label();
         let s = normalize_fullwidth_field(s);
         if s.is_empty() {
-            return Err(missing(Self::LABEL));
+            return Err(missing(label));
         }
         if is_fullwidth_within(&s, Self::MAX) {
             Ok(Self(s))
         } else {
             Err(format!(
-                "{}は全角{}文字以内で入力してください。",
-                Self::LABEL,
+                "{label}は全角{}文字以内で入力してください。",
                 Self::MAX
             ))
         }
@@ -160,51 +215,65 @@ impl std::fmt::Display for GradDepartment {
     }
 }
 
-/// 所属学会: a society of 日本医学会 from the list, or 全角20文字以内.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum SocietyName {
-    Listed(ListedEntry),
-    Unlisted(String),
-}
-
-impl SocietyName {
-    const LABEL: &'static str = "所属学会";
-    const MAX: usize = 20;
-
-    /// Reads one entry of the list; the message quotes it, as the field holds
-    /// several.
-    pub fn parse(s: &str) -> Result<Self, String> {
-        let s = normalize_fullwidth_field(s);
-        if s.is_empty() {
-            return Err(missing(Self::LABEL));
-        }
-        if let Some(entry) = find(crate::catalog::societies(), &s) {
-            return Ok(Self::Listed(entry));
-        }
-        if is_fullwidth_within(&s, Self::MAX) {
-            Ok(Self::Unlisted(s))
-        } else {
-            Err(format!(
-                "{}「{}」は一覧から選択するか、全角{}文字以内で入力してください。",
-                Self::LABEL,
-                quote(&s),
-                Self::MAX
-            ))
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        match self {
-            Self::Listed(e) => &e.name,
-            Self::Unlisted(s) => s,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn one_parser_for_every_catalogue() {
+        fn listed<K: Catalogued>(name: &str) -> bool {
+            Choice::<K>::parse(name).is_ok_and(|c| c.is_listed() && c.name() == name)
+        }
+        assert!(listed::<MedicalSchool>("東北大学"));
+        assert!(listed::<University>("東北大学"));
+        assert!(listed::<Society>("日本内科学会"));
+        // Each catalogue only knows its own entries.
+        assert!(!listed::<MedicalSchool>("日本内科学会"));
+        assert!(!listed::<Society>("東北大学"));
+        // Only the medical school reads the faculty suffix.
+        assert!(SchoolName::parse("東北大学医学部").is_ok_and(|c| c.is_listed()));
+        assert!(UniversityName::parse("東北大学医学部").is_ok_and(|c| !c.is_listed()));
+        // Every empty entry is named by its field's label.
+        assert_eq!(
+            UniversityName::parse(" "),
+            Err("大学院 大学名を入力してください。".to_owned())
+        );
+        assert_eq!(
+            SocietyName::parse(""),
+            Err("所属学会を入力してください。".to_owned())
+        );
+    }
+
+    #[test]
+    fn choices_serialise_as_before() {
+        let listed = SchoolName::parse("東北大学").map_err(|e| e.to_string());
+        let json = listed
+            .as_ref()
+            .map(|c| serde_json::to_string(c).unwrap_or_default());
+        let Ok(json) = json else {
+            panic!("not parsed: {listed:?}");
+        };
+        assert!(json.starts_with(r#"{"listed":{"id":""#), "{json}");
+        assert!(json.ends_with(r#"","name":"東北大学"}}"#), "{json}");
+        let back: Result<SchoolName, _> = serde_json::from_str(&json);
+        assert_eq!(back.ok().as_ref(), listed.as_ref().ok());
+        let own = SocietyName::Unlisted("日本ほげ学会".to_owned());
+        let json = serde_json::to_string(&own).unwrap_or_default();
+        assert_eq!(json, r#"{"unlisted":"日本ほげ学会"}"#);
+        let back: Result<SocietyName, _> = serde_json::from_str(&json);
+        assert_eq!(back.ok(), Some(own));
+    }
+
+    #[test]
+    fn the_same_choice_is_the_same_entry_or_the_same_text() {
+        let a = SocietyName::parse("日本内科学会");
+        let b = SocietyName::parse("日本内科学会 ");
+        assert!(matches!((&a, &b), (Ok(x), Ok(y)) if x.same_as(y)));
+        let own = SocietyName::Unlisted("日本内科学会".to_owned());
+        assert!(a.is_ok_and(|x| x.same_as(&own)));
+        let other = SocietyName::Listed(ListedEntry::new("999", "日本内科学会"));
+        assert!(b.is_ok_and(|y| !y.same_as(&other)));
+    }
 
     #[test]
     fn medical_school_listed_or_own_text() {

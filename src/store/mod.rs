@@ -3,16 +3,17 @@
 //! Every call runs on a blocking thread (`spawn_blocking`), never holding a
 //! transaction across an `.await`. Writes commit with redb's default
 //! `Immediate` durability: what a user was told is saved survives a crash.
-//! Records are JSON values in typed tables (`tables.rs`).
+//! Records are JSON values in typed tables (`tables.rs`), under a schema
+//! version that `open` brings up to date (`migrations.rs`).
 
 pub mod announcements;
 pub mod audit;
 pub mod backup;
 pub mod inquiries;
 pub mod login_attempts;
+pub mod migrations;
 pub mod outbox;
 pub mod resets;
-pub mod sessions;
 pub mod tables;
 pub mod tokens;
 pub mod users;
@@ -20,7 +21,9 @@ pub mod users;
 use std::{path::Path, sync::Arc};
 
 use anyhow::{Context, bail};
-use redb::{Database, ReadTransaction, ReadableDatabase, ReadableTable, WriteTransaction};
+use redb::{
+    Database, ReadTransaction, ReadableDatabase, ReadableTable, TableError, WriteTransaction,
+};
 use serde::{Serialize, de::DeserializeOwned};
 
 use tables::{COUNTERS, META, SCHEMA_VERSION};
@@ -39,7 +42,9 @@ pub struct Store {
 
 impl Store {
     /// Opens (or creates) `<data_dir>/mamis.redb`, checks that it is a redb
-    /// file of our schema, compacts it, and creates any missing tables.
+    /// file of a schema this binary knows, compacts it, migrates it to the
+    /// current schema and creates any missing tables. A database of a newer
+    /// schema is refused before anything is written to it.
     pub fn open(data_dir: &Path) -> anyhow::Result<Store> {
         create_private_dir(data_dir)?;
         let path = data_dir.join(DB_FILE);
@@ -61,6 +66,7 @@ impl Store {
                     anyhow::Error::new(other).context(format!("cannot open {}", path.display()))
                 }
             })?;
+        refuse_newer(&db)?;
         if let Err(e) = db.compact() {
             tracing::warn!(error = %e, "compaction skipped");
         }
@@ -69,23 +75,38 @@ impl Store {
         Ok(store)
     }
 
+    /// Creates the missing tables and brings the schema to
+    /// [`SCHEMA_VERSION`], all in one write transaction.
     fn init_schema(&self) -> anyhow::Result<()> {
         let tx = self.db.begin_write()?;
-        {
-            tables::create_all(&tx)?;
-            let mut meta = tx.open_table(META)?;
-            let found = meta.get("schema_version")?.map(|v| v.value().to_vec());
-            match found {
-                None => {
-                    meta.insert("schema_version", SCHEMA_VERSION.to_be_bytes().as_slice())?;
-                }
-                Some(v) if v == SCHEMA_VERSION.to_be_bytes() => {}
-                Some(v) => {
-                    bail!("database schema version {v:?} is not {SCHEMA_VERSION}: upgrade MAMIS")
-                }
-            }
+        let found = {
+            let meta = tx.open_table(META)?;
+            let v = meta.get("schema_version")?;
+            v.map(|v| version_of(v.value())).transpose()?
+        };
+        if let Some(v) = found {
+            check_not_newer(v)?;
         }
-        tx.commit()?;
+        tables::create_all(&tx)?;
+        let report = match found {
+            Some(v) if v < SCHEMA_VERSION => Some(migrations::run(&tx, v)?),
+            _ => None,
+        };
+        if found != Some(SCHEMA_VERSION) {
+            tx.open_table(META)?
+                .insert("schema_version", SCHEMA_VERSION.to_be_bytes().as_slice())?;
+        }
+        tx.commit().context("commit the schema")?;
+        if let Some(r) = report {
+            tracing::info!(
+                from = r.from,
+                to = r.to,
+                accounts = r.accounts,
+                persons = r.persons,
+                index_entries = r.index_entries,
+                "database migrated"
+            );
+        }
         Ok(())
     }
 
@@ -179,6 +200,38 @@ impl Store {
         };
         tx.commit()?;
         Ok(key)
+    }
+}
+
+/// Reads a stored schema version.
+fn version_of(bytes: &[u8]) -> anyhow::Result<u32> {
+    <[u8; 4]>::try_from(bytes)
+        .map(u32::from_be_bytes)
+        .map_err(|_| anyhow::anyhow!("unreadable database schema version {bytes:?}"))
+}
+
+/// Refuses a database written by a newer MAMIS.
+fn check_not_newer(version: u32) -> anyhow::Result<()> {
+    if version > SCHEMA_VERSION {
+        bail!(
+            "database schema version {version} is newer than this MAMIS (schema \
+             {SCHEMA_VERSION}): run a newer MAMIS on it; nothing was changed"
+        );
+    }
+    Ok(())
+}
+
+/// Refuses a database of a newer schema before compaction may rewrite it.
+fn refuse_newer(db: &Database) -> anyhow::Result<()> {
+    let tx = db.begin_read()?;
+    let meta = match tx.open_table(META) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(()),
+        Err(e) => return Err(e.into()),
+    };
+    match meta.get("schema_version")? {
+        Some(v) => check_not_newer(version_of(v.value())?),
+        None => Ok(()),
     }
 }
 

@@ -1,19 +1,25 @@
 //! Every table of the database, in one place, with the schema version.
 //!
 //! Values are JSON-encoded records (see each aggregate's module); keys are
-//! typed. Secondary indexes map a normalised key to a primary id.
+//! typed. Secondary indexes map a normalised key to a primary id (unique
+//! keys) or to a set of ids (multimap tables, for keys people share).
 
-use redb::{TableDefinition, WriteTransaction};
+use redb::{MultimapTableDefinition, TableDefinition, WriteTransaction};
 
-/// Bumped when a table's layout changes incompatibly.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped when a table's layout changes incompatibly; `store::migrations`
+/// brings older databases up to it at start-up.
+///
+/// 1. accounts with the registration form as a JSON `profile`;
+/// 2. accounts with a typed [`Person`](crate::domain::person::Person) and
+///    the person indexes (`persons_by_*`).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Schema version and generated secrets.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
 /// Named sequences for ids.
 pub const COUNTERS: TableDefinition<&str, u64> = TableDefinition::new("counters");
 
-/// User id → user record.
+/// User id → account, with the person it belongs to (person id = user id).
 pub const USERS: TableDefinition<u64, &[u8]> = TableDefinition::new("users");
 /// Lower-cased login ID → user id.
 pub const USERS_BY_LOGIN: TableDefinition<&str, u64> = TableDefinition::new("users_by_login");
@@ -21,6 +27,16 @@ pub const USERS_BY_LOGIN: TableDefinition<&str, u64> = TableDefinition::new("use
 pub const USERS_BY_EMAIL: TableDefinition<&str, u64> = TableDefinition::new("users_by_email");
 /// 医籍登録番号 → user id.
 pub const USERS_BY_REGISTRY: TableDefinition<&str, u64> = TableDefinition::new("users_by_registry");
+
+/// Current and former フリガナ (`person::kana_key`) → person ids.
+pub const PERSONS_BY_KANA: MultimapTableDefinition<&str, u64> =
+    MultimapTableDefinition::new("persons_by_kana");
+/// Current and former 氏名 (`person::name_key`) → person ids.
+pub const PERSONS_BY_NAME: MultimapTableDefinition<&str, u64> =
+    MultimapTableDefinition::new("persons_by_name");
+/// Mobile, tel and fax, digits only (`person::phone_key`) → person ids.
+pub const PERSONS_BY_PHONE: MultimapTableDefinition<&str, u64> =
+    MultimapTableDefinition::new("persons_by_phone");
 
 /// SHA-256 of an e-mail verification token → token record.
 pub const EMAIL_TOKENS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("email_tokens");
@@ -58,6 +74,9 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(USERS_BY_LOGIN)?;
     tx.open_table(USERS_BY_EMAIL)?;
     tx.open_table(USERS_BY_REGISTRY)?;
+    tx.open_multimap_table(PERSONS_BY_KANA)?;
+    tx.open_multimap_table(PERSONS_BY_NAME)?;
+    tx.open_multimap_table(PERSONS_BY_PHONE)?;
     tx.open_table(EMAIL_TOKENS)?;
     tx.open_table(OUTBOX)?;
     tx.open_table(OUTBOX_PENDING)?;

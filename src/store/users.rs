@@ -1,27 +1,24 @@
-//! Accounts. An account is written once, in one transaction that also
-//! claims its unique keys: login ID, e-mail address and 医籍登録番号.
+//! Accounts and the persons they belong to. An account is written once, in
+//! one transaction that also claims its unique keys (login ID, e-mail
+//! address, 医籍登録番号) and indexes its person (フリガナ, 氏名, phones).
 
-use redb::{ReadTransaction, ReadableTable, WriteTransaction};
+use redb::{MultimapTableDefinition, ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::{
     decode, encode, next_id,
-    tables::{USERS, USERS_BY_EMAIL, USERS_BY_LOGIN, USERS_BY_REGISTRY},
+    tables::{
+        PERSONS_BY_KANA, PERSONS_BY_NAME, PERSONS_BY_PHONE, USERS, USERS_BY_EMAIL, USERS_BY_LOGIN,
+        USERS_BY_REGISTRY,
+    },
 };
+use crate::domain::person::{Person, kana_key, name_key, phone_key};
 
-/// Who the account belongs to.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// A physician who registered themself (未登録 → 利用者).
-    Physician,
-    /// A pre-provisioned member of an association.
-    Member,
-    /// Office staff (事務局).
-    Staff,
-}
+/// Who the account belongs to (stored with it).
+pub use crate::domain::Role;
 
-/// A stored account.
+/// A stored account: who logs in, and (for a physician) the person it
+/// belongs to. The person id is the user id.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct UserRecord {
     pub id: u64,
@@ -31,14 +28,25 @@ pub struct UserRecord {
     /// PHC string of the argon2id hash.
     pub password_hash: String,
     pub role: Role,
-    /// Everything else entered on the registration form.
-    pub profile: serde_json::Value,
+    /// The person, for an account made by a registration (none for an
+    /// account made otherwise, such as a staff account).
+    pub person: Option<Person>,
     /// Bumped by every password change: sessions made before it end.
     #[serde(default)]
     pub session_generation: u64,
     pub terms_version: String,
     pub terms_agreed_at: i64,
     pub created_at: i64,
+}
+
+impl UserRecord {
+    /// `姓 名` of the account's person; empty when it has none.
+    pub fn display_name(&self) -> String {
+        self.person
+            .as_ref()
+            .map(Person::display_name)
+            .unwrap_or_default()
+    }
 }
 
 /// A unique key already held by another account.
@@ -88,9 +96,80 @@ pub fn create(
     by_login.insert(login.as_str(), id)?;
     by_email.insert(email.as_str(), id)?;
     by_registry.insert(user.registry_number.as_str(), id)?;
+    if let Some(person) = &user.person {
+        index_person(tx, id, person)?;
+    }
     tx.open_table(USERS)?
         .insert(id, encode(&user)?.as_slice())?;
     Ok(Ok(id))
+}
+
+/// Adds a person's search keys to the person indexes.
+pub fn index_person(tx: &WriteTransaction, id: u64, person: &Person) -> anyhow::Result<usize> {
+    let keys = person.search_keys();
+    let mut added = 0;
+    for (table, keys) in [
+        (PERSONS_BY_KANA, &keys.kana),
+        (PERSONS_BY_NAME, &keys.names),
+        (PERSONS_BY_PHONE, &keys.phones),
+    ] {
+        let mut t = tx.open_multimap_table(table)?;
+        for key in keys {
+            t.insert(key.as_str(), id)?;
+            added += 1;
+        }
+    }
+    Ok(added)
+}
+
+/// Ids of the persons whose key in `table` starts with `prefix` (already
+/// normalised), in id order; none for an empty prefix.
+fn ids_with_prefix(
+    tx: &ReadTransaction,
+    table: MultimapTableDefinition<&str, u64>,
+    prefix: &str,
+) -> anyhow::Result<Vec<u64>> {
+    let mut ids = Vec::new();
+    if prefix.is_empty() {
+        return Ok(ids);
+    }
+    let t = tx.open_multimap_table(table)?;
+    for entry in t.range(prefix..)? {
+        let (key, values) = entry?;
+        if !key.value().starts_with(prefix) {
+            break;
+        }
+        for v in values {
+            ids.push(v?.value());
+        }
+    }
+    ids.sort_unstable();
+    ids.dedup();
+    Ok(ids)
+}
+
+/// Persons whose current or former フリガナ starts with `query`.
+pub fn ids_by_kana(tx: &ReadTransaction, query: &str) -> anyhow::Result<Vec<u64>> {
+    ids_with_prefix(tx, PERSONS_BY_KANA, &kana_key(query))
+}
+
+/// Persons whose current or former 氏名 starts with `query`.
+pub fn ids_by_name(tx: &ReadTransaction, query: &str) -> anyhow::Result<Vec<u64>> {
+    ids_with_prefix(tx, PERSONS_BY_NAME, &name_key(query))
+}
+
+/// Persons with a phone number (mobile, tel or fax) starting with the
+/// digits of `query`.
+pub fn ids_by_phone(tx: &ReadTransaction, query: &str) -> anyhow::Result<Vec<u64>> {
+    ids_with_prefix(tx, PERSONS_BY_PHONE, &phone_key(query))
+}
+
+/// The account holding this 医籍登録番号.
+pub fn id_by_registry_number(tx: &ReadTransaction, number: &str) -> anyhow::Result<Option<u64>> {
+    Ok(tx
+        .open_table(USERS_BY_REGISTRY)?
+        .get(number)?
+        .map(|v| v.value()))
 }
 
 /// True when some account uses this login ID.
@@ -161,7 +240,7 @@ pub fn by_email(tx: &ReadTransaction, email: &str) -> anyhow::Result<Option<User
 
 /// Replaces an account's password hash and bumps its session generation, so
 /// that every session signed in before ends at its next request (see
-/// `store::sessions`) and every reset link issued before stops working (see
+/// `auth::sessions`) and every reset link issued before stops working (see
 /// `store::resets`). Returns the updated account, or `None` when there is no
 /// such account.
 pub fn set_password(
@@ -207,7 +286,7 @@ pub fn upgrade_hash(
 }
 
 /// Only the generation of an account record (cheaper than the whole record,
-/// which carries the registration profile).
+/// which carries the person).
 #[derive(Deserialize)]
 struct GenerationOnly {
     #[serde(default)]
@@ -233,4 +312,103 @@ pub fn generation(tx: &ReadTransaction, id: u64) -> anyhow::Result<Option<u64>> 
 /// `session_generation` inside a write transaction.
 pub fn generation_in_write(tx: &WriteTransaction, id: u64) -> anyhow::Result<Option<u64>> {
     session_generation(&tx.open_table(USERS)?, id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        domain::{RegistrationForm, validate_registration},
+        store::Store,
+    };
+
+    fn account(login_id: &str, registry: &str, email: &str, mobile: &str) -> UserRecord {
+        let pairs: Vec<(String, String)> = [
+            ("login_id", login_id),
+            ("password", "Kusuri#2024x"),
+            ("registry_number", registry),
+            ("registry_date", "2008/05/01"),
+            ("kana_last", "ヤマダ"),
+            ("kana_first", "タロウ"),
+            ("name_last", "山田"),
+            ("name_first", "太郎"),
+            ("postal_code", "113-8621"),
+            ("prefecture", "東京都"),
+            ("address", "文京区本駒込2-28-16"),
+            ("mobile", mobile),
+            ("birth_date", "1980/04/01"),
+            ("main_dept", "01"),
+            ("school", "東北大学"),
+            ("graduation", "2006/03"),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+        let form = RegistrationForm::from_pairs(&pairs).normalized();
+        let today = time::macros::date!(2026 - 01 - 01);
+        let Ok((reg, _)) = validate_registration(&form, today) else {
+            panic!("invalid test form");
+        };
+        UserRecord {
+            id: 0,
+            login_id: login_id.to_owned(),
+            email: email.to_owned(),
+            registry_number: registry.to_owned(),
+            password_hash: String::new(),
+            role: Role::Physician,
+            person: Some(Person::from(reg)),
+            session_generation: 0,
+            terms_version: "t".into(),
+            terms_agreed_at: 0,
+            created_at: 0,
+        }
+    }
+
+    #[tokio::test]
+    async fn namesakes_share_index_keys_and_a_refused_account_indexes_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let created = store
+            .write_ok(|tx| {
+                Ok([
+                    create(
+                        tx,
+                        account("doctor01", "123456", "a@example.jp", "090-1111-2222"),
+                    )?,
+                    create(
+                        tx,
+                        account("doctor02", "234567", "b@example.jp", "090-3333-4444"),
+                    )?,
+                    // The same 医籍登録番号 again: refused, nothing written.
+                    create(
+                        tx,
+                        account("doctor03", "123456", "c@example.jp", "080-5555-6666"),
+                    )?,
+                ])
+            })
+            .await
+            .unwrap();
+        assert_eq!(created[0], Ok(1));
+        assert_eq!(created[1], Ok(2));
+        assert_eq!(created[2], Err(vec![Conflict::RegistryNumber]));
+        let found = store
+            .read(|tx| {
+                Ok((
+                    ids_by_kana(tx, "やまだ")?,
+                    ids_by_name(tx, "山田太郎")?,
+                    ids_by_phone(tx, "090")?,
+                    ids_by_phone(tx, "08055556666")?,
+                    ids_by_kana(tx, "")?,
+                    id_by_registry_number(tx, "234567")?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(
+            found,
+            (vec![1, 2], vec![1, 2], vec![1, 2], vec![], vec![], Some(2))
+        );
+        let user = store.read(|tx| get(tx, 2)).await.unwrap().unwrap();
+        assert_eq!(user.display_name(), "山田 太郎");
+    }
 }

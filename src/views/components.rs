@@ -7,6 +7,8 @@
 
 use maud::{Markup, html};
 
+use crate::domain::FieldErrors;
+
 /// The id of a field's message region.
 pub fn msg_id(name: &str) -> String {
     format!("m-{name}")
@@ -129,16 +131,16 @@ pub fn field_frame(
 
 /// The list of every error at the top of a form shown again, each linking to
 /// its field. Focused by the page script so screen readers start there.
-pub fn error_summary(errors: &[(String, String, String)]) -> Markup {
+pub fn error_summary(errors: &FieldErrors) -> Markup {
     html! {
         @if !errors.is_empty() {
             div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
                 h2 #error-summary-title { "入力内容に誤りがあります。（" (errors.len()) "件）" }
                 ul {
-                    @for (name, label, msg) in errors {
+                    @for e in errors {
                         // A message that names its field is shown alone.
-                        li { a href={ "#" (name) } {
-                            @if msg.contains(label.as_str()) { (msg) } @else { (label) "：" (msg) }
+                        li { a href={ "#" (e.name) } {
+                            @if e.message.contains(e.label.as_str()) { (e.message) } @else { (e.label) "：" (e.message) }
                         } }
                     }
                 }

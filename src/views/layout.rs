@@ -4,8 +4,8 @@
 use maud::{DOCTYPE, Markup, html};
 
 use crate::{
-    app::{CSRF_FIELD, CSRF_HEADER},
     assets,
+    state::{CSRF_FIELD, CSRF_HEADER},
 };
 
 /// htmx settings that keep the CSP strict (no eval, no inline styles or

@@ -15,7 +15,7 @@ use poem::{
 };
 use subtle::ConstantTimeEq as _;
 
-use crate::{app::AppState, error::OrInternal, store::outbox, views::layout::page as layout};
+use crate::{error::OrInternal, state::AppState, store::outbox, views::layout::page as layout};
 
 /// The cookie that carries the key after the first visit.
 const KEY_COOKIE: &str = "mamis_outbox";

@@ -10,11 +10,11 @@ use poem::{
 use serde::Deserialize;
 
 use crate::{
-    app::AppState,
     auth::client::ClientIp,
-    domain::{Email, control_message, has_forbidden_control},
+    domain::{Email, EmailField, FieldError, FieldErrors, control_message, has_forbidden_control},
     error::OrInternal,
     mail::templates,
+    state::AppState,
     store::{inquiries, outbox},
     text::{normalize_fullwidth_field, normalize_halfwidth_field},
     views::{
@@ -38,15 +38,37 @@ pub struct InquiryForm {
     message: String,
 }
 
-type Errors = Vec<(String, String, String)>;
+/// One field of the inquiry form: its HTML name and its label.
+struct InquiryField {
+    name: &'static str,
+    label: &'static str,
+}
 
-fn render(state: &AppState, csrf: &str, f: &InquiryForm, errors: &Errors) -> Markup {
-    let err = |n: &str| {
-        errors
-            .iter()
-            .find(|(k, _, _)| k == n)
-            .map(|(_, _, m)| m.as_str())
-    };
+const NAME: InquiryField = InquiryField {
+    name: "name",
+    label: "お名前",
+};
+const EMAIL: InquiryField = InquiryField {
+    name: EmailField::Email.name(),
+    label: EmailField::Email.label(),
+};
+const SUBJECT: InquiryField = InquiryField {
+    name: "subject",
+    label: "件名",
+};
+const MESSAGE: InquiryField = InquiryField {
+    name: "message",
+    label: "お問合せ内容",
+};
+
+impl InquiryField {
+    fn error(&self, message: impl Into<String>) -> FieldError {
+        FieldError::new(self.name, self.label, message)
+    }
+}
+
+fn render(state: &AppState, csrf: &str, f: &InquiryForm, errors: &FieldErrors) -> Markup {
+    let err = |n: &str| errors.message(n);
     let h = &state.config.helpdesk;
     let body = html! {
         section.card {
@@ -55,15 +77,15 @@ fn render(state: &AppState, csrf: &str, f: &InquiryForm, errors: &Errors) -> Mar
             (error_summary(errors))
             form method="post" action=(PATH) novalidate {
                 (csrf_input(csrf))
-                (text_field(&Input { name: "name", label: "お名前", required: true, hint: Some("（100文字以内）"), value: &f.name, error: err("name"), kind: "text", autocomplete: Some("name"), maxlength: Some(100), ..Input::default() }))
-                (text_field(&Input { name: "email", label: "メールアドレス", required: true, hint: Some("(半角英数字・記号 100文字以内)"), value: &f.email, error: err("email"), kind: "email", autocomplete: Some("email"), inputmode: Some("email"), maxlength: Some(100), ..Input::default() }))
-                (text_field(&Input { name: "subject", label: "件名", required: true, hint: Some("（100文字以内）"), value: &f.subject, error: err("subject"), kind: "text", maxlength: Some(100), ..Input::default() }))
+                (text_field(&Input { name: NAME.name, label: NAME.label, required: true, hint: Some("（100文字以内）"), value: &f.name, error: err(NAME.name), kind: "text", autocomplete: Some("name"), maxlength: Some(100), ..Input::default() }))
+                (text_field(&Input { name: EMAIL.name, label: EMAIL.label, required: true, hint: Some(EmailField::Email.hint()), value: &f.email, error: err(EMAIL.name), kind: "email", autocomplete: Some("email"), inputmode: Some("email"), maxlength: Some(100), ..Input::default() }))
+                (text_field(&Input { name: SUBJECT.name, label: SUBJECT.label, required: true, hint: Some("（100文字以内）"), value: &f.subject, error: err(SUBJECT.name), kind: "text", maxlength: Some(100), ..Input::default() }))
                 div.field #f-message {
-                    label for="message" { "お問合せ内容" (required_mark(true)) }
+                    label for=(MESSAGE.name) { (MESSAGE.label) (required_mark(true)) }
                     p.hint #h-message { "（2,000文字以内）" }
-                    textarea #message name="message" required aria-required="true" maxlength="2000"
-                        aria-describedby="h-message m-message" aria-invalid=[err("message").map(|_| "true")] { (f.message) }
-                    (message("message", err("message"), None, false))
+                    textarea #message name=(MESSAGE.name) required aria-required="true" maxlength="2000"
+                        aria-describedby="h-message m-message" aria-invalid=[err(MESSAGE.name).map(|_| "true")] { (f.message) }
+                    (message(MESSAGE.name, err(MESSAGE.name), None, false))
                 }
                 div.actions {
                     button type="submit" { "送信する" }
@@ -77,25 +99,25 @@ fn render(state: &AppState, csrf: &str, f: &InquiryForm, errors: &Errors) -> Mar
 
 #[handler]
 pub fn page(state: Data<&AppState>, csrf: &CsrfToken) -> Markup {
-    render(&state, csrf, &InquiryForm::default(), &Vec::new())
+    render(
+        &state,
+        csrf,
+        &InquiryForm::default(),
+        &FieldErrors::default(),
+    )
 }
 
-fn one_line(s: &str, label: &str, max: usize, errors: &mut Errors, name: &str) -> String {
+fn one_line(s: &str, field: &InquiryField, max: usize, errors: &mut FieldErrors) -> String {
+    let label = field.label;
     let v = normalize_fullwidth_field(s);
     if v.is_empty() {
-        errors.push((
-            name.into(),
-            label.into(),
-            format!("{label}を入力してください。"),
-        ));
+        errors.push(field.error(format!("{label}を入力してください。")));
     } else if v.contains(['\n', '\r']) || v.chars().count() > max {
-        errors.push((
-            name.into(),
-            label.into(),
-            format!("{label}は改行を含めず{max}文字以内で入力してください。"),
-        ));
+        errors.push(field.error(format!(
+            "{label}は改行を含めず{max}文字以内で入力してください。"
+        )));
     } else if has_forbidden_control(&v, false) {
-        errors.push((name.into(), label.into(), control_message(label)));
+        errors.push(field.error(control_message(label)));
     }
     v
 }
@@ -107,32 +129,21 @@ pub async fn submit(
     ClientIp(ip): ClientIp,
     Form(raw): Form<InquiryForm>,
 ) -> poem::Result<Response> {
-    let mut errors = Errors::new();
-    let name = one_line(&raw.name, "お名前", 100, &mut errors, "name");
+    let mut errors = FieldErrors::default();
+    let name = one_line(&raw.name, &NAME, 100, &mut errors);
     let email = normalize_halfwidth_field(&raw.email);
     if let Err(m) = Email::parse(&email) {
-        errors.push(("email".into(), "メールアドレス".into(), m));
+        errors.push(EMAIL.error(m));
     }
-    let subject = one_line(&raw.subject, "件名", 100, &mut errors, "subject");
+    let subject = one_line(&raw.subject, &SUBJECT, 100, &mut errors);
     let text = raw.message.trim().replace("\r\n", "\n");
+    let label = MESSAGE.label;
     if text.is_empty() {
-        errors.push((
-            "message".into(),
-            "お問合せ内容".into(),
-            "お問合せ内容を入力してください。".into(),
-        ));
+        errors.push(MESSAGE.error(format!("{label}を入力してください。")));
     } else if text.chars().count() > 2000 {
-        errors.push((
-            "message".into(),
-            "お問合せ内容".into(),
-            "お問合せ内容は2,000文字以内で入力してください。".into(),
-        ));
+        errors.push(MESSAGE.error(format!("{label}は2,000文字以内で入力してください。")));
     } else if has_forbidden_control(&text, true) {
-        errors.push((
-            "message".into(),
-            "お問合せ内容".into(),
-            control_message("お問合せ内容"),
-        ));
+        errors.push(MESSAGE.error(control_message(label)));
     }
     let form = InquiryForm {
         name,
@@ -154,11 +165,9 @@ pub async fn submit(
         tracing::warn!(client = %ip, "inquiry refused: too many mail requests from one client");
     }
     if per_address || per_client {
-        let e = vec![(
-            "message".into(),
-            "お問合せ内容".into(),
-            "短時間に多くのお問合せが送信されました。しばらく待ってから再度お送りください。".into(),
-        )];
+        let e = FieldErrors::from(Some(MESSAGE.error(
+            "短時間に多くのお問合せが送信されました。しばらく待ってから再度お送りください。",
+        )));
         return Ok(render(&state, csrf, &form, &e)
             .with_status(StatusCode::TOO_MANY_REQUESTS)
             .into_response());

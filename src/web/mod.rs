@@ -1,7 +1,8 @@
 //! The screens, one module per group, and the route table.
 
-pub mod account;
+mod context;
 pub mod dev_outbox;
+pub mod forgot;
 pub mod inquiry;
 pub mod login;
 pub mod pages;
@@ -12,7 +13,7 @@ use poem::{Route, get, post};
 
 /// URLs of the screens, in one place.
 pub mod paths {
-    pub const LOGIN: &str = "/login";
+    pub const LOGIN: &str = crate::auth::guards::SIGN_IN_PATH;
     pub const TERMS: &str = "/register";
     pub const EMAIL: &str = "/register/email";
     pub const EMAIL_SENT: &str = "/register/email/sent";
@@ -67,17 +68,17 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         .at("/privacy", get(pages::privacy))
         .at("/inquiry", get(inquiry::page).post(inquiry::submit))
         .at(
-            "/forgot/login-id",
-            get(account::forgot_login_id).post(account::forgot_login_id_submit),
+            forgot::LOGIN_ID,
+            get(forgot::login_id::page).post(forgot::login_id::submit),
         )
         .at(
-            "/forgot/password",
-            get(account::forgot_password).post(account::forgot_password_submit),
+            forgot::PASSWORD,
+            get(forgot::password::page).post(forgot::password::submit),
         )
-        .at(account::RESET_LINK, get(account::open_reset_link))
+        .at(forgot::RESET_LINK, get(forgot::reset::open_link))
         .at(
-            "/forgot/password/new",
-            get(account::new_password).post(account::new_password_submit),
+            forgot::NEW_PASSWORD,
+            get(forgot::reset::new_password).post(forgot::reset::new_password_submit),
         )
         .at("/assets/:hash/*path", get(crate::assets::serve));
     if dev_outbox {

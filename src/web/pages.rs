@@ -3,7 +3,7 @@
 use maud::{Markup, html};
 use poem::{handler, web::Data};
 
-use crate::{app::AppState, views::layout::page as layout};
+use crate::{state::AppState, views::layout::page as layout};
 
 #[handler]
 pub fn privacy(state: Data<&AppState>) -> Markup {

@@ -339,7 +339,7 @@ async fn create_account(data_dir: &Path, login_id: &str) {
                         registry_number: "123456".into(),
                         password_hash: hash,
                         role: Role::Physician,
-                        profile: serde_json::json!({"display_name": "山田 太郎"}),
+                        person: None,
                         session_generation: 0,
                         terms_version: "test".into(),
                         terms_agreed_at: now(),

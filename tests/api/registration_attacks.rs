@@ -4,8 +4,8 @@
 //! trail of each step.
 
 use mamis::{
+    service::registration::{LOOKUPS_PER_LINK, LOOKUPS_SPENT_NOTE},
     store::audit::{self, AuditKind},
-    web::register::form::{LOOKUPS_PER_LINK, LOOKUPS_SPENT_NOTE},
 };
 use reqwest::StatusCode;
 

@@ -9,7 +9,8 @@ use poem::{
 
 use super::state::DONE_KEY;
 use crate::{
-    app::AppState,
+    domain::Field,
+    state::AppState,
     views::{
         components::{help_box, steps},
         layout::page as layout,
@@ -28,7 +29,7 @@ pub fn page(state: Data<&AppState>, session: &Session) -> Response {
             h1 { "利用者登録が完了しました。" }
             p.lead { "ご登録いただき、誠にありがとうございます。" }
             p { "ログインページよりログインしてください。" }
-            dl.review { dt { "ログインID" } dd { (login_id) } }
+            dl.review { dt { (Field::LoginId.label()) } dd { (login_id) } }
             p { "ご登録いただいたメールアドレスに、登録完了のお知らせメールを送信しました。" }
             (help_box(state.config.sending_domain()))
             p.actions { a.button href=(paths::LOGIN) { "ログインページに戻る" } }

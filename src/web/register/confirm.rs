@@ -1,10 +1,7 @@
-//! Screen 5 (入力内容の確認) and the one write that creates the account.
-//!
-//! 「登録する」 runs one redb write transaction that re-checks the token,
-//! claims login ID, e-mail and 医籍登録番号, writes the account, consumes the
-//! token and queues the completion mail. A second click (or tab, or racing
-//! request) finds the token consumed by this same registration and is shown
-//! the completion page: one account, never two.
+//! Screen 5 (入力内容の確認) and 「登録する」, which hands the draft to
+//! `service::registration::complete` and shows what became of it: the
+//! completion page (also for a second click), the link's problem, or the
+//! form with the refused fields.
 
 use maud::html;
 use poem::{
@@ -20,46 +17,21 @@ use super::{
     state::{self, DONE_KEY, REG_KEY, RegSession},
 };
 use crate::{
-    app::AppState,
     auth::client::ClientIp,
-    config::Config,
-    domain::{Field, FieldErrors, NewRegistration, RegistrationForm, validate_registration},
+    domain::{EmailField, Field, NewRegistration, RegistrationForm, validate_registration},
     error::OrInternal,
-    mail::templates,
-    store::{
-        audit::{self, AuditEntry, AuditKind},
-        now, outbox,
-        tokens::{self, TokenState},
-        users::{self, Conflict, Role, UserRecord},
-    },
+    service::registration::{self, Completion, Outcome},
+    state::AppState,
     views::{
         components::steps,
         layout::{csrf_input, page as layout},
     },
     web::{
         paths,
-        register::{
-            form::LOGIN_ID_TAKEN,
-            verify::{Problem, problem_page},
-        },
+        register::verify::{Problem, problem_page},
         today,
     },
 };
-
-/// Confirmations refused for a registered 医籍登録番号 before every further
-/// one from the same link is refused alike (so that one verified address
-/// cannot go on asking which numbers are registered).
-pub const REGISTRY_REFUSALS_PER_LINK: u32 = 3;
-
-/// Shown on the 医籍登録番号 when 「登録する」 finds it already registered: it
-/// asks the person to call the help desk and says no more.
-pub fn registry_refusal(config: &Config) -> String {
-    let h = &config.helpdesk;
-    format!(
-        "この医籍登録番号では利用者登録を完了できませんでした。お手数ですが、{}（電話 {}、受付時間 {}）までお問合せください。",
-        h.name, h.phone, h.hours
-    )
-}
 
 /// The draft, validated again; `None` sends the user back to the form.
 async fn validated(
@@ -75,7 +47,7 @@ async fn validated(
     match checked.result {
         Ok((r, _)) => Ok(Some(r)),
         Err(errors) => {
-            tracing::info!(fields = ?errors.iter().map(|(f, _)| f.name()).collect::<Vec<_>>(), "draft no longer valid");
+            tracing::info!(fields = ?errors.names().collect::<Vec<_>>(), "draft no longer valid");
             Ok(None)
         }
     }
@@ -110,8 +82,8 @@ pub async fn page(
             h1 { "入力内容の確認" }
             p.lead { "入力内容をご確認ください。" }
             dl.review {
-                dt { "メールアドレス" } dd { (reg.email) }
-                dt { "パスワード" } dd { "（表示しません）" }
+                dt { (EmailField::Email.label()) } dd { (reg.email) }
+                dt { (Field::Password.label()) } dd { "（表示しません）" }
                 @for (label, value) in new.display_rows() {
                     dt { (label) }
                     dd { @if value.is_empty() { "—" } @else { (value) } }
@@ -129,19 +101,12 @@ pub async fn page(
     Ok(layout("入力内容の確認", Some(csrf), body).into_response())
 }
 
-enum Outcome {
-    Created { login_id: String },
-    AlreadyCreated { user_id: u64 },
-    Conflicts(Vec<Conflict>),
-    LinkProblem(Problem),
-}
-
 #[handler]
 pub async fn submit(
     state: Data<&AppState>,
     csrf: &CsrfToken,
     session: &Session,
-    ClientIp(ip): ClientIp,
+    ClientIp(client_ip): ClientIp,
 ) -> poem::Result<Response> {
     let Some(reg) = session.get::<RegSession>(REG_KEY) else {
         if session.get::<String>(DONE_KEY).is_some() {
@@ -149,139 +114,45 @@ pub async fn submit(
         }
         return Ok(problem_page(Problem::NoSession));
     };
-    let (Some(h), Some(password_hash)) = (reg.hash(), reg.password_hash.clone()) else {
+    let (Some(token), Some(password_hash)) = (reg.hash(), reg.password_hash.clone()) else {
         return Ok(Redirect::see_other(paths::FORM).into_response());
     };
-    // Rules only: uniqueness is decided inside the write transaction, where a
-    // second submit of this same registration finds its token consumed.
-    let Some(new) = rules_only(&reg) else {
+    // Rules only: uniqueness is decided by the service, inside its write
+    // transaction, where a second submit finds the token consumed.
+    let Some(registration) = rules_only(&reg) else {
         return Ok(Redirect::see_other(paths::FORM).into_response());
     };
-    let display_name = format!("{} {}", new.name_last.as_str(), new.name_first.as_str());
-    let login_id = new.login_id.as_str().to_owned();
-    let registry_number = new.registry_number.as_str().to_owned();
-    let profile = serde_json::to_value(&new)
-        .map(|mut v| {
-            if let Some(o) = v.as_object_mut() {
-                o.insert("display_name".into(), display_name.clone().into());
-            }
-            v
-        })
-        .map_err(anyhow::Error::from)
-        .or_internal()?;
-    let config = state.config.clone();
-    let outcome = state
-        .store
-        .write(move |tx| {
-            let rec = match tokens::state_in_write(tx, &h)? {
-                TokenState::Valid(rec) => rec,
-                TokenState::Consumed { user_id } => {
-                    return Ok(Err(Outcome::AlreadyCreated { user_id }));
-                }
-                TokenState::Expired => return Ok(Err(Outcome::LinkProblem(Problem::Expired))),
-                TokenState::Unknown => return Ok(Err(Outcome::LinkProblem(Problem::Unknown))),
-            };
-            if rec.registry_refusals >= REGISTRY_REFUSALS_PER_LINK {
-                return Ok(Err(Outcome::Conflicts(vec![Conflict::RegistryNumber])));
-            }
-            let user = UserRecord {
-                id: 0,
-                login_id: login_id.clone(),
-                email: rec.email.clone(),
-                registry_number,
-                password_hash,
-                role: Role::Physician,
-                profile,
-                session_generation: 0,
-                terms_version: rec.terms_version.clone(),
-                terms_agreed_at: rec.terms_agreed_at,
-                created_at: now(),
-            };
-            let id = match users::create(tx, user)? {
-                Ok(id) => id,
-                Err(conflicts) if conflicts.contains(&Conflict::RegistryNumber) => {
-                    // Nothing of the account was written; the refusal is
-                    // counted against the link and kept in the audit log.
-                    audit::record(
-                        tx,
-                        AuditEntry::new(AuditKind::RegistrationRefused)
-                            .login_id(rec.email.clone())
-                            .addr(ip)
-                            .detail("医籍登録番号 already registered"),
-                    )?;
-                    tokens::count_registry_refusal(tx, &h, rec)?;
-                    return Ok(Ok(Outcome::Conflicts(conflicts)));
-                }
-                Err(conflicts) => return Ok(Err(Outcome::Conflicts(conflicts))),
-            };
-            let email = rec.email.clone();
-            audit::record(
-                tx,
-                AuditEntry::new(AuditKind::RegistrationCompleted)
-                    .user(id)
-                    .login_id(login_id.clone())
-                    .addr(ip)
-                    .detail(format!("email {email}")),
-            )?;
-            tokens::consume(tx, &h, rec, id)?;
-            let (subject, body) =
-                templates::registration_completed(&config, &display_name, &login_id);
-            outbox::enqueue(tx, &email, &subject, body)?;
-            Ok(Ok(Outcome::Created { login_id }))
-        })
+    let completion = Completion {
+        token,
+        registration,
+        password_hash,
+        client_ip,
+    };
+    let outcome = registration::complete(&state.store, &state.config, &state.mail, completion)
         .await
         .or_internal()?;
-    let outcome = match outcome {
-        Ok(o) | Err(o) => o,
-    };
-    match outcome {
-        Outcome::Created { login_id } => {
-            state.mail.wake();
-            tracing::info!("account created");
+    let problem = match outcome {
+        Outcome::Created { login_id } | Outcome::AlreadyCreated { login_id } => {
             session.remove(REG_KEY);
             session.set(DONE_KEY, login_id);
-            Ok(Redirect::see_other(paths::COMPLETE).into_response())
+            return Ok(Redirect::see_other(paths::COMPLETE).into_response());
         }
-        Outcome::AlreadyCreated { user_id } => {
-            // The same registration, submitted twice: show its completion.
-            let user = state
-                .store
-                .read(move |tx| users::get(tx, user_id))
-                .await
-                .or_internal()?;
-            let login_id = user.map(|u| u.login_id).unwrap_or_default();
-            session.remove(REG_KEY);
-            session.set(DONE_KEY, login_id);
-            Ok(Redirect::see_other(paths::COMPLETE).into_response())
-        }
-        Outcome::LinkProblem(p) => {
-            session.remove(REG_KEY);
-            Ok(problem_page(p))
-        }
-        Outcome::Conflicts(conflicts) => {
+        Outcome::LinkExpired => Problem::Expired,
+        Outcome::LinkUnknown => Problem::Unknown,
+        Outcome::EmailTaken => Problem::Used,
+        Outcome::Refused(errors) => {
             // Someone else claimed a key since the form was checked.
             let form = RegistrationForm::from_pairs(&reg.draft).normalized();
-            let mut errors = FieldErrors::default();
-            for c in conflicts {
-                match c {
-                    Conflict::LoginId => errors.insert(Field::LoginId, LOGIN_ID_TAKEN.to_owned()),
-                    Conflict::RegistryNumber => {
-                        errors.insert(Field::RegistryNumber, registry_refusal(&state.config));
-                    }
-                    Conflict::Email => {
-                        session.remove(REG_KEY);
-                        return Ok(problem_page(Problem::Used));
-                    }
-                }
-            }
             let ctx = Ctx {
                 form: &form,
                 errors: &errors,
                 password_kept: true,
             };
-            Ok(form_view::page(csrf, &reg.email, &ctx)
+            return Ok(form_view::page(csrf, &reg.email, &ctx)
                 .with_status(StatusCode::CONFLICT)
-                .into_response())
+                .into_response());
         }
-    }
+    };
+    session.remove(REG_KEY);
+    Ok(problem_page(problem))
 }

@@ -14,11 +14,11 @@ use poem::{
 
 use super::state::{TERMS_KEY, TermsAgreement};
 use crate::{
-    app::AppState,
     auth::client::ClientIp,
-    domain::{EmailField, EmailForm, check_email_field, validate_email_step},
+    domain::{EmailField, EmailForm, FieldErrors, check_email_field, validate_email_step},
     error::OrInternal,
     mail::templates,
+    state::AppState,
     store::{
         audit::{self, AuditEntry, AuditKind},
         now, outbox,
@@ -44,7 +44,7 @@ fn input<'a>(f: EmailField, value: &'a str, error: Option<&'a str>, url: &'a str
         name: f.name(),
         label: f.label(),
         required: true,
-        hint: Some("(半角英数字・記号 100文字以内)"),
+        hint: Some(f.hint()),
         value,
         error,
         kind: "email",
@@ -60,17 +60,8 @@ fn input<'a>(f: EmailField, value: &'a str, error: Option<&'a str>, url: &'a str
     }
 }
 
-fn render(csrf: &str, form: &EmailForm, errors: &[(EmailField, String)]) -> Markup {
-    let err = |f: EmailField| {
-        errors
-            .iter()
-            .find(|(g, _)| *g == f)
-            .map(|(_, m)| m.as_str())
-    };
-    let summary: Vec<(String, String, String)> = errors
-        .iter()
-        .map(|(f, m)| (f.name().to_owned(), f.label().to_owned(), m.clone()))
-        .collect();
+fn render(csrf: &str, form: &EmailForm, errors: &FieldErrors) -> Markup {
+    let err = |f: EmailField| errors.message(f.name());
     let (u1, u2) = (
         check_url(EmailField::Email),
         check_url(EmailField::EmailConfirm),
@@ -80,7 +71,7 @@ fn render(csrf: &str, form: &EmailForm, errors: &[(EmailField, String)]) -> Mark
         section.card {
             h1 { "利用者登録" }
             h2 { "メールアドレスの入力" }
-            (error_summary(&summary))
+            (error_summary(errors))
             form method="post" action=(paths::EMAIL) novalidate {
                 (csrf_input(csrf))
                 (text_field(&input(EmailField::Email, &form.email, err(EmailField::Email), &u1)))
@@ -105,7 +96,7 @@ pub fn page(csrf: &CsrfToken, session: &Session) -> Response {
     if agreed(session).is_none() {
         return Redirect::see_other(paths::TERMS).into_response();
     }
-    render(csrf, &EmailForm::default(), &[]).into_response()
+    render(csrf, &EmailForm::default(), &FieldErrors::default()).into_response()
 }
 
 #[handler]
@@ -201,10 +192,7 @@ async fn queue_mail(
 /// are filled), with the value shown back normalised.
 #[handler]
 pub fn check(Path(field): Path<String>, Form(raw): Form<EmailForm>) -> Response {
-    let Some(field) = [EmailField::Email, EmailField::EmailConfirm]
-        .into_iter()
-        .find(|f| f.name() == field)
-    else {
+    let Some(field) = EmailField::from_name(&field) else {
         return StatusCode::NOT_FOUND.into_response();
     };
     let form = raw.normalized();

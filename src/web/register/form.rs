@@ -1,7 +1,7 @@
 //! Screen 4's requests: the page, the per-field htmx check, and the submit
 //! that validates everything at once and moves on to the confirmation.
 
-use maud::html;
+use maud::{Markup, html};
 use poem::{
     IntoResponse, Response, handler,
     http::StatusCode,
@@ -15,32 +15,19 @@ use super::{
     state::{self, REG_KEY, RegSession},
 };
 use crate::{
-    app::AppState,
     domain::{
-        Field, FieldErrors, NewRegistration, Password, RegistrationForm, check_field,
+        Control, Field, FieldErrors, NewRegistration, Password, RegistrationForm, check_field,
         validate_registration,
     },
     error::OrInternal,
-    store::{
-        tokens::{self, TokenRecord},
-        users,
-    },
+    service::registration::{self, LOGIN_ID_TAKEN, LOOKUPS_SPENT_NOTE},
+    state::AppState,
+    store::tokens::TokenRecord,
     views::components::{input_control, message},
     web::{paths, today},
 };
 
-pub const LOGIN_ID_TAKEN: &str =
-    "このログインIDは既に使用されています。別のログインIDを入力してください。";
 pub const PASSWORD_IS_LOGIN_ID: &str = "パスワードにログインIDと同じ文字列は使用できません。";
-
-/// Login-ID availability look-ups one mailed link may make (inline checks
-/// and form submits together; asking again about the same ID is free).
-/// Beyond it only the format is checked, and the final write still refuses
-/// a login ID taken meanwhile.
-pub const LOOKUPS_PER_LINK: u32 = 30;
-/// Shown under the login ID once the look-ups are spent.
-pub const LOOKUPS_SPENT_NOTE: &str =
-    "ログインIDが使用済みかどうかは、「登録する」を押したときに確認します。";
 
 /// The registration whose mailed link was opened in this session: the only
 /// one that may ask whether a login ID is taken.
@@ -62,25 +49,10 @@ pub async fn login_id_taken(
     link: &Verified,
     login_id: &str,
 ) -> poem::Result<Option<bool>> {
-    let key = users::login_key(login_id);
-    if link.record.last_lookup.as_deref() != Some(key.as_str()) {
-        let (h, k) = (link.hash, key.clone());
-        let granted = state
-            .store
-            .write_ok(move |tx| tokens::take_lookup(tx, &h, &k, LOOKUPS_PER_LINK))
-            .await
-            .or_internal()?;
-        if !granted {
-            tracing::info!("login ID look-up not answered: the link's budget is spent");
-            return Ok(None);
-        }
-    }
-    let taken = state
-        .store
-        .read(move |tx| users::login_id_taken(tx, &key))
+    let last = link.record.last_lookup.as_deref();
+    registration::login_id_taken(&state.store, link.hash, last, login_id)
         .await
-        .or_internal()?;
-    Ok(Some(taken))
+        .or_internal()
 }
 
 /// Stands in for a password kept as a hash, so that the other rules can run.
@@ -195,7 +167,7 @@ pub async fn check_all(
             Ok(_) => FieldErrors::default(),
             Err(e) => e,
         };
-        for (f, m) in extra.iter() {
+        for (f, m) in extra.fields() {
             if all.get(f).is_none() {
                 all.insert(f, m.to_owned());
             }
@@ -276,9 +248,9 @@ pub struct CheckQuery {
 /// back normalised.
 ///
 /// Whether a login ID is taken is said only to the session that opened a
-/// mailed link, within that link's budget ([`LOOKUPS_PER_LINK`]); anyone
-/// else gets the format check alone. Whether a 医籍登録番号 is registered is
-/// never said here.
+/// mailed link, within that link's budget
+/// ([`registration::LOOKUPS_PER_LINK`]); anyone else gets the format check
+/// alone. Whether a 医籍登録番号 is registered is never said here.
 #[handler]
 pub async fn check(
     state: Data<&AppState>,
@@ -290,21 +262,17 @@ pub async fn check(
     let Some(field) = Field::from_name(&name) else {
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
-    let live = q.live.is_some();
     let raw = RegistrationForm::from_pairs(&pairs);
     let form = raw.clone().normalized();
-    let kept = session
-        .get::<RegSession>(REG_KEY)
-        .and_then(|r| r.password_hash)
-        .is_some();
-    let message_of = |f: Field| -> Option<String> {
-        if f == Field::Password && form.password.is_empty() && kept {
-            return None;
-        }
-        check_field(&form, f, today())
+    let mut inline = Inline {
+        form: &form,
+        password_kept: session
+            .get::<RegSession>(REG_KEY)
+            .and_then(|r| r.password_hash)
+            .is_some(),
+        lookups_spent: false,
     };
-    let mut err = message_of(field);
-    let mut spent = false;
+    let mut err = inline.message(field);
     if err.is_none() && field == Field::LoginId {
         let link = match state::current(&state, session).await? {
             Ok((reg, record)) => Verified::of(&reg, record),
@@ -314,52 +282,67 @@ pub async fn check(
             match login_id_taken(&state, &link, &form.login_id).await? {
                 Some(true) => err = Some(LOGIN_ID_TAKEN.to_owned()),
                 Some(false) => {}
-                None => spent = true,
+                None => inline.lookups_spent = true,
             }
         }
     }
-    let note = |f: Field, e: &Option<String>| -> Option<String> {
-        if e.is_some() {
+    let shown_back = q.live.is_none() && form.value(field) != raw.value(field);
+    Ok(inline.answer(field, err, shown_back).into_response())
+}
+
+/// The inline check of one field: the form as posted, normalised, and what
+/// the session adds (a kept password, a spent look-up budget).
+struct Inline<'a> {
+    form: &'a RegistrationForm,
+    password_kept: bool,
+    lookups_spent: bool,
+}
+
+impl Inline<'_> {
+    /// The field's message; an empty password is fine while one is kept.
+    fn message(&self, f: Field) -> Option<String> {
+        if f == Field::Password && self.form.password.is_empty() && self.password_kept {
             return None;
         }
-        if f == Field::LoginId && spent {
+        check_field(self.form, f, today())
+    }
+
+    /// The note shown when the field has no error.
+    fn note(&self, f: Field, err: &Option<String>) -> Option<String> {
+        if err.is_some() {
+            return None;
+        }
+        if f == Field::LoginId && self.lookups_spent {
             return Some(LOOKUPS_SPENT_NOTE.to_owned());
         }
-        if f == Field::Password && form.password.is_empty() && kept {
+        if f == Field::Password && self.form.password.is_empty() && self.password_kept {
             return Some(form_view::PASSWORD_KEPT.to_owned());
         }
-        note_for(&form, f)
-    };
-    let own_note = note(field, &err);
-    let dependents: Vec<(Field, Option<String>)> = field
-        .dependents()
-        .iter()
-        .filter(|d| !form.value(**d).is_empty())
-        .map(|d| (*d, message_of(*d)))
-        .collect();
-    let value = form.value(field);
-    let show_back = !live
-        && field != Field::Password
-        && !field.is_list()
-        && !matches!(
-            field,
-            Field::Prefecture
-                | Field::MainDept
-                | Field::Gender
-                | Field::UseFormerName
-                | Field::School
-                | Field::GradUniversity
-        )
-        && value != raw.value(field);
-    let url = check_url(field);
-    let markup = html! {
-        (message(field.name(), err.as_deref(), own_note.as_deref(), false))
-        @for (d, e) in &dependents {
-            (message(d.name(), e.as_deref(), note(*d, e).as_deref(), true))
+        note_for(self.form, f)
+    }
+
+    /// The field's message, the out-of-band messages of the filled fields
+    /// that depend on it, and (when `shown_back` and the field is a text box)
+    /// its value shown back normalised.
+    fn answer(&self, field: Field, err: Option<String>, shown_back: bool) -> Markup {
+        let own_note = self.note(field, &err);
+        let dependents: Vec<(Field, Option<String>)> = field
+            .dependents()
+            .iter()
+            .filter(|d| !self.form.value(**d).is_empty())
+            .map(|d| (*d, self.message(*d)))
+            .collect();
+        let value = self.form.value(field);
+        let text_box = matches!(field.spec().control, Control::Text | Control::Tel);
+        let url = check_url(field);
+        html! {
+            (message(field.name(), err.as_deref(), own_note.as_deref(), false))
+            @for (d, e) in &dependents {
+                (message(d.name(), e.as_deref(), self.note(*d, e).as_deref(), true))
+            }
+            @if shown_back && text_box {
+                (input_control(&text_input(field, &value, err.as_deref(), own_note.as_deref(), &url), true))
+            }
         }
-        @if show_back {
-            (input_control(&text_input(field, &value, err.as_deref(), own_note.as_deref(), &url), true))
-        }
-    };
-    Ok(markup.into_response())
+    }
 }

@@ -1,16 +1,20 @@
-//! Screen 4's markup: the registration form, one field wrapper per field,
-//! each checked by htmx as it changes. Also the single-field fragments the
-//! check endpoint answers with.
+//! Screen 4's markup: the registration form laid out from the field
+//! descriptors (one wrapper per field, groups in fieldsets), each field checked
+//! by htmx as it changes; also the single-field fragments and the postal-code
+//! region the htmx endpoints answer with.
 
 use maud::{Markup, html};
 
 use crate::{
     catalog,
-    domain::{Date, Field, FieldErrors, RegistrationForm, SchoolName, UniversityName, YearMonth},
+    domain::{
+        Control, Date, Field, FieldErrors, FieldSpec, Gender, Group, RegistrationForm, Review,
+        Rule, SchoolName, UniversityName, YearMonth,
+    },
     views::{
         components::{
-            Input, error_summary, field_frame, hint_id, message, msg_id, required_mark, steps,
-            text_field,
+            Input, error_summary, field_frame, hint_id, input_control, message, msg_id,
+            required_mark, steps, text_field,
         },
         layout::{csrf_input, page as layout},
     },
@@ -28,17 +32,6 @@ pub fn check_url(f: Field) -> String {
     format!("{}/{}", paths::FORM_CHECK, f.name())
 }
 
-fn is_day_field(f: Field) -> bool {
-    matches!(f, Field::RegistryDate | Field::BirthDate)
-}
-
-fn is_month_field(f: Field) -> bool {
-    matches!(
-        f,
-        Field::Graduation | Field::GradCompletion | Field::DegreeDate
-    )
-}
-
 /// An informational note for a field without error: the 和暦 of a date, or
 /// that a school is not in the list.
 pub fn note_for(form: &RegistrationForm, f: Field) -> Option<String> {
@@ -46,26 +39,30 @@ pub fn note_for(form: &RegistrationForm, f: Field) -> Option<String> {
     if v.is_empty() {
         return None;
     }
-    if is_day_field(f) {
-        return Date::parse(&v).ok().map(|d| d.wareki());
-    }
-    if is_month_field(f) {
-        return YearMonth::parse(&v).ok().map(|d| d.wareki());
-    }
-    match f {
-        Field::School if matches!(SchoolName::parse(&v), Ok(SchoolName::Unlisted(_))) => {
-            Some("一覧にない出身校として登録します。".into())
-        }
-        Field::GradUniversity
-            if matches!(UniversityName::parse(&v), Ok(UniversityName::Unlisted(_))) =>
-        {
-            Some("一覧にない大学名として登録します。".into())
-        }
+    let unlisted = match f.spec().rule {
+        Rule::Date => return Date::parse(&v).ok().map(|d| d.wareki()),
+        Rule::YearMonth => return YearMonth::parse(&v).ok().map(|d| d.wareki()),
+        Rule::School => SchoolName::parse(&v).is_ok_and(|c| !c.is_listed()),
+        Rule::University => UniversityName::parse(&v).is_ok_and(|c| !c.is_listed()),
+        _ => false,
+    };
+    let what = match f {
+        Field::GradUniversity => "大学名",
+        _ => f.label(),
+    };
+    unlisted.then(|| format!("一覧にない{what}として登録します。"))
+}
+
+/// The width of a text box, by the kind of value it holds.
+fn css_class(spec: &FieldSpec) -> Option<&'static str> {
+    match spec.rule {
+        Rule::RegistryNumber => Some("num6"),
+        Rule::Date | Rule::YearMonth | Rule::PostalCode | Rule::Phone { .. } => Some("short"),
         _ => None,
     }
 }
 
-/// The `Input` description of a text field.
+/// The `Input` description of a text field, from its descriptor.
 pub fn text_input<'a>(
     f: Field,
     value: &'a str,
@@ -73,73 +70,28 @@ pub fn text_input<'a>(
     note: Option<&'a str>,
     url: &'a str,
 ) -> Input<'a> {
-    let mut i = Input {
-        name: f.name(),
-        label: f.label(),
-        required: f.required(),
-        hint: Some(f.hint()).filter(|h| !h.is_empty()),
+    let spec = f.spec();
+    Input {
+        name: spec.name,
+        label: spec.label,
+        required: spec.required,
+        hint: Some(spec.hint).filter(|h| !h.is_empty()),
         value,
         error,
         note,
-        kind: "text",
+        kind: match spec.control {
+            Control::Password => "password",
+            Control::Tel => "tel",
+            _ => "text",
+        },
+        autocomplete: spec.autocomplete,
+        inputmode: spec.inputmode,
+        maxlength: spec.maxlength,
+        placeholder: spec.placeholder,
+        class: css_class(spec),
         check_url: Some(url),
-        ..Input::default()
-    };
-    match f {
-        Field::LoginId => {
-            i.autocomplete = Some("username");
-            i.maxlength = Some(32);
-            i.live = true;
-        }
-        Field::Password => {
-            i.kind = "password";
-            i.autocomplete = Some("new-password");
-            i.maxlength = Some(128);
-            i.live = true;
-        }
-        Field::RegistryNumber => {
-            i.inputmode = Some("numeric");
-            i.maxlength = Some(6);
-            i.class = Some("num6");
-        }
-        Field::PostalCode => {
-            i.inputmode = Some("numeric");
-            i.autocomplete = Some("postal-code");
-            i.class = Some("short");
-            i.placeholder = Some("例：113-8621");
-        }
-        Field::Mobile | Field::Tel | Field::Fax => {
-            i.kind = "tel";
-            i.class = Some("short");
-            i.autocomplete = (f == Field::Mobile).then_some("tel");
-            i.placeholder = Some(if f == Field::Mobile {
-                "例：090-1234-5678"
-            } else {
-                "例：03-1234-5678"
-            });
-        }
-        Field::Address => i.autocomplete = Some("address-line1"),
-        Field::Building => i.autocomplete = Some("address-line2"),
-        Field::KanaLast => i.autocomplete = Some("family-name"),
-        Field::KanaFirst => i.autocomplete = Some("given-name"),
-        Field::NameLast => i.autocomplete = Some("family-name"),
-        Field::NameFirst => i.autocomplete = Some("given-name"),
-        Field::BirthDate => {
-            i.autocomplete = Some("bday");
-            i.placeholder = Some("例：1980/04/01");
-            i.class = Some("short");
-        }
-        Field::RegistryDate => {
-            i.placeholder = Some("例：2005/05/01");
-            i.class = Some("short");
-        }
-        Field::Graduation | Field::GradCompletion | Field::DegreeDate => {
-            i.placeholder = Some("例：2005/03");
-            i.class = Some("short");
-        }
-        _ => {}
+        live: spec.live,
     }
-    i
 }
 
 /// Everything one field needs from the form being shown.
@@ -161,7 +113,7 @@ impl Ctx<'_> {
     }
 }
 
-/// One field of the form, as shown on the page.
+/// One field of the form, as shown on the page, by its control.
 pub fn field(ctx: &Ctx, f: Field) -> Markup {
     let value = if f == Field::Password {
         String::new()
@@ -171,44 +123,44 @@ pub fn field(ctx: &Ctx, f: Field) -> Markup {
     let err = ctx.errors.get(f);
     let note = ctx.note(f);
     let url = check_url(f);
-    match f {
-        Field::Prefecture | Field::MainDept => select_field(f, &value, err),
-        Field::Gender => gender_field(&value, err),
-        Field::SubDepts => sub_depts_field(ctx, err),
-        Field::UseFormerName => use_former_field(ctx, err, &url),
-        Field::School | Field::GradUniversity => combo_field(f, &value, err, note.as_deref(), &url),
-        Field::Societies => societies_field(ctx, err),
-        Field::Password => {
-            let mut i = text_input(f, "", err, note.as_deref(), &url);
-            i.required = !ctx.password_kept;
-            let show = html! {
-                div.checkline {
-                    input #show-password type="checkbox" data-show-password="password";
-                    label for="show-password" { "パスワードを表示" }
-                }
-            };
-            let control = html! { (crate::views::components::input_control(&i, false)) (show) };
-            field_frame(
-                i.name,
-                i.label,
-                true,
-                i.hint,
-                err,
-                note.as_deref(),
-                Some(&url),
-                control,
-            )
+    match f.spec().control {
+        Control::Select => select_field(f, &value, err),
+        Control::Radio => gender_field(&value, err),
+        Control::Checklist => sub_depts_field(ctx, err),
+        Control::Checkbox => use_former_field(ctx, err, &url),
+        Control::Combobox => combo_field(f, &value, err, note.as_deref(), &url),
+        Control::MultiCombobox => societies_field(ctx, err),
+        Control::Password => password_field(ctx, err, note.as_deref(), &url),
+        Control::Text | Control::Tel if f == Field::RegistryNumber => {
+            registry_number_field(&text_input(f, &value, err, note.as_deref(), &url))
         }
-        Field::RegistryNumber => {
-            let i = text_input(f, &value, err, note.as_deref(), &url);
-            let control = html! {
-                div.inline { span { "第" } (crate::views::components::input_control(&i, false)) span { "号" } }
-                p.hint { a href=(MHLW_LOOKUP) target="_blank" rel="noopener noreferrer" { "医師等資格確認検索（厚生労働省）で確認する" } }
-            };
-            field_frame(i.name, i.label, true, i.hint, err, None, None, control)
+        Control::Text | Control::Tel => {
+            text_field(&text_input(f, &value, err, note.as_deref(), &url))
         }
-        _ => text_field(&text_input(f, &value, err, note.as_deref(), &url)),
     }
+}
+
+/// The password, with 「パスワードを表示」; not required when one is kept.
+fn password_field(ctx: &Ctx, err: Option<&str>, note: Option<&str>, url: &str) -> Markup {
+    let mut i = text_input(Field::Password, "", err, note, url);
+    i.required = !ctx.password_kept;
+    let control = html! {
+        (input_control(&i, false))
+        div.checkline {
+            input #show-password type="checkbox" data-show-password=(i.name);
+            label for="show-password" { "パスワードを表示" }
+        }
+    };
+    field_frame(i.name, i.label, true, i.hint, err, note, Some(url), control)
+}
+
+/// 医籍登録番号 as 「第 ______ 号」, with the link to the MHLW lookup.
+fn registry_number_field(i: &Input) -> Markup {
+    let control = html! {
+        div.inline { span { "第" } (input_control(i, false)) span { "号" } }
+        p.hint { a href=(MHLW_LOOKUP) target="_blank" rel="noopener noreferrer" { "医師等資格確認検索（厚生労働省）で確認する" } }
+    };
+    field_frame(i.name, i.label, true, i.hint, i.error, None, None, control)
 }
 
 /// The `<select>` of 都道府県 or 主たる科名; also sent alone (out of band) when
@@ -259,10 +211,10 @@ fn gender_field(value: &str, err: Option<&str>) -> Markup {
         fieldset.field id={ "f-" (f.name()) } aria-describedby=(msg_id(f.name())) {
             legend { (f.label()) (required_mark(false)) }
             div.radios {
-                @for (v, label) in [("male", "男"), ("female", "女"), ("", "回答しない")] {
+                @for g in Gender::ALL {
                     label {
-                        input type="radio" name=(f.name()) value=(v) checked[value == v];
-                        (label)
+                        input type="radio" name=(f.name()) value=(g.form_value()) checked[value == g.form_value()];
+                        (g.label())
                     }
                 }
             }
@@ -311,7 +263,7 @@ fn use_former_field(ctx: &Ctx, err: Option<&str>, url: &str) -> Markup {
                 input id=(f.name()) name=(f.name()) type="checkbox" value="1" checked[ctx.form.use_former_name]
                     aria-describedby=(msg_id(f.name())) aria-invalid=[err.map(|_| "true")]
                     hx-post=(url) hx-trigger="change" hx-target=(target) hx-swap="outerHTML";
-                label for=(f.name()) { (f.label()) " (旧名が空欄の場合は旧姓のみ使用)" }
+                label for=(f.name()) { (f.label()) " " (f.hint()) }
             }
             (message(f.name(), err, None, false))
         }
@@ -364,13 +316,13 @@ fn societies_field(ctx: &Ctx, err: Option<&str>) -> Markup {
         fieldset.field id={ "f-" (f.name()) } {
             legend { (f.label()) (required_mark(false)) }
             p.hint id=(hint_id(f.name())) { (f.hint()) "。複数選択できます。" }
-            ul.chosen id="societies-chosen" aria-label="選択中の所属学会" {
+            ul.chosen id="societies-chosen" aria-label={ "選択中の" (f.label()) } {
                 @for s in &ctx.form.societies {
                     li { label { input type="checkbox" name=(f.name()) value=(s) checked; " " (s) } }
                 }
             }
             div.combo {
-                label.sr-only for=(SOCIETY_QUERY) { "所属学会を検索" }
+                label.sr-only for=(SOCIETY_QUERY) { (f.label()) "を検索" }
                 input id=(SOCIETY_QUERY) name=(SOCIETY_QUERY) type="text" role="combobox"
                     autocomplete="off" aria-autocomplete="list" aria-expanded="false" aria-controls=(list_id)
                     data-chosen="societies-chosen" data-name=(f.name())
@@ -378,7 +330,7 @@ fn societies_field(ctx: &Ctx, err: Option<&str>) -> Markup {
                     placeholder="学会名の一部（例：内科）"
                     hx-get={ (paths::SUGGEST) "/society" } hx-trigger="input changed delay:300ms, search"
                     hx-target={ "#" (list_id) } hx-swap="outerHTML" hx-sync="this:replace";
-                ul id=(list_id) role="listbox" aria-label="所属学会の候補" {}
+                ul id=(list_id) role="listbox" aria-label={ (f.label()) "の候補" } {}
                 p.sr-only id={ (SOCIETY_QUERY) "-status" } aria-live="polite" {}
             }
             (message(f.name(), err, None, false))
@@ -386,20 +338,77 @@ fn societies_field(ctx: &Ctx, err: Option<&str>) -> Markup {
     }
 }
 
+/// The URL the postal-code box asks (`postal::lookup`).
+pub const POSTAL_URL: &str = "/register/postal";
+/// The id of the region the postal-code answer replaces.
+pub const RESULT_ID: &str = "postal-result";
+
+/// The postal-code answer region, after the 郵便番号 box; it keeps its own
+/// htmx attributes so it can be asked again. `postal::lookup` answers with it.
+pub fn result_region(content: Markup, filled: bool) -> Markup {
+    let trigger = format!("input delay:300ms from:#{}", Field::PostalCode.name());
+    html! {
+        div id=(RESULT_ID) .postal-result aria-live="polite" data-filled=[filled.then_some("address")]
+            hx-post=(POSTAL_URL) hx-trigger=(trigger) hx-target="this" hx-swap="outerHTML" hx-sync="this:replace" {
+            (content)
+        }
+    }
+}
+
+/// Consecutive fields sharing a group (or none), in screen order.
+fn group_runs(fields: &[Field]) -> Vec<(Option<Group>, &[Field])> {
+    fields
+        .chunk_by(|a, b| a.spec().group == b.spec().group)
+        .map(|run| (run.first().and_then(|f| f.spec().group), run))
+        .collect()
+}
+
+/// The fields of one run: a pair (姓 and 名) side by side, the postal-code
+/// answer region after the 郵便番号.
+fn run_markup(ctx: &Ctx, fields: &[Field]) -> Markup {
+    let mut parts: Vec<Markup> = Vec::with_capacity(fields.len());
+    let mut rest = fields;
+    while let [f, tail @ ..] = rest {
+        rest = tail;
+        if let (Review::Pair { .. }, [second, tail @ ..]) = (f.spec().review, rest) {
+            parts.push(html! { div.pair { (field(ctx, *f)) (field(ctx, *second)) } });
+            rest = tail;
+            continue;
+        }
+        parts.push(field(ctx, *f));
+        if *f == Field::PostalCode {
+            parts.push(result_region(html! {}, false));
+        }
+    }
+    html! { @for p in &parts { (p) } }
+}
+
+/// Fields in screen order, each group in its `fieldset` under the group's
+/// caption.
+fn fields_markup(ctx: &Ctx, fields: &[Field]) -> Markup {
+    html! {
+        @for (group, run) in group_runs(fields) {
+            @if let Some(g) = group {
+                fieldset.group {
+                    legend { (g.label()) @if g.optional() { (required_mark(false)) } }
+                    (run_markup(ctx, run))
+                }
+            } @else {
+                (run_markup(ctx, run))
+            }
+        }
+    }
+}
+
 /// The whole of screen 4.
 pub fn page(csrf: &str, email: &str, ctx: &Ctx) -> Markup {
-    let summary: Vec<(String, String, String)> = ctx
-        .errors
-        .iter()
-        .map(|(f, m)| (f.name().to_owned(), f.label().to_owned(), m.to_owned()))
-        .collect();
-    let fld = |f: Field| field(ctx, f);
+    let (login, profile) = Field::ALL.split_at(Field::RegistryNumber as usize);
     let body = html! {
         (steps(2))
         section.card {
             h1 { "ログイン情報・利用者登録情報の入力" }
             p { "“必須”項目をすべて入力しないと登録できません。" }
-            (error_summary(&summary))
+            (error_summary(ctx.errors))
             form #register-form method="post" action=(paths::FORM) novalidate {
                 (csrf_input(csrf))
                 h2 { "ログイン情報" }
@@ -407,51 +416,9 @@ pub fn page(csrf: &str, email: &str, ctx: &Ctx) -> Markup {
                     span.label { "メールアドレス（確認済み）" }
                     p { (email) }
                 }
-                (fld(Field::LoginId))
-                (fld(Field::Password))
-
+                (fields_markup(ctx, login))
                 h2 { "利用者登録情報" }
-                (fld(Field::RegistryNumber))
-                (fld(Field::RegistryDate))
-                fieldset.group {
-                    legend { "氏名" }
-                    div.pair { (fld(Field::KanaLast)) (fld(Field::KanaFirst)) }
-                    div.pair { (fld(Field::NameLast)) (fld(Field::NameFirst)) }
-                }
-                fieldset.group {
-                    legend { "旧姓・旧名" (required_mark(false)) }
-                    div.pair { (fld(Field::FormerKanaLast)) (fld(Field::FormerKanaFirst)) }
-                    div.pair { (fld(Field::FormerNameLast)) (fld(Field::FormerNameFirst)) }
-                    (fld(Field::UseFormerName))
-                }
-                fieldset.group {
-                    legend { "自宅現住所" }
-                    (fld(Field::PostalCode))
-                    (super::postal::result_region(html! {}, false))
-                    (fld(Field::Prefecture))
-                    (fld(Field::Address))
-                    (fld(Field::Building))
-                }
-                (fld(Field::Mobile))
-                (fld(Field::Tel))
-                (fld(Field::Fax))
-                (fld(Field::BirthDate))
-                (fld(Field::Gender))
-                fieldset.group {
-                    legend { "診療科名" }
-                    (fld(Field::MainDept))
-                    (fld(Field::SubDepts))
-                }
-                (fld(Field::School))
-                (fld(Field::Graduation))
-                fieldset.group {
-                    legend { "大学院" (required_mark(false)) }
-                    (fld(Field::GradUniversity))
-                    (fld(Field::GradDepartment))
-                    (fld(Field::GradCompletion))
-                    (fld(Field::DegreeDate))
-                }
-                (fld(Field::Societies))
+                (fields_markup(ctx, profile))
                 div.actions {
                     button type="submit" { "確認画面へ進む" }
                     a.button.secondary href=(paths::LOGIN) { "ログインページに戻る" }

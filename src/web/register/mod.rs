@@ -13,5 +13,4 @@ pub mod form_view;
 pub mod postal;
 pub mod state;
 pub mod terms;
-pub mod terms_text;
 pub mod verify;

@@ -12,29 +12,16 @@ use poem::{
 use serde::Deserialize;
 
 use crate::{
-    app::AppState,
     catalog,
-    domain::Field,
-    postal::{Address, parse_code},
+    domain::{Field, PostalCode},
+    postal::Address,
+    state::AppState,
     views::components::{input_control, message},
     web::register::form_view::{check_url, select_control, text_input},
 };
 
-/// The URL the postal-code box asks.
-pub const POSTAL_URL: &str = "/register/postal";
-/// The id of the region the answer replaces.
-pub const RESULT_ID: &str = "postal-result";
-
-/// The answer region; it keeps its own htmx attributes so it can be asked again.
-pub fn result_region(content: Markup, filled: bool) -> Markup {
-    let trigger = format!("input delay:300ms from:#{}", Field::PostalCode.name());
-    html! {
-        div id=(RESULT_ID) .postal-result aria-live="polite" data-filled=[filled.then_some("address")]
-            hx-post=(POSTAL_URL) hx-trigger=(trigger) hx-target="this" hx-swap="outerHTML" hx-sync="this:replace" {
-            (content)
-        }
-    }
-}
+pub use super::form_view::POSTAL_URL;
+use super::form_view::{RESULT_ID, result_region};
 
 /// The prefecture and the address filled in out of band (the address only
 /// when `replace`), with their earlier messages cleared.
@@ -72,10 +59,10 @@ pub fn lookup(
             .map(|(_, v)| v.as_str())
             .unwrap_or_default()
     };
-    let Some(code) = parse_code(get(Field::PostalCode.name())) else {
+    let Ok(code) = PostalCode::parse(get(Field::PostalCode.name())) else {
         return result_region(html! {}, false).into_response();
     };
-    let found = state.postal.lookup(code);
+    let found = state.postal.lookup(code.number());
     let current = get(Field::Address.name());
     let markup = match (found.len(), q.pick) {
         (0, _) => result_region(

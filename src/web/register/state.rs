@@ -6,8 +6,8 @@ use serde::{Deserialize, Serialize};
 
 use super::verify;
 use crate::{
-    app::AppState,
     error::OrInternal,
+    state::AppState,
     store::tokens::{self, TokenRecord, TokenState},
     web::paths,
 };

@@ -10,13 +10,11 @@ use poem::{
 };
 use serde::Deserialize;
 
-use super::{
-    state::{TERMS_KEY, TermsAgreement},
-    terms_text::Texts,
-};
+use super::state::{TERMS_KEY, TermsAgreement};
 use crate::{
-    app::AppState,
+    state::AppState,
     store::now,
+    texts::Texts,
     views::{
         components::{message, required_mark, steps},
         layout::{csrf_input, page as layout},

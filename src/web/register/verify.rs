@@ -13,9 +13,9 @@ use serde::Deserialize;
 
 use super::state::{DONE_KEY, REG_KEY, RegSession};
 use crate::{
-    app::AppState,
     auth::client::ClientIp,
     error::OrInternal,
+    state::AppState,
     store::{
         audit::{AuditEntry, AuditKind},
         tokens::{self, TokenState},

@@ -1,8 +1,9 @@
-//! The template terms of use and personal-data text. Operators replace these
-//! with their association's own texts (and bump `TERMS_VERSION`, which is
-//! recorded with every account that agrees).
+//! The terms of use and privacy texts in force: the built-in templates, or
+//! the operator's own `terms.txt` / `privacy.txt` from the data folder, with
+//! the version every agreeing account records.
 
-/// Recorded with each account as the version agreed to.
+/// The version of the built-in templates, recorded with each account that
+/// agrees to them.
 pub const TERMS_VERSION: &str = "2026-11-24";
 
 /// The terms of use (template).

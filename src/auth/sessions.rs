@@ -34,8 +34,12 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-use super::{Store, decode, encode, now, tables::SESSIONS, users};
-use crate::{auth::session_keys, config::Config, error::InternalError};
+use super::session_keys;
+use crate::{
+    config::Config,
+    error::InternalError,
+    store::{Store, decode, encode, now, tables::SESSIONS, users},
+};
 
 /// Idle lifetime of an anonymous session (a registration in progress).
 pub const ANONYMOUS_IDLE: Duration = Duration::from_secs(24 * 3600);

@@ -1,0 +1,7 @@
+//! The application layer: one module per use case. A function here takes
+//! domain types, applies the rules that need the store (uniqueness, link
+//! budgets) with their messages, and runs one write transaction, the mail it
+//! causes queued in the outbox; screens parse, call one function, render.
+
+pub mod accounts;
+pub mod registration;

@@ -1,0 +1,355 @@
+//! Schema migrations: each step brings a database one schema version up,
+//! inside the start-up write transaction of `Store::open` (all steps commit
+//! together with the new version, or nothing changes).
+//!
+//! A step reads the records of the version it leaves with record types of
+//! its own (below), so that later changes to the current records do not
+//! change what it reads; their fields are the domain's value types, whose
+//! serde form is pinned (`domain::person`'s tests) and read back from the
+//! committed fixture of each old schema (`tests/api/migration.rs`).
+
+use anyhow::{Context, bail};
+use redb::{ReadableTable, WriteTransaction};
+use serde::Deserialize;
+
+use super::{
+    decode, encode,
+    tables::{SCHEMA_VERSION, USERS},
+    users::{self, Role, UserRecord},
+};
+use crate::domain::{
+    AddressLine, BuildingName, Date, DepartmentCode, Gender, GradDepartment, KanaName, KanjiName,
+    MedicalRegistryNumber, PhoneNumber, PostalCode, Prefecture, SchoolName, SocietyName,
+    UniversityName, YearMonth,
+    person::{Address, Departments, Education, FormerName, FullName, Person, Phones, Registry},
+};
+
+/// What the migrations did, for the start-up log.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub from: u32,
+    pub to: u32,
+    /// Accounts rewritten.
+    pub accounts: u64,
+    /// Accounts given a typed person.
+    pub persons: u64,
+    /// Entries added to the person indexes.
+    pub index_entries: u64,
+}
+
+/// Runs every step from schema `from` up to [`SCHEMA_VERSION`].
+pub fn run(tx: &WriteTransaction, from: u32) -> anyhow::Result<Report> {
+    let mut report = Report {
+        from,
+        to: SCHEMA_VERSION,
+        ..Report::default()
+    };
+    for version in from..SCHEMA_VERSION {
+        match version {
+            1 => v1_to_v2(tx, &mut report).context("migration from schema 1 to 2")?,
+            other => bail!("no migration from database schema version {other}"),
+        }
+    }
+    Ok(report)
+}
+
+/// An account of schema 1: the registration form as a JSON `profile` (the
+/// serde form of `NewRegistration` plus `display_name`; `null` for accounts
+/// written without one).
+#[derive(Deserialize)]
+struct UserV1 {
+    id: u64,
+    login_id: String,
+    email: String,
+    registry_number: String,
+    password_hash: String,
+    role: Role,
+    profile: serde_json::Value,
+    #[serde(default)]
+    session_generation: u64,
+    terms_version: String,
+    terms_agreed_at: i64,
+    created_at: i64,
+}
+
+/// The `profile` of a schema-1 account: the registration form as parsed
+/// (the serde form `NewRegistration` had then), plus `display_name` and the
+/// login ID, which are not kept (the account holds the login ID, the person
+/// gives the name).
+#[derive(Deserialize)]
+struct ProfileV1 {
+    registry_number: MedicalRegistryNumber,
+    registry_date: Date,
+    kana_last: KanaName,
+    kana_first: KanaName,
+    name_last: KanjiName,
+    name_first: KanjiName,
+    former_kana_last: Option<KanaName>,
+    former_kana_first: Option<KanaName>,
+    former_name_last: Option<KanjiName>,
+    former_name_first: Option<KanjiName>,
+    use_former_name: bool,
+    postal_code: PostalCode,
+    prefecture: Prefecture,
+    address: AddressLine,
+    building: Option<BuildingName>,
+    mobile: PhoneNumber,
+    tel: Option<PhoneNumber>,
+    fax: Option<PhoneNumber>,
+    birth_date: Date,
+    gender: Gender,
+    main_dept: DepartmentCode,
+    sub_depts: Vec<DepartmentCode>,
+    school: SchoolName,
+    graduation: YearMonth,
+    grad_university: Option<UniversityName>,
+    grad_department: Option<GradDepartment>,
+    grad_completion: Option<YearMonth>,
+    degree_date: Option<YearMonth>,
+    societies: Vec<SocietyName>,
+}
+
+impl From<ProfileV1> for Person {
+    fn from(p: ProfileV1) -> Person {
+        Person {
+            name: FullName {
+                last: p.name_last,
+                first: p.name_first,
+            },
+            kana: FullName {
+                last: p.kana_last,
+                first: p.kana_first,
+            },
+            former: FormerName {
+                kana_last: p.former_kana_last,
+                kana_first: p.former_kana_first,
+                name_last: p.former_name_last,
+                name_first: p.former_name_first,
+                use_on_mail: p.use_former_name,
+            },
+            birth_date: p.birth_date,
+            gender: p.gender,
+            registry: Registry {
+                number: p.registry_number,
+                date: p.registry_date,
+            },
+            address: Address {
+                postal_code: p.postal_code,
+                prefecture: p.prefecture,
+                line: p.address,
+                building: p.building,
+            },
+            phones: Phones {
+                mobile: p.mobile,
+                tel: p.tel,
+                fax: p.fax,
+            },
+            departments: Departments {
+                main: p.main_dept,
+                sub: p.sub_depts,
+            },
+            education: Education {
+                school: p.school,
+                graduation: p.graduation,
+                grad_university: p.grad_university,
+                grad_department: p.grad_department,
+                grad_completion: p.grad_completion,
+                degree_date: p.degree_date,
+            },
+            societies: p.societies,
+        }
+    }
+}
+
+/// 1 → 2: every JSON profile becomes a typed [`Person`], indexed by
+/// フリガナ, 氏名 and phone. A profile that does not read stops the
+/// migration (and the start) with the account's id.
+fn v1_to_v2(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
+    let ids: Vec<u64> = tx
+        .open_table(USERS)?
+        .iter()?
+        .map(|e| e.map(|(k, _)| k.value()))
+        .collect::<Result<_, _>>()?;
+    for id in ids {
+        let old: UserV1 = {
+            let t = tx.open_table(USERS)?;
+            let Some(bytes) = t.get(id)? else { continue };
+            decode(bytes.value()).with_context(|| format!("account {id}"))?
+        };
+        let person = match old.profile {
+            serde_json::Value::Null => None,
+            profile => {
+                let p: ProfileV1 = serde_json::from_value(profile)
+                    .with_context(|| format!("account {id}: the profile is not a registration"))?;
+                Some(Person::from(p))
+            }
+        };
+        if let Some(p) = &person {
+            report.persons += 1;
+            report.index_entries += users::index_person(tx, id, p)? as u64;
+        }
+        let new = UserRecord {
+            id: old.id,
+            login_id: old.login_id,
+            email: old.email,
+            registry_number: old.registry_number,
+            password_hash: old.password_hash,
+            role: old.role,
+            person,
+            session_generation: old.session_generation,
+            terms_version: old.terms_version,
+            terms_agreed_at: old.terms_agreed_at,
+            created_at: old.created_at,
+        };
+        tx.open_table(USERS)?.insert(id, encode(&new)?.as_slice())?;
+        report.accounts += 1;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use redb::{Database, MultimapTableHandle, ReadableDatabase, TableHandle};
+
+    use super::*;
+    use crate::store::{DB_FILE, Store, tables::META};
+
+    /// Tables (plain and multimap) and schema version of a closed database,
+    /// read with redb alone.
+    fn contents(dir: &Path) -> (Vec<String>, Option<Vec<u8>>) {
+        let db = Database::create(dir.join(DB_FILE)).unwrap();
+        let tx = db.begin_read().unwrap();
+        let mut tables: Vec<String> = tx
+            .list_tables()
+            .unwrap()
+            .map(|t| t.name().to_owned())
+            .chain(
+                tx.list_multimap_tables()
+                    .unwrap()
+                    .map(|t| t.name().to_owned()),
+            )
+            .collect();
+        tables.sort();
+        let version = tx
+            .open_table(META)
+            .unwrap()
+            .get("schema_version")
+            .unwrap()
+            .map(|v| v.value().to_vec());
+        (tables, version)
+    }
+
+    #[test]
+    fn a_database_newer_than_the_binary_is_refused_and_left_as_it_was() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::store::create_private_dir(dir.path()).unwrap();
+        {
+            let db = Database::create(dir.path().join(DB_FILE)).unwrap();
+            let tx = db.begin_write().unwrap();
+            let newer = (SCHEMA_VERSION + 1).to_be_bytes();
+            tx.open_table(META)
+                .unwrap()
+                .insert("schema_version", newer.as_slice())
+                .unwrap();
+            tx.commit().unwrap();
+        }
+        let before = contents(dir.path());
+        let err = Store::open(dir.path()).err().map(|e| format!("{e:#}"));
+        let err = err.unwrap_or_default();
+        assert!(err.contains("newer than this MAMIS"), "{err}");
+        assert!(
+            err.contains(&format!("version {}", SCHEMA_VERSION + 1)),
+            "{err}"
+        );
+        assert_eq!(
+            contents(dir.path()),
+            before,
+            "no table created, no version set"
+        );
+        assert_eq!(before.0, ["meta"]);
+    }
+
+    #[test]
+    fn the_version_1_fixture_is_migrated_once_and_opens_unchanged_afterwards() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::store::create_private_dir(dir.path()).unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema-v1.redb");
+        std::fs::copy(fixture, dir.path().join(DB_FILE)).unwrap();
+        assert_eq!(contents(dir.path()).1, Some(1u32.to_be_bytes().to_vec()));
+        let read_all = |store: &Store| {
+            store
+                .read_now(|tx| {
+                    let mut all = Vec::new();
+                    for id in 1..=users::count(tx)? {
+                        let u = users::get(tx, id)?.unwrap();
+                        all.push((u.login_id.clone(), u.display_name(), u.person));
+                    }
+                    Ok(all)
+                })
+                .unwrap()
+        };
+        let first = read_all(&Store::open(dir.path()).unwrap());
+        assert_eq!(first.len(), 3);
+        assert!(
+            first
+                .iter()
+                .all(|(_, name, p)| !name.is_empty() && p.is_some())
+        );
+        let (tables, version) = contents(dir.path());
+        assert_eq!(version, Some(SCHEMA_VERSION.to_be_bytes().to_vec()));
+        assert!(tables.iter().any(|t| t == "persons_by_kana"), "{tables:?}");
+        let again = read_all(&Store::open(dir.path()).unwrap());
+        assert_eq!(again, first);
+    }
+
+    #[test]
+    fn a_version_1_account_without_a_profile_keeps_no_person_and_bad_profiles_stop_it() {
+        let dir = tempfile::tempdir().unwrap();
+        drop(Store::open(dir.path()).unwrap());
+        let write_v1 = |profile: serde_json::Value| {
+            let db = Database::create(dir.path().join(DB_FILE)).unwrap();
+            let tx = db.begin_write().unwrap();
+            let user = serde_json::json!({
+                "id": 7, "login_id": "staff0001", "email": "s@example.jp",
+                "registry_number": "", "password_hash": "x", "role": "staff",
+                "profile": profile, "terms_version": "t", "terms_agreed_at": 0,
+                "created_at": 0
+            });
+            tx.open_table(USERS)
+                .unwrap()
+                .insert(7, serde_json::to_vec(&user).unwrap().as_slice())
+                .unwrap();
+            tx.open_table(META)
+                .unwrap()
+                .insert("schema_version", 1u32.to_be_bytes().as_slice())
+                .unwrap();
+            tx.commit().unwrap();
+        };
+        write_v1(serde_json::json!({"display_name": "no form"}));
+        let err = Store::open(dir.path()).err().map(|e| format!("{e:#}"));
+        assert!(
+            err.unwrap_or_default()
+                .contains("account 7: the profile is not a registration")
+        );
+        let db = Database::create(dir.path().join(DB_FILE)).unwrap();
+        let version = db
+            .begin_read()
+            .unwrap()
+            .open_table(META)
+            .unwrap()
+            .get("schema_version")
+            .unwrap()
+            .map(|v| v.value().to_vec());
+        assert_eq!(version, Some(1u32.to_be_bytes().to_vec()), "left at 1");
+        drop(db);
+
+        write_v1(serde_json::Value::Null);
+        let store = Store::open(dir.path()).unwrap();
+        let user = store.read_now(|tx| users::get(tx, 7)).unwrap().unwrap();
+        assert_eq!(user.login_id, "staff0001");
+        assert!(user.person.is_none());
+        assert_eq!(user.display_name(), "");
+    }
+}
