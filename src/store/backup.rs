@@ -29,8 +29,9 @@ use std::{
 
 use anyhow::{Context, bail};
 use redb::{
-    Database, Key, MultimapTableHandle, ReadTransaction, ReadableDatabase, ReadableTable,
-    TableDefinition, TableError, TableHandle, Value, WriteTransaction,
+    Database, Key, MultimapTableDefinition, MultimapTableHandle, ReadTransaction, ReadableDatabase,
+    ReadableMultimapTable, ReadableTable, TableDefinition, TableError, TableHandle, Value,
+    WriteTransaction,
 };
 
 use super::{DB_FILE, Store, tables};
@@ -238,6 +239,17 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         AUDIT,
         LOGIN_ATTEMPTS,
     );
+    macro_rules! copy_multimap {
+        ($($table:ident),* $(,)?) => {
+            $(
+                if let Some(n) = copy_multimap_table(src, dst, tables::$table)? {
+                    copied.push((tables::$table.name().to_owned(), n));
+                }
+            )*
+        };
+    }
+    // Every `MultimapTableDefinition` of `tables.rs`.
+    copy_multimap!(PERSONS_BY_KANA, PERSONS_BY_NAME, PERSONS_BY_PHONE);
     let known: BTreeSet<&str> = copied.iter().map(|(t, _)| t.as_str()).collect();
     let mut missing: Vec<String> = src
         .list_tables()
@@ -248,7 +260,8 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
     missing.extend(
         src.list_multimap_tables()
             .context("list multimap tables")?
-            .map(|t| t.name().to_owned()),
+            .map(|t| t.name().to_owned())
+            .filter(|t| !known.contains(t.as_str())),
     );
     if !missing.is_empty() {
         bail!(
@@ -285,6 +298,39 @@ fn copy_table<K: Key + 'static, V: Value + 'static>(
         to.insert(k.value(), v.value())
             .with_context(|| format!("write table {} in the copy", def.name()))?;
         n += 1;
+    }
+    Ok(Some(n))
+}
+
+/// Copies one multimap table; `None` when the source does not have it.
+/// Counts one row per key and value.
+fn copy_multimap_table<K: Key + 'static, V: Key + 'static>(
+    src: &ReadTransaction,
+    dst: &WriteTransaction,
+    def: MultimapTableDefinition<K, V>,
+) -> anyhow::Result<Option<u64>> {
+    let from = match src.open_multimap_table(def) {
+        Ok(t) => t,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+        Err(e) => {
+            return Err(anyhow::Error::new(e).context(format!("open table {}", def.name())));
+        }
+    };
+    let mut to = dst
+        .open_multimap_table(def)
+        .with_context(|| format!("create table {} in the copy", def.name()))?;
+    let mut n = 0u64;
+    for row in from
+        .iter()
+        .with_context(|| format!("read table {}", def.name()))?
+    {
+        let (k, values) = row.with_context(|| format!("read table {}", def.name()))?;
+        for v in values {
+            let v = v.with_context(|| format!("read table {}", def.name()))?;
+            to.insert(k.value(), v.value())
+                .with_context(|| format!("write table {} in the copy", def.name()))?;
+            n += 1;
+        }
     }
     Ok(Some(n))
 }
@@ -759,11 +805,16 @@ mod tests {
         let copy = Database::create(&copy_path).unwrap();
         let dst = copy.begin_write().unwrap();
         let copied = copy_all(&src, &dst).unwrap();
-        let names: BTreeSet<String> = src
+        let mut names: BTreeSet<String> = src
             .list_tables()
             .unwrap()
             .map(|t| t.name().to_owned())
             .collect();
+        names.extend(
+            src.list_multimap_tables()
+                .unwrap()
+                .map(|t| t.name().to_owned()),
+        );
         let copied_names: BTreeSet<String> = copied.into_iter().map(|(t, _)| t).collect();
         assert_eq!(
             names, copied_names,

@@ -646,3 +646,37 @@ async fn a_raw_copy_of_a_database_in_use_is_restored_like_after_a_power_cut() {
         .len();
     assert_eq!(n, 2);
 }
+
+#[tokio::test]
+async fn a_backup_of_an_older_schema_is_restored_and_upgraded_at_the_next_start() {
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema-v1.redb");
+    let original = std::fs::read(&fixture).expect("fixture");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let data = dir.path().join("data");
+    let report = backup::restore(&fixture, &data).await.expect("restore");
+    assert_eq!(report.schema_version, 1);
+    assert_eq!(report.users, 3);
+    assert_eq!(
+        std::fs::read(&fixture).expect("fixture"),
+        original,
+        "the backup given was changed"
+    );
+    let app = spawn_app_with(|c| c.data_dir = data.clone()).await;
+    app.browser()
+        .log_in("tanaka1ichiro", "Byouin!2025z")
+        .await
+        .assert_redirect_to("/mypage");
+    // Backed up again, the upgraded database is of the current schema with
+    // its person indexes.
+    let again = dir.path().join("again.redb");
+    let report = app.store.backup_to(&again).await.expect("backup");
+    assert!(
+        report.rows_of("persons_by_kana") >= 3,
+        "{}",
+        report.summary()
+    );
+    assert_eq!(
+        backup::inspect(&again).expect("inspect"),
+        (tables::SCHEMA_VERSION, 3)
+    );
+}
