@@ -205,7 +205,7 @@ async fn run() -> anyhow::Result<()> {
         Some(Command::Restore { data_dir, file }) => {
             let file = std::path::absolute(&file).unwrap_or(file);
             let data_dir = std::path::absolute(&data_dir).unwrap_or(data_dir);
-            let report = mamis::store::backup::restore(&file, &data_dir)
+            let report = admin::restore(&file, &data_dir)
                 .await
                 .with_context(|| format!("restore of {} refused", file.display()))?;
             println!("{}", report.summary(&file));
@@ -247,9 +247,7 @@ async fn backup(data_dir: &std::path::Path, file: &std::path::Path) -> anyhow::R
             path.display()
         );
     }
-    if !mamis::store::backup::server_answers(data_dir).await
-        && !data_dir.join(mamis::store::DB_FILE).is_file()
-    {
+    if !admin::server_answers(data_dir).await && !data_dir.join(mamis::store::DB_FILE).is_file() {
         anyhow::bail!(
             "backup: no server answers on {} and there is no database at {}: check \
              MAMIS_DATA_DIR / --data-dir",

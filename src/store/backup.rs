@@ -441,33 +441,11 @@ fn open_error(file: &Path, e: redb::DatabaseError) -> anyhow::Error {
     }
 }
 
-/// True when `data_dir`'s server answers on its operator socket.
-pub async fn server_answers(data_dir: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        tokio::net::UnixStream::connect(data_dir.join(crate::admin::SOCKET))
-            .await
-            .is_ok()
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = data_dir;
-        false
-    }
-}
-
 /// Restores `file` as the database of `data_dir` (the server must be
-/// stopped). Nothing in the data folder changes unless the file is a MAMIS
-/// database this binary can read.
+/// stopped: `admin::restore` also asks the operator socket). Nothing in the
+/// data folder changes unless the file is a MAMIS database this binary can
+/// read and no other process has the database open.
 pub async fn restore(file: &Path, data_dir: &Path) -> anyhow::Result<RestoreReport> {
-    if server_answers(data_dir).await {
-        bail!(
-            "a MAMIS server is running on {} (it answers on {}): stop it first \
-             (systemctl stop mamis), then restore; nothing was changed",
-            data_dir.display(),
-            data_dir.join(crate::admin::SOCKET).display()
-        );
-    }
     let file = file.to_owned();
     let data_dir = data_dir.to_owned();
     tokio::task::spawn_blocking(move || restore_blocking(&file, &data_dir))
