@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::store::{Store, announcements, audit};
+use crate::store::{Store, announcements, audit, backup};
 
 /// The socket's file name inside the data folder.
 pub const SOCKET: &str = "admin.sock";
@@ -26,6 +26,9 @@ pub enum AdminRequest {
     },
     /// Prints the audit log from `since` (Unix seconds) on.
     Audit { since: i64 },
+    /// Writes a consistent copy of the database to `path` (absolute, a new
+    /// file), as the server's user.
+    Backup { path: PathBuf },
 }
 
 /// Most audit lines one command prints (the newest).
@@ -61,7 +64,49 @@ pub async fn execute(store: &Store, req: AdminRequest) -> anyhow::Result<String>
                 .collect::<Vec<_>>()
                 .join("\n"))
         }
+        AdminRequest::Backup { path } => {
+            if !path.is_absolute() {
+                bail!("backup: {} is not an absolute path", path.display());
+            }
+            let report = store.backup_to(&path).await?;
+            tracing::info!(
+                path = %report.path.display(),
+                bytes = report.bytes,
+                rows = report.rows(),
+                "backup written (operator command)"
+            );
+            Ok(report.summary())
+        }
     }
+}
+
+/// True when a server answers on `data_dir`'s operator socket.
+pub async fn server_answers(data_dir: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        tokio::net::UnixStream::connect(data_dir.join(SOCKET))
+            .await
+            .is_ok()
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = data_dir;
+        false
+    }
+}
+
+/// `mamis restore`: refused while a server answers on the socket (and, in
+/// `store::backup::restore`, while any process has the database open).
+pub async fn restore(file: &Path, data_dir: &Path) -> anyhow::Result<backup::RestoreReport> {
+    if server_answers(data_dir).await {
+        bail!(
+            "a MAMIS server is running on {} (it answers on {}): stop it first \
+             (systemctl stop mamis), then restore; nothing was changed",
+            data_dir.display(),
+            data_dir.join(SOCKET).display()
+        );
+    }
+    backup::restore(file, data_dir).await
 }
 
 /// Sends the command to the running server, or runs it on the store when no

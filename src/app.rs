@@ -363,6 +363,10 @@ impl Application {
             state.config.clone(),
             state.mail.clone(),
         ));
+        tokio::spawn(crate::store::backup::schedule(
+            store.clone(),
+            state.config.clone(),
+        ));
         tokio::spawn(cleanup(
             store,
             state.config.clone(),

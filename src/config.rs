@@ -108,6 +108,13 @@ pub struct ServeArgs {
     /// Hours a mail may keep failing before it is given up.
     #[arg(long, env = "MAMIS_MAIL_GIVE_UP_HOURS", default_value_t = 72)]
     pub mail_give_up_hours: u64,
+    /// Folder for the daily backups (`mamis-YYYYMMDD-HHMMSS.redb`), created
+    /// if missing. Empty: no scheduled backups.
+    #[arg(long, env = "MAMIS_BACKUP_DIR", default_value = "")]
+    pub backup_dir: String,
+    /// Scheduled backups kept in MAMIS_BACKUP_DIR (older ones are removed).
+    #[arg(long, env = "MAMIS_BACKUP_KEEP", default_value_t = 7)]
+    pub backup_keep: usize,
 }
 
 /// How to reach the SMTP server.
@@ -180,6 +187,12 @@ pub struct Config {
     pub mails_per_client_hour: u32,
     /// A mail still failing this long after it was queued is given up.
     pub mail_give_up: Duration,
+    /// Folder of the scheduled backups; `None`: no schedule.
+    pub backup_dir: Option<PathBuf>,
+    /// Scheduled backups kept (at least 1).
+    pub backup_keep: usize,
+    /// Time between scheduled backups (a day; shorter in tests).
+    pub backup_interval: Duration,
 }
 
 impl Config {
@@ -229,6 +242,10 @@ impl Config {
         if args.mails_per_client_hour == 0 || args.mail_give_up_hours == 0 {
             bail!("MAMIS_MAILS_PER_CLIENT_HOUR / MAMIS_MAIL_GIVE_UP_HOURS: must be at least 1");
         }
+        let backup_dir = parse_backup_dir(&args.backup_dir)?;
+        if args.backup_keep == 0 {
+            bail!("MAMIS_BACKUP_KEEP: must be at least 1");
+        }
         Ok(Config {
             addr,
             data_dir: args.data_dir,
@@ -257,6 +274,9 @@ impl Config {
             idle_timeout: Duration::from_secs(args.idle_timeout_seconds),
             mails_per_client_hour: args.mails_per_client_hour,
             mail_give_up: Duration::from_secs(args.mail_give_up_hours.saturating_mul(3600)),
+            backup_dir,
+            backup_keep: args.backup_keep,
+            backup_interval: Duration::from_secs(86400),
         })
     }
 
@@ -288,6 +308,9 @@ impl Config {
             idle_timeout: Duration::from_secs(60),
             mails_per_client_hour: 10,
             mail_give_up: Duration::from_secs(72 * 3600),
+            backup_dir: None,
+            backup_keep: 7,
+            backup_interval: Duration::from_secs(86400),
         }
     }
 
@@ -326,6 +349,21 @@ pub fn parse_trusted_proxies(raw: &str) -> anyhow::Result<Vec<IpNet>> {
                 .with_context(|| format!("MAMIS_TRUSTED_PROXIES: not an address or CIDR: {s:?}"))
         })
         .collect()
+}
+
+/// Parses `MAMIS_BACKUP_DIR`: empty is off; a relative path is taken from
+/// the working folder at start.
+fn parse_backup_dir(raw: &str) -> anyhow::Result<Option<PathBuf>> {
+    let raw = raw.trim();
+    if raw.is_empty() {
+        return Ok(None);
+    }
+    let dir = std::path::absolute(raw)
+        .with_context(|| format!("MAMIS_BACKUP_DIR: not a usable path: {raw:?}"))?;
+    if dir.exists() && !dir.is_dir() {
+        bail!("MAMIS_BACKUP_DIR: {} is not a folder", dir.display());
+    }
+    Ok(Some(dir))
 }
 
 fn parse_base_url(raw: &str) -> anyhow::Result<String> {

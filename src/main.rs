@@ -42,6 +42,15 @@ enum Command {
         #[command(subcommand)]
         command: AdminCommand,
     },
+    /// Put a backup back as the database (the server must be stopped); the
+    /// current database is kept as mamis.redb.before-restore-<time>.
+    Restore {
+        /// Data folder of the server.
+        #[arg(long, env = "MAMIS_DATA_DIR", default_value = "./mamis-data")]
+        data_dir: PathBuf,
+        /// A file written by `mamis admin backup` or the backup schedule.
+        file: PathBuf,
+    },
     /// Exit 0 when the server at MAMIS_ADDR answers /healthz (for container
     /// health checks; no curl needed).
     Healthcheck {
@@ -88,6 +97,10 @@ enum AdminCommand {
         #[arg(long)]
         since: Option<String>,
     },
+    /// Write a consistent copy of the database to FILE (a new file, mode
+    /// 0600) while the site keeps running; the server writes it, so FILE
+    /// must be writable by the server's user.
+    Backup { file: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -184,8 +197,18 @@ async fn run() -> anyhow::Result<()> {
                 AdminCommand::Audit { since } => AdminRequest::Audit {
                     since: parse_since(since.as_deref())?,
                 },
+                AdminCommand::Backup { file } => return backup(&data_dir, &file).await,
             };
             println!("{}", admin::run(&data_dir, req).await?);
+            Ok(())
+        }
+        Some(Command::Restore { data_dir, file }) => {
+            let file = std::path::absolute(&file).unwrap_or(file);
+            let data_dir = std::path::absolute(&data_dir).unwrap_or(data_dir);
+            let report = admin::restore(&file, &data_dir)
+                .await
+                .with_context(|| format!("restore of {} refused", file.display()))?;
+            println!("{}", report.summary(&file));
             Ok(())
         }
         Some(Command::Healthcheck { addr }) => healthcheck(&addr).await,
@@ -211,6 +234,40 @@ async fn run() -> anyhow::Result<()> {
             }
         },
     }
+}
+
+/// `mamis admin backup FILE`: the server writes the copy at FILE's absolute
+/// path; the command then checks that it sees the file too.
+async fn backup(data_dir: &std::path::Path, file: &std::path::Path) -> anyhow::Result<()> {
+    let path = std::path::absolute(file)
+        .with_context(|| format!("backup: not a usable path: {}", file.display()))?;
+    if path.exists() {
+        anyhow::bail!(
+            "backup: {} already exists: a backup never replaces a file, choose a new name",
+            path.display()
+        );
+    }
+    if !admin::server_answers(data_dir).await && !data_dir.join(mamis::store::DB_FILE).is_file() {
+        anyhow::bail!(
+            "backup: no server answers on {} and there is no database at {}: check \
+             MAMIS_DATA_DIR / --data-dir",
+            data_dir.join(admin::SOCKET).display(),
+            data_dir.join(mamis::store::DB_FILE).display()
+        );
+    }
+    let answer = admin::run(data_dir, AdminRequest::Backup { path: path.clone() }).await?;
+    if !path.exists() {
+        anyhow::bail!(
+            "the server reports a backup at {} but this command cannot see that file: the \
+             server runs with its own view of the file system (systemd PrivateTmp, \
+             ProtectHome, a container); write into its data folder instead, e.g. \
+             {}/backups/…\nserver: {answer}",
+            path.display(),
+            data_dir.display()
+        );
+    }
+    println!("{answer}");
+    Ok(())
 }
 
 async fn healthcheck(addr: &str) -> anyhow::Result<()> {

@@ -8,6 +8,7 @@
 
 pub mod announcements;
 pub mod audit;
+pub mod backup;
 pub mod inquiries;
 pub mod login_attempts;
 pub mod migrations;
