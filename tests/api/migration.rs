@@ -12,15 +12,16 @@ use mamis::{
     config::Config,
     mail::templates,
     store::{
-        DB_FILE, Store,
+        DB_FILE,
         tables::{META, SCHEMA_VERSION},
         users,
     },
 };
 use reqwest::StatusCode;
-use tempfile::TempDir;
 
-use crate::helpers::{Applicant, Browser, MAIL_WAIT, SmtpCapture, error_of, link_in};
+use crate::helpers::{
+    Applicant, Browser, MAIL_WAIT, SmtpCapture, TestApp, error_of, link_in, spawn_app_with,
+};
 
 /// One account of a fixture: who registered, with which password and form.
 pub struct FixtureAccount {
@@ -142,42 +143,15 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The app serving a copy of a fixture database, mailing to a test SMTP
-/// server.
-struct FixtureApp {
-    base: String,
-    store: Store,
-    smtp: SmtpCapture,
-    server: tokio::task::JoinHandle<anyhow::Result<()>>,
-    _dir: TempDir,
-}
-
-impl Drop for FixtureApp {
-    fn drop(&mut self) {
-        self.server.abort();
-    }
-}
-
-/// Copies `tests/fixtures/<name>` into a fresh data folder and starts the
-/// app on it.
-async fn spawn_app_on_fixture(name: &str) -> FixtureApp {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let data = dir.path().join("data");
-    mamis::store::create_private_dir(&data).expect("data folder");
-    std::fs::copy(fixture(name), data.join(DB_FILE)).expect("copy the fixture");
-    let smtp = SmtpCapture::start();
-    let app = Application::build(Config::for_tests(data, Some(smtp.settings())))
-        .await
-        .expect("the app did not start on the fixture");
-    let base = format!("http://{}", app.addr);
-    let store = app.state.store.clone();
-    FixtureApp {
-        base,
-        store,
-        smtp,
-        server: app.spawn(),
-        _dir: dir,
-    }
+/// The shared test app, started on a copy of `tests/fixtures/<name>` as
+/// its data folder's database, mailing to a test SMTP server.
+async fn spawn_app_on_fixture(name: &str) -> TestApp {
+    let source = fixture(name);
+    spawn_app_with(move |c| {
+        mamis::store::create_private_dir(&c.data_dir).expect("data folder");
+        std::fs::copy(&source, c.data_dir.join(DB_FILE)).expect("copy the fixture");
+    })
+    .await
 }
 
 #[tokio::test]
@@ -313,7 +287,7 @@ async fn a_version_1_database_is_migrated_at_start_and_every_account_is_found_an
 async fn after_the_migration_new_registrations_are_checked_against_the_old_accounts() {
     let app = spawn_app_on_fixture("schema-v1.redb").await;
     let register = |who: Applicant| {
-        let (base, smtp) = (app.base.clone(), &app.smtp);
+        let (base, smtp) = (app.base.clone(), app.smtp());
         async move {
             let b = Browser::new(&base);
             b.start_registration(&who.email).await;
