@@ -156,7 +156,13 @@ fn parse_since(s: Option<&str>) -> anyhow::Result<i64> {
             Ok(now - hours.saturating_mul(3600))
         }
         Some(d) => {
-            let date = parse_date(Some(d.to_owned()))?;
+            let date =
+                time::Date::parse(d, time::macros::format_description!("[year]-[month]-[day]"))
+                    .with_context(|| {
+                        format!(
+                            "--since: not a date (YYYY-MM-DD) or a number of hours (24h): {d:?}"
+                        )
+                    })?;
             Ok(date
                 .midnight()
                 .assume_offset(time::macros::offset!(+9))

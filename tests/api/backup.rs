@@ -7,10 +7,9 @@
 //! can read.
 
 use std::{
-    fs::File,
     os::unix::fs::PermissionsExt as _,
     path::{Path, PathBuf},
-    process::{Child, Command, Output, Stdio},
+    process::Output,
     sync::{
         Arc, Mutex,
         atomic::{AtomicBool, AtomicUsize, Ordering},
@@ -197,99 +196,13 @@ async fn a_backup_taken_during_registrations_restores_every_account_acknowledged
 // The operator commands on the real binary
 // ---------------------------------------------------------------------------
 
-/// `mamis serve` on a free loopback port.
-struct Binary {
-    child: Child,
-    addr: String,
-    log: PathBuf,
-}
-
-impl Binary {
-    fn start(data_dir: &Path, log: PathBuf) -> Binary {
-        let addr = format!("127.0.0.1:{}", free_port());
-        let out = File::create(&log).expect("log file");
-        let err = out.try_clone().expect("log file");
-        let child = Command::new(env!("CARGO_BIN_EXE_mamis"))
-            .arg("serve")
-            .env_clear()
-            .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-            .env("MAMIS_DATA_DIR", data_dir)
-            .env("MAMIS_ADDR", &addr)
-            .env("MAMIS_ARGON2_MEMORY_KIB", "64")
-            .env("MAMIS_ARGON2_ITERATIONS", "1")
-            .stdin(Stdio::null())
-            .stdout(out)
-            .stderr(err)
-            .spawn()
-            .expect("start the mamis binary");
-        Binary { child, addr, log }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    async fn wait_ready(&mut self) {
-        let client = reqwest::Client::new();
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().expect("process status") {
-                panic!("mamis exited with {status} at start:\n{}", self.log_text());
-            }
-            if client
-                .get(self.url("/healthz"))
-                .send()
-                .await
-                .is_ok_and(|r| r.status() == StatusCode::OK)
-            {
-                return;
-            }
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "mamis did not answer within 20 s:\n{}",
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// SIGTERM, and wait for the graceful end.
-    fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    async fn login_page(&self) -> String {
-        let page = reqwest::get(self.url("/login")).await.expect("GET /login");
-        assert_eq!(page.status(), StatusCode::OK);
-        page.text().await.expect("body")
-    }
-}
-
-impl Drop for Binary {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Runs `mamis ARGS…` in `cwd` for the data folder `data`.
-fn mamis(cwd: &Path, data: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_mamis"))
-        .args(args)
-        .current_dir(cwd)
-        .env_clear()
-        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
-        .env("MAMIS_DATA_DIR", data)
-        .stdin(Stdio::null())
-        .output()
-        .expect("run mamis")
+/// The login page of a running binary.
+async fn login_page(server: &Binary) -> String {
+    let page = reqwest::get(server.url("/login"))
+        .await
+        .expect("GET /login");
+    assert_eq!(page.status(), StatusCode::OK);
+    page.text().await.expect("body")
 }
 
 fn text(o: &Output) -> String {
@@ -305,11 +218,11 @@ fn text(o: &Output) -> String {
 async fn backup_through_the_socket_while_serving_then_restore_once_stopped() {
     let dir = tempfile::tempdir().expect("temp dir");
     let data = dir.path().join("data");
-    let mut server = Binary::start(&data, dir.path().join("first.log"));
+    let mut server = Binary::start(&data, dir.path().join("first.log"), None, &[]);
     server.wait_ready().await;
 
     let announce = |body: &str| {
-        let o = mamis(
+        let o = run_mamis(
             dir.path(),
             &data,
             &["admin", "announce", "--category", "保守", "--body", body],
@@ -320,7 +233,7 @@ async fn backup_through_the_socket_while_serving_then_restore_once_stopped() {
 
     // A relative FILE is taken from the command's working folder; the
     // server writes it.
-    let o = mamis(dir.path(), &data, &["admin", "backup", "nightly.redb"]);
+    let o = run_mamis(dir.path(), &data, &["admin", "backup", "nightly.redb"]);
     assert!(o.status.success(), "{}", text(&o));
     let file = dir.path().join("nightly.redb");
     let out = String::from_utf8_lossy(&o.stdout);
@@ -333,7 +246,7 @@ async fn backup_through_the_socket_while_serving_then_restore_once_stopped() {
     let size = std::fs::metadata(&file).expect("backup").len();
 
     // Never over an existing file.
-    let o = mamis(dir.path(), &data, &["admin", "backup", "nightly.redb"]);
+    let o = run_mamis(dir.path(), &data, &["admin", "backup", "nightly.redb"]);
     assert!(!o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("already exists"), "{}", text(&o));
     assert_eq!(std::fs::metadata(&file).expect("backup").len(), size);
@@ -341,20 +254,19 @@ async fn backup_through_the_socket_while_serving_then_restore_once_stopped() {
     announce("バックアップ後のお知らせ");
 
     // Refused while the server runs, with nothing changed.
-    let o = mamis(dir.path(), &data, &["restore", "nightly.redb"]);
+    let o = run_mamis(dir.path(), &data, &["restore", "nightly.redb"]);
     assert!(!o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("stop it first"), "{}", text(&o));
     assert_eq!(names_in(&data), vec!["admin.sock", DB_FILE]);
     assert!(
-        server
-            .login_page()
+        login_page(&server)
             .await
             .contains("バックアップ後のお知らせ")
     );
 
     // Accepted once it has stopped; the replaced database is kept.
     server.stop();
-    let o = mamis(dir.path(), &data, &["restore", "nightly.redb"]);
+    let o = run_mamis(dir.path(), &data, &["restore", "nightly.redb"]);
     assert!(o.status.success(), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout);
     assert!(out.contains("before-restore"), "{out}");
@@ -367,9 +279,9 @@ async fn backup_through_the_socket_while_serving_then_restore_once_stopped() {
     assert_eq!(names.len(), 3, "{names:?}");
     assert_eq!(mode(&data.join(DB_FILE)), 0o600);
 
-    let mut again = Binary::start(&data, dir.path().join("second.log"));
+    let mut again = Binary::start(&data, dir.path().join("second.log"), None, &[]);
     again.wait_ready().await;
-    let page = again.login_page().await;
+    let page = login_page(&again).await;
     assert!(
         page.contains("バックアップ前のお知らせ"),
         "restored data missing"
@@ -384,12 +296,12 @@ async fn backup_through_the_socket_while_serving_then_restore_once_stopped() {
     assert_eq!(announcements_in(&data.join(aside[0])), 2);
 
     // With the server stopped, the command opens the database itself.
-    let o = mamis(dir.path(), &data, &["admin", "backup", "offline.redb"]);
+    let o = run_mamis(dir.path(), &data, &["admin", "backup", "offline.redb"]);
     assert!(o.status.success(), "{}", text(&o));
     assert_eq!(announcements_in(&dir.path().join("offline.redb")), 1);
     // A data folder without a database is named, not created.
     let nowhere = dir.path().join("nowhere");
-    let o = mamis(dir.path(), &nowhere, &["admin", "backup", "x.redb"]);
+    let o = run_mamis(dir.path(), &nowhere, &["admin", "backup", "x.redb"]);
     assert!(!o.status.success(), "{}", text(&o));
     assert!(text(&o).contains("no database at"), "{}", text(&o));
     assert!(!nowhere.exists() && !dir.path().join("x.redb").exists());

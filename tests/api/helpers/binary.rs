@@ -140,3 +140,17 @@ pub fn outbox_key_in(log: &str) -> Option<String> {
         .collect();
     (!key.is_empty()).then_some(key)
 }
+
+/// Runs `mamis ARGS…` (an operator command) in `cwd` for the data folder
+/// `data`, and waits for its output.
+pub fn run_mamis(cwd: &Path, data: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_mamis"))
+        .args(args)
+        .current_dir(cwd)
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("MAMIS_DATA_DIR", data)
+        .stdin(Stdio::null())
+        .output()
+        .expect("run mamis")
+}

@@ -16,7 +16,7 @@ mod smtp;
 pub use app::{
     TestApp, free_port, spawn_app, spawn_app_configured, spawn_app_with, spawn_app_with_smtp,
 };
-pub use binary::{Binary, outbox_key_in};
+pub use binary::{Binary, outbox_key_in, run_mamis};
 pub use client::{Browser, Page};
 pub use html::{checked_values, csrf_from, error_of, input_value, message_region, selected_option};
 pub use people::{Applicant, PASSWORD, with};
