@@ -10,6 +10,7 @@ use std::{
 
 /// Modules that a module must not import (besides the general rules).
 const FORBIDDEN: &[(&str, &[&str])] = &[
+    ("web", &["store"]),
     ("state", &["views", "service"]),
     ("views", &["auth", "store", "mail", "service"]),
     ("service", &["state", "views", "htmx"]),

@@ -1,4 +1,4 @@
-//! The account use cases: logging in, the login-ID reminder, and the password reset (request, mailed link, new password).
+//! The account use cases: logging in, マイページ, the login-ID reminder, and the password reset (request, mailed link, new password).
 //!
 //! Each use case owns its rules and their messages, and writes what it
 //! changes in one transaction with its audit entry and the mail it causes
@@ -200,6 +200,15 @@ fn check_new_password(
     Ok(password)
 }
 
+/// What マイページ shows of an account.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Profile {
+    /// `姓 名`; empty when the account has no person.
+    pub name: String,
+    pub login_id: String,
+    pub email: String,
+}
+
 /// One reminder request, ready to be written.
 struct Reminder {
     kind: AuditKind,
@@ -215,6 +224,17 @@ struct Reminder {
 }
 
 impl Accounts<'_> {
+    /// マイページ: what the signed-in account shows of itself; `None` when
+    /// the account no longer exists.
+    pub async fn profile(&self, user_id: u64) -> anyhow::Result<Option<Profile>> {
+        let user = self.store.read(move |tx| users::get(tx, user_id)).await?;
+        Ok(user.map(|u| Profile {
+            name: u.display_name(),
+            login_id: u.login_id,
+            email: u.email,
+        }))
+    }
+
     /// Logs in: the attempt is counted (or refused) before its password is
     /// checked, an unknown ID is checked against the dummy hash, an old hash
     /// is made again, and every outcome is audited.

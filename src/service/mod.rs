@@ -1,7 +1,14 @@
 //! The application layer: one module per use case. A function here takes
 //! domain types, applies the rules that need the store (uniqueness, link
-//! budgets) with their messages, and runs one write transaction, the mail it
-//! causes queued in the outbox; screens parse, call one function, render.
+//! budgets, mail limits) with their messages, and runs one write
+//! transaction, the mail it causes queued in the outbox; screens parse,
+//! call one function, render.
 
 pub mod accounts;
+pub mod inquiries;
+pub mod mailing;
+pub mod notices;
+pub mod outbox;
 pub mod registration;
+
+pub use mailing::Mailing;

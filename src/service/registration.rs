@@ -1,5 +1,6 @@
-//! The registration use case: whether a login ID is free (within the mailed
-//! link's budget), and 「登録する」, which creates the account.
+//! The registration use case: the mailed link (`link`: sending, opening,
+//! its state), whether a login ID is free (within the link's budget), and
+//! 「登録する」, which creates the account.
 //!
 //! 「登録する」 runs one redb write transaction that re-checks the token,
 //! claims login ID, e-mail and 医籍登録番号, writes the account with its
@@ -9,6 +10,8 @@
 //! account, never two. A 医籍登録番号 already registered is refused with a
 //! message that says no more than "call the help desk", and only
 //! [`REGISTRY_REFUSALS_PER_LINK`] times per link.
+
+mod link;
 
 use std::{net::IpAddr, sync::Arc};
 
@@ -25,6 +28,10 @@ use crate::{
         tokens::{self, TokenRecord, TokenState},
         users::{self, Conflict, Role, UserRecord},
     },
+};
+
+pub use link::{
+    LINK_PATH, LinkKey, LinkState, TermsAgreement, ValidLink, link_state, open_link, send_link,
 };
 
 /// Shown under the login ID when another account uses it.
@@ -55,18 +62,17 @@ pub fn registry_refusal(config: &Config) -> String {
     )
 }
 
-/// Whether `login_id` is taken, asked for the link whose token hashes to
-/// `token` (`last_lookup` being the login key it asked about last, which is
-/// free to ask again): `None` when the link's budget is spent (nothing was
-/// asked).
+/// Whether `login_id` is taken, asked with `link` (asking again about the
+/// login ID it asked about last is free): `None` when the link's budget is
+/// spent (nothing was asked).
 pub async fn login_id_taken(
     store: &Store,
-    token: [u8; 32],
-    last_lookup: Option<&str>,
+    link: &ValidLink,
     login_id: &str,
 ) -> anyhow::Result<Option<bool>> {
     let key = users::login_key(login_id);
-    if last_lookup != Some(key.as_str()) {
+    if link.last_lookup.as_deref() != Some(key.as_str()) {
+        let token = link.key;
         let k = key.clone();
         let granted = store
             .write_ok(move |tx| tokens::take_lookup(tx, &token, &k, LOOKUPS_PER_LINK))

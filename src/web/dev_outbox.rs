@@ -15,7 +15,7 @@ use poem::{
 };
 use subtle::ConstantTimeEq as _;
 
-use crate::{error::OrInternal, state::AppState, store::outbox, views::layout::page as layout};
+use crate::{error::OrInternal, service::outbox, state::AppState, views::layout::page as layout};
 
 /// The cookie that carries the key after the first visit.
 const KEY_COOKIE: &str = "mamis_outbox";
@@ -114,11 +114,7 @@ pub async fn list(state: Data<&AppState>, req: &Request) -> poem::Result<Respons
     if let Some(answer) = gate(&state, req) {
         return Ok(answer);
     }
-    let mails = state
-        .store
-        .read(|tx| outbox::recent(tx, 100))
-        .await
-        .or_internal()?;
+    let mails = outbox::recent(&state.store).await.or_internal()?;
     let body = html! {
         section.card {
             h1 { "ローカル送信箱（開発用）" }
@@ -153,11 +149,7 @@ pub async fn show(
     if let Some(answer) = gate(&state, req) {
         return Ok(answer);
     }
-    let mail = state
-        .store
-        .read(move |tx| outbox::get(tx, id))
-        .await
-        .or_internal()?;
+    let mail = outbox::get(&state.store, id).await.or_internal()?;
     let Some(m) = mail else {
         return Ok(StatusCode::NOT_FOUND.into_response());
     };

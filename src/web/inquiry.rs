@@ -1,5 +1,5 @@
-//! お問合せフォーム: name, e-mail, subject, message → stored for staff and
-//! mailed to the help desk, in one transaction.
+//! お問合せフォーム: name, e-mail, subject, message, checked here, then
+//! stored for staff and mailed to the help desk by `service::inquiries`.
 
 use maud::{Markup, html};
 use poem::{
@@ -13,18 +13,17 @@ use crate::{
     auth::client::ClientIp,
     domain::{Email, EmailField, FieldError, FieldErrors, control_message, has_forbidden_control},
     error::OrInternal,
-    mail::templates,
+    service::inquiries::{self, Inquiry, Outcome},
     state::AppState,
-    store::{inquiries, outbox},
     text::{normalize_fullwidth_field, normalize_halfwidth_field},
     views::{
         components::{Input, error_summary, message, required_mark, text_field},
         layout::{csrf_input, page as layout},
     },
+    web::context,
 };
 
 const PATH: &str = "/inquiry";
-const INQUIRIES_PER_ADDRESS: u32 = 5;
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct InquiryForm {
@@ -156,38 +155,24 @@ pub async fn submit(
             .with_status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response());
     }
-    let key = format!("inquiry:{}", form.email.to_ascii_lowercase());
-    let per_address = state.throttle.is_blocked(&key, INQUIRIES_PER_ADDRESS);
-    // One client's allowance of mail requests (`mail::limit`), whatever
-    // addresses it types.
-    let per_client = !per_address && !state.mail_limit.allow(ip);
-    if per_client {
-        tracing::warn!(client = %ip, "inquiry refused: too many mail requests from one client");
-    }
-    if per_address || per_client {
-        let e = FieldErrors::from(Some(MESSAGE.error(
-            "短時間に多くのお問合せが送信されました。しばらく待ってから再度お送りください。",
-        )));
-        return Ok(render(&state, csrf, &form, &e)
-            .with_status(StatusCode::TOO_MANY_REQUESTS)
-            .into_response());
-    }
-    state.throttle.fail(&key);
-    let desk = state.config.helpdesk.email.clone();
-    let f = form.clone();
-    let id = state
-        .store
-        .write_ok(move |tx| {
-            let q = inquiries::add(tx, &f.name, &f.email, &f.subject, &f.message)?;
-            let (subject, body) =
-                templates::inquiry(&q.name, &q.email, &q.subject, &q.message, q.id);
-            outbox::enqueue(tx, &desk, &subject, body)?;
-            Ok(q.id)
-        })
+    let inquiry = Inquiry {
+        name: form.name.clone(),
+        email: form.email.clone(),
+        subject: form.subject.clone(),
+        message: form.message.clone(),
+    };
+    let outcome = inquiries::submit(&context::mailing(&state), inquiry, ip)
         .await
         .or_internal()?;
-    state.mail.wake();
-    tracing::info!(inquiry_id = id, "inquiry received");
+    let id = match outcome {
+        Outcome::Received { id } => id,
+        Outcome::TooMany => {
+            let e = FieldErrors::from(Some(MESSAGE.error(inquiries::TOO_MANY)));
+            return Ok(render(&state, csrf, &form, &e)
+                .with_status(StatusCode::TOO_MANY_REQUESTS)
+                .into_response());
+        }
+    };
     let body = html! {
         section.card {
             h1 { "お問合せを受け付けました" }

@@ -19,9 +19,11 @@ use serde::Deserialize;
 use crate::{
     auth::{client::ClientIp, current_user, guards::SignedIn, login_limiter},
     error::OrInternal,
-    service::accounts::{self, LoginAttempt, LoginOutcome},
+    service::{
+        accounts::{self, LoginAttempt, LoginOutcome},
+        notices,
+    },
     state::{AppState, cookie_names},
-    store::{announcements, users},
     views::{
         components::required_mark,
         layout::{csrf_input, page as layout},
@@ -45,11 +47,7 @@ async fn render(
     login_id: &str,
     error: Option<&str>,
 ) -> poem::Result<Markup> {
-    let notices = state
-        .store
-        .read(|tx| announcements::newest(tx, 20))
-        .await
-        .or_internal()?;
+    let notices = notices::newest(&state.store).await.or_internal()?;
     let body = html! {
         div.login-grid {
             section.card aria-labelledby="login-title" {
@@ -198,16 +196,14 @@ pub async fn mypage(
     csrf: &CsrfToken,
     SignedIn(account): SignedIn,
 ) -> poem::Result<Response> {
-    let id = account.id;
-    let user = state
-        .store
-        .read(move |tx| users::get(tx, id))
+    let profile = context::accounts(&state)
+        .profile(account.id)
         .await
         .or_internal()?;
-    let Some(user) = user else {
+    let Some(user) = profile else {
         return Ok(Redirect::see_other(paths::LOGIN).into_response());
     };
-    let name = user.display_name();
+    let name = user.name;
     let body = html! {
         section.card {
             h1 { "マイページ" }

@@ -17,7 +17,7 @@ pub mod paths {
     pub const TERMS: &str = "/register";
     pub const EMAIL: &str = "/register/email";
     pub const EMAIL_SENT: &str = "/register/email/sent";
-    pub const VERIFY: &str = "/register/verify";
+    pub const VERIFY: &str = crate::service::registration::LINK_PATH;
     pub const FORM: &str = "/register/form";
     pub const CONFIRM: &str = "/register/confirm";
     pub const COMPLETE: &str = "/register/complete";

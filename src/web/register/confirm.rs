@@ -12,7 +12,7 @@ use poem::{
 };
 
 use super::{
-    form::{KEPT_PASSWORD_STAND_IN, Verified, check_all},
+    form::{KEPT_PASSWORD_STAND_IN, check_all},
     form_view::{self, Ctx},
     state::{self, DONE_KEY, REG_KEY, RegSession},
 };
@@ -20,7 +20,7 @@ use crate::{
     auth::client::ClientIp,
     domain::{EmailField, Field, NewRegistration, RegistrationForm, validate_registration},
     error::OrInternal,
-    service::registration::{self, Completion, Outcome},
+    service::registration::{self, Completion, Outcome, ValidLink},
     state::AppState,
     views::{
         components::steps,
@@ -37,7 +37,7 @@ use crate::{
 async fn validated(
     state: &AppState,
     reg: &RegSession,
-    link: &Verified,
+    link: &ValidLink,
 ) -> poem::Result<Option<NewRegistration>> {
     if reg.password_hash.is_none() || reg.draft.is_empty() {
         return Ok(None);
@@ -66,12 +66,9 @@ pub async fn page(
     csrf: &CsrfToken,
     session: &Session,
 ) -> poem::Result<Response> {
-    let (reg, record) = match state::current(&state, session).await? {
+    let (reg, link) = match state::current(&state, session).await? {
         Ok(v) => v,
         Err(resp) => return Ok(resp),
-    };
-    let Some(link) = Verified::of(&reg, record) else {
-        return Ok(problem_page(Problem::Unknown));
     };
     let Some(new) = validated(&state, &reg, &link).await? else {
         return Ok(Redirect::see_other(paths::FORM).into_response());

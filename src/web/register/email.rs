@@ -2,8 +2,6 @@
 //! follows whether or not the address already has an account; only the mail
 //! differs (a link, or a pointer to the forgot-password flow).
 
-use std::net::IpAddr;
-
 use maud::{Markup, html};
 use poem::{
     IntoResponse, Response, handler,
@@ -17,23 +15,14 @@ use crate::{
     auth::client::ClientIp,
     domain::{EmailField, EmailForm, FieldErrors, check_email_field, validate_email_step},
     error::OrInternal,
-    mail::templates,
+    service::registration,
     state::AppState,
-    store::{
-        audit::{self, AuditEntry, AuditKind},
-        now, outbox,
-        tokens::{self, TOKEN_TTL_SECS, TokenRecord},
-        users,
-    },
     views::{
         components::{Input, error_summary, help_box, input_control, message, steps, text_field},
         layout::{csrf_input, page as layout},
     },
-    web::paths,
+    web::{context, paths},
 };
-
-/// Mails one address may be sent within the throttle window.
-const MAILS_PER_ADDRESS: u32 = 5;
 
 fn check_url(f: EmailField) -> String {
     format!("{}/{}", paths::EMAIL_CHECK, f.name())
@@ -112,80 +101,17 @@ pub async fn submit(
     };
     let form = form.normalized();
     let email = match validate_email_step(&form) {
-        Ok(e) => e.as_str().to_owned(),
+        Ok(e) => e,
         Err(errors) => {
             return Ok(render(csrf, &form, &errors)
                 .with_status(StatusCode::UNPROCESSABLE_ENTITY)
                 .into_response());
         }
     };
-    let throttle_key = format!("mail:{}", users::email_key(&email));
-    if state.throttle.is_blocked(&throttle_key, MAILS_PER_ADDRESS) {
-        tracing::warn!("registration mail not sent: too many for one address");
-        let entry = AuditEntry::new(AuditKind::RegistrationLinkSent)
-            .login_id(email)
-            .addr(ip)
-            .detail("not sent: too many mails to this address");
-        state.store.audit(entry).await.or_internal()?;
-    } else if !state.mail_limit.allow(ip) {
-        tracing::warn!(client = %ip, "registration mail not sent: too many mail requests from one client");
-        let entry = AuditEntry::new(AuditKind::RegistrationLinkSent)
-            .login_id(email)
-            .addr(ip)
-            .detail("not sent: too many mail requests from this client");
-        state.store.audit(entry).await.or_internal()?;
-    } else {
-        state.throttle.fail(&throttle_key);
-        queue_mail(&state, email, terms, ip).await?;
-    }
-    Ok(Redirect::see_other(paths::EMAIL_SENT).into_response())
-}
-
-/// Writes the token (for a new address), its mail and the audit entry in one
-/// transaction.
-async fn queue_mail(
-    state: &AppState,
-    email: String,
-    terms: TermsAgreement,
-    ip: IpAddr,
-) -> poem::Result<()> {
-    let (token, hash) = tokens::new_token();
-    let link = format!("{}{}?token={token}", state.config.base_url, paths::VERIFY);
-    let (subject, body) = templates::registration_link(&state.config, &link);
-    let (known_subject, known_body) = templates::already_registered(&state.config);
-    let created_at = now();
-    let rec = TokenRecord {
-        email: email.clone(),
-        created_at,
-        expires_at: created_at + TOKEN_TTL_SECS,
-        terms_version: terms.version,
-        terms_agreed_at: terms.agreed_at,
-        consumed_by: None,
-        ..TokenRecord::default()
-    };
-    state
-        .store
-        .write_ok(move |tx| {
-            let entry = AuditEntry::new(AuditKind::RegistrationLinkSent)
-                .login_id(email.clone())
-                .addr(ip);
-            if users::email_taken_in_write(tx, &email)? {
-                outbox::enqueue(tx, &email, &known_subject, known_body)?;
-                audit::record(
-                    tx,
-                    entry.detail("already registered: sent a pointer to the password reset"),
-                )?;
-            } else {
-                tokens::insert(tx, &hash, &rec)?;
-                outbox::enqueue(tx, &email, &subject, body)?;
-                audit::record(tx, entry.detail("registration link"))?;
-            }
-            Ok(())
-        })
+    registration::send_link(&context::mailing(&state), &email, terms, ip)
         .await
         .or_internal()?;
-    state.mail.wake();
-    Ok(())
+    Ok(Redirect::see_other(paths::EMAIL_SENT).into_response())
 }
 
 /// htmx: the message of one e-mail field (and of the confirmation when both

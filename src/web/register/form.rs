@@ -20,37 +20,23 @@ use crate::{
         validate_registration,
     },
     error::OrInternal,
-    service::registration::{self, LOGIN_ID_TAKEN, LOOKUPS_SPENT_NOTE},
+    service::registration::{self, LOGIN_ID_TAKEN, LOOKUPS_SPENT_NOTE, ValidLink},
     state::AppState,
-    store::tokens::TokenRecord,
     views::components::{input_control, message},
     web::{paths, today},
 };
 
 pub const PASSWORD_IS_LOGIN_ID: &str = "パスワードにログインIDと同じ文字列は使用できません。";
 
-/// The registration whose mailed link was opened in this session: the only
-/// one that may ask whether a login ID is taken.
-pub struct Verified {
-    pub hash: [u8; 32],
-    pub record: TokenRecord,
-}
-
-impl Verified {
-    pub fn of(reg: &RegSession, record: TokenRecord) -> Option<Verified> {
-        reg.hash().map(|hash| Verified { hash, record })
-    }
-}
-
-/// Whether `login_id` is taken, within the link's look-up budget: `None`
-/// when the budget is spent (nothing was asked).
+/// Whether `login_id` is taken, asked with the link this session opened
+/// (the only one that may ask), within its look-up budget: `None` when the
+/// budget is spent (nothing was asked).
 pub async fn login_id_taken(
     state: &AppState,
-    link: &Verified,
+    link: &ValidLink,
     login_id: &str,
 ) -> poem::Result<Option<bool>> {
-    let last = link.record.last_lookup.as_deref();
-    registration::login_id_taken(&state.store, link.hash, last, login_id)
+    registration::login_id_taken(&state.store, link, login_id)
         .await
         .or_internal()
 }
@@ -137,7 +123,7 @@ pub struct Checked {
 /// field.
 pub async fn check_all(
     state: &AppState,
-    link: &Verified,
+    link: &ValidLink,
     form: RegistrationForm,
     kept_hash: Option<&str>,
 ) -> poem::Result<Checked> {
@@ -184,12 +170,9 @@ pub async fn submit(
     session: &Session,
     Form(pairs): Form<Vec<(String, String)>>,
 ) -> poem::Result<Response> {
-    let (mut reg, record) = match state::current(&state, session).await? {
+    let (mut reg, link) = match state::current(&state, session).await? {
         Ok(v) => v,
         Err(resp) => return Ok(resp),
-    };
-    let Some(link) = Verified::of(&reg, record) else {
-        return Ok(super::verify::problem_page(super::verify::Problem::Unknown));
     };
     let form = read_form(&pairs);
     let checked = check_all(&state, &link, form, reg.password_hash.as_deref()).await?;
@@ -275,7 +258,7 @@ pub async fn check(
     let mut err = inline.message(field);
     if err.is_none() && field == Field::LoginId {
         let link = match state::current(&state, session).await? {
-            Ok((reg, record)) => Verified::of(&reg, record),
+            Ok((_, link)) => Some(link),
             Err(_) => None,
         };
         if let Some(link) = link {

@@ -5,10 +5,11 @@ use poem::{IntoResponse, Response, session::Session, web::Redirect};
 use serde::{Deserialize, Serialize};
 
 use super::verify;
+pub use crate::service::registration::TermsAgreement;
 use crate::{
     error::OrInternal,
+    service::registration::{self, LinkState, ValidLink},
     state::AppState,
-    store::tokens::{self, TokenRecord, TokenState},
     web::paths,
 };
 
@@ -18,13 +19,6 @@ pub const TERMS_KEY: &str = "reg_terms";
 pub const REG_KEY: &str = "reg";
 /// The login ID of the registration just completed (for screen 6).
 pub const DONE_KEY: &str = "reg_done";
-
-/// Which terms were agreed to, and when.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct TermsAgreement {
-    pub version: String,
-    pub agreed_at: i64,
-}
 
 /// A registration between the mailed link and the account.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
@@ -62,7 +56,7 @@ impl RegSession {
 pub async fn current(
     state: &AppState,
     session: &Session,
-) -> poem::Result<Result<(RegSession, TokenRecord), Response>> {
+) -> poem::Result<Result<(RegSession, ValidLink), Response>> {
     let Some(reg) = session.get::<RegSession>(REG_KEY) else {
         if session.get::<String>(DONE_KEY).is_some() {
             return Ok(Err(Redirect::see_other(paths::COMPLETE).into_response()));
@@ -73,22 +67,20 @@ pub async fn current(
         session.remove(REG_KEY);
         return Ok(Err(verify::problem_page(verify::Problem::Unknown)));
     };
-    let st = state
-        .store
-        .read(move |tx| tokens::state(tx, &h))
+    let st = registration::link_state(&state.store, h)
         .await
         .or_internal()?;
     match st {
-        TokenState::Valid(rec) => Ok(Ok((reg, rec))),
-        TokenState::Expired => {
+        LinkState::Valid(link) => Ok(Ok((reg, link))),
+        LinkState::Expired => {
             session.remove(REG_KEY);
             Ok(Err(verify::problem_page(verify::Problem::Expired)))
         }
-        TokenState::Consumed { .. } => {
+        LinkState::Used => {
             session.remove(REG_KEY);
             Ok(Err(verify::problem_page(verify::Problem::Used)))
         }
-        TokenState::Unknown => {
+        LinkState::Unknown => {
             session.remove(REG_KEY);
             Ok(Err(verify::problem_page(verify::Problem::Unknown)))
         }

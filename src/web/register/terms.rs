@@ -13,7 +13,6 @@ use serde::Deserialize;
 use super::state::{TERMS_KEY, TermsAgreement};
 use crate::{
     state::AppState,
-    store::now,
     texts::Texts,
     views::{
         components::{message, required_mark, steps},
@@ -80,12 +79,6 @@ pub fn submit(
             .with_status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response();
     }
-    session.set(
-        TERMS_KEY,
-        TermsAgreement {
-            version: state.texts.version.clone(),
-            agreed_at: now(),
-        },
-    );
+    session.set(TERMS_KEY, TermsAgreement::now(state.texts.version.clone()));
     Redirect::see_other(paths::EMAIL).into_response()
 }

@@ -15,11 +15,8 @@ use super::state::{DONE_KEY, REG_KEY, RegSession};
 use crate::{
     auth::client::ClientIp,
     error::OrInternal,
+    service::registration::{self, LinkState},
     state::AppState,
-    store::{
-        audit::{AuditEntry, AuditKind},
-        tokens::{self, TokenState},
-    },
     views::layout::page as layout,
     web::paths,
 };
@@ -90,33 +87,23 @@ pub async fn open_link(
     ClientIp(ip): ClientIp,
     Query(q): Query<LinkQuery>,
 ) -> poem::Result<Response> {
-    if q.token.is_empty() || q.token.len() > 100 {
-        return Ok(problem_page(Problem::Unknown));
-    }
-    let h = tokens::hash(&q.token);
-    let st = state
-        .store
-        .read(move |tx| tokens::state(tx, &h))
+    let st = registration::open_link(&state.store, &q.token, ip)
         .await
         .or_internal()?;
     Ok(match st {
-        TokenState::Valid(rec) => {
-            let entry = AuditEntry::new(AuditKind::RegistrationLinkOpened)
-                .login_id(rec.email.clone())
-                .addr(ip);
-            state.store.audit(entry).await.or_internal()?;
+        LinkState::Valid(link) => {
             // Opening the link again keeps a draft already typed.
             let keep = session
                 .get::<RegSession>(REG_KEY)
-                .filter(|r| r.hash() == Some(h));
+                .filter(|r| r.hash() == Some(link.key));
             if keep.is_none() {
-                session.set(REG_KEY, RegSession::new(&h, rec.email));
+                session.set(REG_KEY, RegSession::new(&link.key, link.email));
             }
             session.remove(DONE_KEY);
             Redirect::see_other(paths::FORM).into_response()
         }
-        TokenState::Expired => problem_page(Problem::Expired),
-        TokenState::Consumed { .. } => problem_page(Problem::Used),
-        TokenState::Unknown => problem_page(Problem::Unknown),
+        LinkState::Expired => problem_page(Problem::Expired),
+        LinkState::Used => problem_page(Problem::Used),
+        LinkState::Unknown => problem_page(Problem::Unknown),
     })
 }
