@@ -64,3 +64,36 @@ pub async fn submit(m: &Mailing<'_>, inquiry: Inquiry, ip: IpAddr) -> anyhow::Re
     tracing::info!(inquiry_id = id, "inquiry received");
     Ok(Outcome::Received { id })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::mailing::tests::Parts;
+
+    fn inquiry(email: &str) -> Inquiry {
+        Inquiry {
+            name: "山田 太郎".into(),
+            email: email.into(),
+            subject: "件名".into(),
+            message: "本文".into(),
+        }
+    }
+
+    #[tokio::test]
+    async fn an_inquiry_is_mailed_to_the_help_desk_until_its_address_sent_five() {
+        let p = Parts::new(100);
+        let ip = "192.0.2.1".parse().unwrap();
+        let first = submit(&p.mailing(), inquiry("a@example.jp"), ip).await;
+        assert_eq!(first.unwrap(), Outcome::Received { id: 1 });
+        for _ in 1..INQUIRIES_PER_ADDRESS {
+            submit(&p.mailing(), inquiry("A@example.jp"), ip)
+                .await
+                .unwrap();
+        }
+        let sixth = submit(&p.mailing(), inquiry("a@example.jp"), ip).await;
+        assert_eq!(sixth.unwrap(), Outcome::TooMany);
+        let mails = p.mails().await;
+        assert_eq!(mails.len(), 5);
+        assert!(mails.iter().all(|m| m.to == p.config.helpdesk.email));
+    }
+}

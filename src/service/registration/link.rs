@@ -187,3 +187,91 @@ pub async fn link_state(store: &Store, key: LinkKey) -> anyhow::Result<LinkState
     let state = store.read(move |tx| tokens::state(tx, &key)).await?;
     Ok(LinkState::of(key, state))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::service::mailing::tests::Parts;
+
+    fn ip() -> IpAddr {
+        "192.0.2.1".parse().unwrap()
+    }
+
+    fn terms() -> TermsAgreement {
+        TermsAgreement::now("t1".into())
+    }
+
+    /// The token of the link in a mail body.
+    fn token_in(body: &str) -> String {
+        body.split_once("?token=")
+            .and_then(|(_, rest)| rest.lines().next())
+            .unwrap()
+            .to_owned()
+    }
+
+    #[tokio::test]
+    async fn a_mailed_link_opens_audited_and_keeps_its_address() {
+        let p = Parts::new(100);
+        let email = Email::parse("new@example.jp").unwrap();
+        send_link(&p.mailing(), &email, terms(), ip())
+            .await
+            .unwrap();
+        let mail = p.mails().await.pop().unwrap();
+        assert_eq!(mail.to, "new@example.jp");
+        let token = token_in(&mail.body);
+        let LinkState::Valid(link) = open_link(&p.store, &token, ip()).await.unwrap() else {
+            panic!("the link is not valid");
+        };
+        assert_eq!(link.email, "new@example.jp");
+        assert_eq!(link.key, tokens::hash(&token));
+        assert!(matches!(
+            link_state(&p.store, link.key).await.unwrap(),
+            LinkState::Valid(_)
+        ));
+        for bad in [String::new(), "x".repeat(101), "unknown".into()] {
+            assert!(matches!(
+                open_link(&p.store, &bad, ip()).await.unwrap(),
+                LinkState::Unknown
+            ));
+        }
+        let kinds: Vec<_> = p.audit().await.into_iter().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                AuditKind::RegistrationLinkSent,
+                AuditKind::RegistrationLinkOpened
+            ]
+        );
+    }
+
+    #[tokio::test]
+    async fn an_address_gets_five_mails_and_a_client_its_allowance() {
+        let p = Parts::new(7);
+        let email = Email::parse("new@example.jp").unwrap();
+        for _ in 0..=MAILS_PER_ADDRESS {
+            send_link(&p.mailing(), &email, terms(), ip())
+                .await
+                .unwrap();
+        }
+        assert_eq!(p.mails().await.len(), 5);
+        for other in ["a@example.jp", "b@example.jp", "c@example.jp"] {
+            let email = Email::parse(other).unwrap();
+            send_link(&p.mailing(), &email, terms(), ip())
+                .await
+                .unwrap();
+        }
+        assert_eq!(p.mails().await.len(), 7, "the client's allowance is 7");
+        let details: Vec<_> = p
+            .audit()
+            .await
+            .into_iter()
+            .filter_map(|e| e.detail)
+            .collect();
+        assert_eq!(details.len(), 9, "every request is audited");
+        assert_eq!(details[5], "not sent: too many mails to this address");
+        assert_eq!(
+            details[8],
+            "not sent: too many mail requests from this client"
+        );
+    }
+}
