@@ -26,6 +26,7 @@
 //! because they are only ever read back from our own store.
 
 mod address;
+pub mod association;
 mod dates;
 mod departments;
 mod email;
@@ -46,6 +47,7 @@ mod schools;
 pub mod wareki;
 
 pub use address::{AddressLine, BuildingName, PostalCode, Prefecture};
+pub use association::{Association, AssociationKind};
 pub use dates::{Date, YearMonth};
 pub use departments::DepartmentCode;
 pub use email::Email;

@@ -9,7 +9,7 @@
 
 use serde::{Deserialize, Serialize};
 
-/// An association (医師会). Associations are not stored yet; the id is
+/// An association (医師会), as stored in `store::associations`; the id is
 /// what staff accounts and the scope of their reads refer to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -26,6 +26,15 @@ pub enum StaffRole {
 }
 
 impl StaffRole {
+    /// The role named on the command line (`管理者` or `担当者`).
+    pub fn from_label(label: &str) -> Option<StaffRole> {
+        match label.trim() {
+            "管理者" => Some(StaffRole::Admin),
+            "担当者" => Some(StaffRole::Clerk),
+            _ => None,
+        }
+    }
+
     /// The name shown on screens.
     pub fn label(self) -> &'static str {
         match self {

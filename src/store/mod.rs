@@ -7,6 +7,7 @@
 //! version that `open` brings up to date (`migrations.rs`).
 
 pub mod announcements;
+pub mod associations;
 pub mod audit;
 pub mod backup;
 pub mod inquiries;
@@ -88,6 +89,7 @@ impl Store {
             check_not_newer(v)?;
         }
         tables::create_all(&tx)?;
+        let seeded = associations::seed(&tx)?;
         let report = match found {
             Some(v) if v < SCHEMA_VERSION => Some(migrations::run(&tx, v)?),
             _ => None,
@@ -97,6 +99,9 @@ impl Store {
                 .insert("schema_version", SCHEMA_VERSION.to_be_bytes().as_slice())?;
         }
         tx.commit().context("commit the schema")?;
+        if seeded > 0 {
+            tracing::info!(seeded, "associations added: 日本医師会 and the prefectural associations");
+        }
         if let Some(r) = report {
             tracing::info!(
                 from = r.from,

@@ -59,6 +59,12 @@ pub const INQUIRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("inquiri
 /// Announcement id → announcement on the login page.
 pub const ANNOUNCEMENTS: TableDefinition<u64, &[u8]> = TableDefinition::new("announcements");
 
+/// Association id → association (医師会) of the tree.
+pub const ASSOCIATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("associations");
+/// Association name → association id (names are unique).
+pub const ASSOCIATIONS_BY_NAME: TableDefinition<&str, u64> =
+    TableDefinition::new("associations_by_name");
+
 /// Audit entry id (in time order) → what happened, to whom, from where.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
@@ -85,6 +91,8 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(PASSWORD_RESETS)?;
     tx.open_table(INQUIRIES)?;
     tx.open_table(AUDIT)?;
+    tx.open_table(ASSOCIATIONS)?;
+    tx.open_table(ASSOCIATIONS_BY_NAME)?;
     tx.open_table(LOGIN_ATTEMPTS)?;
     Ok(())
 }

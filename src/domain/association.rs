@@ -1,0 +1,158 @@
+//! An association (医師会) and its place in the tree: 日本医師会 → 都道府県医師会 → 郡市区等医師会.
+
+use serde::{Deserialize, Serialize};
+
+use super::AssociationId;
+
+/// The association at the root of the tree.
+pub const NATIONAL: &str = "日本医師会";
+
+/// What level and kind of association it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AssociationKind {
+    /// 日本医師会, the root.
+    National,
+    /// 都道府県医師会, under 日本医師会.
+    Prefectural,
+    /// 郡市区医師会, under its prefecture.
+    District,
+    /// 大学医師会, under its prefecture.
+    University,
+    /// 職域医師会, under its prefecture.
+    Workplace,
+}
+
+impl AssociationKind {
+    /// The kinds added below a prefecture, by the names staff use
+    /// (`郡市区`, `大学`, `職域`).
+    pub fn parse_local(label: &str) -> Option<AssociationKind> {
+        match label.trim() {
+            "郡市区" => Some(AssociationKind::District),
+            "大学" => Some(AssociationKind::University),
+            "職域" => Some(AssociationKind::Workplace),
+            _ => None,
+        }
+    }
+
+    /// The name shown on screens.
+    pub fn label(self) -> &'static str {
+        match self {
+            AssociationKind::National => "日本医師会",
+            AssociationKind::Prefectural => "都道府県医師会",
+            AssociationKind::District => "郡市区医師会",
+            AssociationKind::University => "大学医師会",
+            AssociationKind::Workplace => "職域医師会",
+        }
+    }
+
+    /// The kind an association under `parent` must have been given, if it
+    /// may be placed there at all: prefectures under 日本医師会, the local
+    /// kinds under a prefecture.
+    pub fn fits_under(self, parent: AssociationKind) -> bool {
+        match self {
+            AssociationKind::National => false,
+            AssociationKind::Prefectural => parent == AssociationKind::National,
+            AssociationKind::District | AssociationKind::University | AssociationKind::Workplace => {
+                parent == AssociationKind::Prefectural
+            }
+        }
+    }
+}
+
+/// One association of the tree.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Association {
+    pub id: AssociationId,
+    /// As the association writes its own name (e.g. 東京都医師会).
+    pub name: String,
+    pub kind: AssociationKind,
+    /// None for 日本医師会 only.
+    pub parent: Option<AssociationId>,
+}
+
+/// The 47 prefectural associations' names, in JIS X 0401 order: the
+/// prefecture's full name followed by 医師会 (東京都医師会, 大阪府医師会,
+/// 京都府医師会, 北海道医師会, 青森県医師会, …).
+///
+/// Source: this is how each of the 47 writes its own name, as in 日本医師会's
+/// list of 都道府県医師会 (https://www.med.or.jp/, 「都道府県医師会」); the
+/// prefecture names come from `catalog/data/prefectures.tsv` (JIS X 0401).
+/// Written 2026-12-02 from that rule, not re-checked against each
+/// association's site one by one.
+pub fn prefectural_names() -> Vec<String> {
+    crate::catalog::prefectures()
+        .iter()
+        .map(|p| format!("{}医師会", p.name))
+        .collect()
+}
+
+/// `root` and every association below it, found in `all` (the whole tree
+/// or any part of it; an association whose parent is missing is simply not
+/// reached).
+pub fn subtree(root: AssociationId, all: &[Association]) -> Vec<AssociationId> {
+    let mut found = vec![root];
+    let mut next = 0;
+    while next < found.len() {
+        let parent = found[next];
+        found.extend(
+            all.iter()
+                .filter(|a| a.parent == Some(parent) && !found.contains(&a.id))
+                .map(|a| a.id)
+                .collect::<Vec<_>>(),
+        );
+        next += 1;
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn a(id: u64, kind: AssociationKind, parent: Option<u64>) -> Association {
+        Association {
+            id: AssociationId(id),
+            name: format!("医師会{id}"),
+            kind,
+            parent: parent.map(AssociationId),
+        }
+    }
+
+    #[test]
+    fn the_prefectural_names_are_the_prefectures_with_ishikai() {
+        let names = prefectural_names();
+        assert_eq!(names.len(), 47);
+        for n in ["北海道医師会", "東京都医師会", "大阪府医師会", "京都府医師会", "沖縄県医師会"] {
+            assert!(names.iter().any(|x| x == n), "{n}");
+        }
+        assert_eq!(names[0], "北海道医師会");
+    }
+
+    #[test]
+    fn a_subtree_holds_the_root_and_everything_below_it_only() {
+        use AssociationKind::*;
+        let all = [
+            a(1, National, None),
+            a(2, Prefectural, Some(1)),
+            a(3, Prefectural, Some(1)),
+            a(4, District, Some(2)),
+            a(5, University, Some(2)),
+            a(6, District, Some(3)),
+        ];
+        let ids = |v: Vec<AssociationId>| v.into_iter().map(|i| i.0).collect::<Vec<_>>();
+        assert_eq!(ids(subtree(AssociationId(1), &all)), [1, 2, 3, 4, 5, 6]);
+        assert_eq!(ids(subtree(AssociationId(2), &all)), [2, 4, 5]);
+        assert_eq!(ids(subtree(AssociationId(4), &all)), [4]);
+    }
+
+    #[test]
+    fn local_kinds_go_under_a_prefecture_and_prefectures_under_the_nation() {
+        let district = AssociationKind::parse_local("郡市区").unwrap();
+        assert!(district.fits_under(AssociationKind::Prefectural));
+        assert!(!district.fits_under(AssociationKind::National));
+        assert!(!district.fits_under(AssociationKind::District));
+        assert!(AssociationKind::Prefectural.fits_under(AssociationKind::National));
+        assert_eq!(AssociationKind::parse_local("県"), None);
+    }
+}
