@@ -51,6 +51,8 @@ fn account(i: usize) -> UserRecord {
         role: Role::Physician,
         person: None,
         session_generation: 0,
+        must_change_password: false,
+        staff_name: None,
         terms_version: "bench".into(),
         terms_agreed_at: 0,
         created_at: 0,

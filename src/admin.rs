@@ -9,7 +9,12 @@ use anyhow::{Context, bail};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
-use crate::store::{Store, announcements, audit, backup};
+use crate::{
+    auth::password::Hasher,
+    config::Argon2Params,
+    service::office::{self, NewStaff},
+    store::{Store, announcements, audit, backup},
+};
 
 /// The socket's file name inside the data folder.
 pub const SOCKET: &str = "admin.sock";
@@ -29,14 +34,63 @@ pub enum AdminRequest {
     /// Writes a consistent copy of the database to `path` (absolute, a new
     /// file), as the server's user.
     Backup { path: PathBuf },
+    /// Adds an association (郡市区, 大学 or 職域) below `parent`.
+    AssociationAdd {
+        parent: String,
+        name: String,
+        kind: Option<String>,
+    },
+    /// Makes a staff account with a one-time password, printed alone on the
+    /// last line.
+    StaffAdd {
+        association: String,
+        login_id: String,
+        name: Option<String>,
+        role: Option<String>,
+    },
 }
 
 /// Most audit lines one command prints (the newest).
 const AUDIT_LINES: usize = 10_000;
 
-/// Carries out a command against the store; returns what to print.
-pub async fn execute(store: &Store, req: AdminRequest) -> anyhow::Result<String> {
+/// Carries out a command against the store (passwords hashed with
+/// `hasher`); returns what to print.
+pub async fn execute(store: &Store, hasher: &Hasher, req: AdminRequest) -> anyhow::Result<String> {
     match req {
+        AdminRequest::AssociationAdd { parent, name, kind } => {
+            match office::add_association(store, &parent, &name, kind.as_deref()).await? {
+                Ok(a) => Ok(format!(
+                    "association {} ({}) added under {parent}",
+                    a.name,
+                    a.kind.label()
+                )),
+                Err(message) => bail!("association add: {message}"),
+            }
+        }
+        AdminRequest::StaffAdd {
+            association,
+            login_id,
+            name,
+            role,
+        } => {
+            let new = NewStaff {
+                association: &association,
+                login_id: &login_id,
+                name: name.as_deref(),
+                role: role.as_deref(),
+            };
+            match office::add_staff(store, hasher, new).await? {
+                Ok(added) => Ok(format!(
+                    "staff account {} ({} of {}) added; its one-time password, to be \
+                     changed at the first login, is on the next line:\n{}",
+                    login_id.trim(),
+                    added.role.label(),
+                    added.association,
+                    added.one_time_password
+                )),
+                Err(message) => bail!("staff add: {message}"),
+            }
+        }
         AdminRequest::Announce {
             date,
             category,
@@ -133,12 +187,15 @@ pub async fn run(data_dir: &Path, req: AdminRequest) -> anyhow::Result<String> {
     }
     let dir = data_dir.to_owned();
     let store = tokio::task::spawn_blocking(move || Store::open(&dir)).await??;
-    execute(&store, req).await
+    // No server: the production cost (a server re-hashes at the next login
+    // if it is configured otherwise).
+    let hasher = Hasher::new(1, Argon2Params::PRODUCTION);
+    execute(&store, &hasher, req).await
 }
 
 /// Listens for operator commands next to the database.
 #[cfg(unix)]
-pub async fn listen(store: Store, data_dir: PathBuf) -> anyhow::Result<()> {
+pub async fn listen(store: Store, hasher: Hasher, data_dir: PathBuf) -> anyhow::Result<()> {
     use std::os::unix::fs::PermissionsExt;
     let path = data_dir.join(SOCKET);
     let _ = std::fs::remove_file(&path);
@@ -151,13 +208,14 @@ pub async fn listen(store: Store, data_dir: PathBuf) -> anyhow::Result<()> {
                 continue;
             };
             let store = store.clone();
+            let hasher = hasher.clone();
             tokio::spawn(async move {
                 let (r, mut w) = stream.into_split();
                 let mut line = String::new();
                 let mut reader = BufReader::new(r).take(64 * 1024);
                 let answer = match reader.read_line(&mut line).await {
                     Ok(_) => match serde_json::from_str::<AdminRequest>(&line) {
-                        Ok(req) => match execute(&store, req).await {
+                        Ok(req) => match execute(&store, &hasher, req).await {
                             Ok(msg) => format!("ok {msg}\n"),
                             Err(e) => format!("error {e:#}\n"),
                         },
@@ -173,6 +231,6 @@ pub async fn listen(store: Store, data_dir: PathBuf) -> anyhow::Result<()> {
 }
 
 #[cfg(not(unix))]
-pub async fn listen(_store: Store, _data_dir: PathBuf) -> anyhow::Result<()> {
+pub async fn listen(_store: Store, _hasher: Hasher, _data_dir: PathBuf) -> anyhow::Result<()> {
     Ok(())
 }

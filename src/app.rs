@@ -10,14 +10,15 @@ use poem::{
     http::{HeaderValue, Method, StatusCode, header},
     listener::{Acceptor, Listener, TcpListener},
     middleware::Csrf,
-    session::{CookieConfig, ServerSession},
-    web::{CsrfVerifier, cookie::SameSite},
+    session::{CookieConfig, ServerSession, Session},
+    web::{CsrfVerifier, Redirect, cookie::SameSite},
 };
 use tracing::Instrument;
 
 use crate::{
     auth::{
         client::TrustedProxies,
+        current_user,
         login_limiter::LoginLimiter,
         password,
         sessions::{Lifetimes, RedbSessions},
@@ -62,6 +63,7 @@ pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
     let trusted = TrustedProxies(state.config.trusted_proxies.as_slice().into());
     Ok(routes
         .around(csrf_guard)
+        .around(password_change_gate)
         .with(csrf)
         .with(sessions)
         .data(trusted)
@@ -73,6 +75,29 @@ pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
 #[poem::handler]
 fn healthz() -> &'static str {
     "ok"
+}
+
+/// While the signed-in account must replace its one-time password, every
+/// page but the change itself, logout and the assets sends it to the change
+/// (htmx: 401 with `HX-Redirect`).
+async fn password_change_gate<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+    let pending = req
+        .extensions()
+        .get::<Session>()
+        .is_some_and(current_user::must_change_password);
+    if pending && !web::open_during_password_change(req.uri().path()) {
+        let to = web::paths::PASSWORD_CHANGE;
+        let resp = if HxRequest::of(&req).0 {
+            let mut resp = StatusCode::UNAUTHORIZED.into_response();
+            resp.headers_mut()
+                .insert("HX-Redirect", HeaderValue::from_static(to));
+            resp
+        } else {
+            Redirect::see_other(to).into_response()
+        };
+        return Ok(htmx::vary(resp));
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
 }
 
 /// Refuses unsafe requests whose CSRF token (hidden field or htmx header)

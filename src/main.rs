@@ -101,6 +101,52 @@ enum AdminCommand {
     /// 0600) while the site keeps running; the server writes it, so FILE
     /// must be writable by the server's user.
     Backup { file: PathBuf },
+    /// The associations (医師会) of the tree.
+    Association {
+        #[command(subcommand)]
+        command: AssociationCommand,
+    },
+    /// 事務局 staff accounts.
+    Staff {
+        #[command(subcommand)]
+        command: StaffCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum AssociationCommand {
+    /// Add a 郡市区等医師会 below its 都道府県医師会.
+    Add {
+        /// The association above it, by name (e.g. 東京都医師会).
+        #[arg(long)]
+        parent: String,
+        /// Its name, as it writes it (e.g. 新宿区医師会).
+        #[arg(long)]
+        name: String,
+        /// 郡市区, 大学 or 職域 [default: 郡市区].
+        #[arg(long)]
+        kind: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Make a staff account of an association; prints its one-time
+    /// password alone on the last line (to be changed at the first login).
+    Add {
+        /// The association, by name (e.g. 日本医師会).
+        #[arg(long)]
+        association: String,
+        /// The login ID (the registration's rules).
+        #[arg(long)]
+        login_id: String,
+        /// 氏名 of the staff member.
+        #[arg(long)]
+        name: Option<String>,
+        /// 管理者 or 担当者 [default: 管理者].
+        #[arg(long)]
+        role: Option<String>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -204,6 +250,23 @@ async fn run() -> anyhow::Result<()> {
                     since: parse_since(since.as_deref())?,
                 },
                 AdminCommand::Backup { file } => return backup(&data_dir, &file).await,
+                AdminCommand::Association {
+                    command: AssociationCommand::Add { parent, name, kind },
+                } => AdminRequest::AssociationAdd { parent, name, kind },
+                AdminCommand::Staff {
+                    command:
+                        StaffCommand::Add {
+                            association,
+                            login_id,
+                            name,
+                            role,
+                        },
+                } => AdminRequest::StaffAdd {
+                    association,
+                    login_id,
+                    name,
+                    role,
+                },
             };
             println!("{}", admin::run(&data_dir, req).await?);
             Ok(())
@@ -319,7 +382,12 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         None => tracing::warn!("could not read or raise the open-files limit"),
     }
     let app = Application::build(config).await?;
-    admin::listen(app.state.store.clone(), data_dir.clone()).await?;
+    admin::listen(
+        app.state.store.clone(),
+        app.state.hasher.clone(),
+        data_dir.clone(),
+    )
+    .await?;
     tracing::info!(
         "MAMIS listening on http://{} (data: {}, base URL: {})",
         app.addr,

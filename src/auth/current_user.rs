@@ -27,12 +27,25 @@ use crate::{
 
 /// Signs `user` in on this session: a new session id (so an id planted
 /// before the login is worthless), the account, its session generation and
-/// the time of the login (for the absolute lifetime).
+/// the time of the login (for the absolute lifetime), and whether its
+/// one-time password must be replaced first.
 pub fn sign_in(session: &Session, user: &users::UserRecord) {
     session.renew();
     session.set(session_keys::USER, user.id);
     session.set(session_keys::GENERATION, user.session_generation);
     session.set(session_keys::LOGIN_AT, now());
+    if user.must_change_password {
+        session.set(session_keys::PASSWORD_CHANGE, true);
+    } else {
+        session.remove(session_keys::PASSWORD_CHANGE);
+    }
+}
+
+/// True while the session's account must replace its one-time password.
+pub fn must_change_password(session: &Session) -> bool {
+    session
+        .get::<bool>(session_keys::PASSWORD_CHANGE)
+        .unwrap_or(false)
 }
 
 /// The account signed in on this session, if any. A session whose account

@@ -19,9 +19,13 @@ use poem::{
 
 use crate::{
     auth::current_user::{Account, CurrentUser},
-    domain::{AssociationId, Role, StaffRole},
-    error::{UserError, status_message},
+    domain::{
+        AssociationId, Role, StaffRole,
+        association::{self, Association},
+    },
+    error::{InternalError, OrInternal, UserError, status_message},
     htmx::{self, HxRequest},
+    store::{Store, associations},
 };
 
 /// Where anonymous visitors are sent (the login page).
@@ -56,24 +60,46 @@ impl Refusal {
     }
 }
 
-/// The association ids a staff member may see. For now only their own;
-/// the application layer asks `allows` for every record it reads.
+/// The association ids a staff member may see: their own association and
+/// every association below it in the tree. The application layer asks
+/// `allows` for every record it reads. Physicians who belong to no
+/// association yet are seen from the root (日本医師会) only.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Scope {
     associations: Vec<AssociationId>,
+    unaffiliated: bool,
 }
 
 impl Scope {
-    /// The scope of a member of `association`'s staff.
+    /// The scope of `association` alone (nothing below it is known).
     pub fn of_association(association: AssociationId) -> Scope {
         Scope {
             associations: vec![association],
+            unaffiliated: false,
+        }
+    }
+
+    /// The scope of a member of `association`'s staff in the tree `all`:
+    /// the association and everything below it; people of no association
+    /// too when it is the root of the tree.
+    pub fn within(association: AssociationId, all: &[Association]) -> Scope {
+        let unaffiliated = all
+            .iter()
+            .any(|a| a.id == association && a.parent.is_none());
+        Scope {
+            associations: association::subtree(association, all),
+            unaffiliated,
         }
     }
 
     /// True when records of `association` may be read.
     pub fn allows(&self, association: AssociationId) -> bool {
         self.associations.contains(&association)
+    }
+
+    /// True when people who belong to no association may be read.
+    pub fn allows_unaffiliated(&self) -> bool {
+        self.unaffiliated
     }
 
     /// The associations in the scope.
@@ -95,9 +121,9 @@ pub struct Staff {
 }
 
 impl Staff {
-    /// What this staff member may read.
-    pub fn scope(&self) -> Scope {
-        Scope::of_association(self.association)
+    /// What this staff member may read, in the tree `all`.
+    pub fn scope(&self, all: &[Association]) -> Scope {
+        Scope::within(self.association, all)
     }
 }
 
@@ -165,7 +191,12 @@ impl<'a> FromRequest<'a> for StaffAdmin {
 
 impl<'a> FromRequest<'a> for Scope {
     async fn from_request(req: &'a Request, body: &mut RequestBody) -> poem::Result<Self> {
-        Ok(Staff::from_request(req, body).await?.scope())
+        let staff = Staff::from_request(req, body).await?;
+        let store = req.data::<Store>().ok_or_else(|| {
+            InternalError(anyhow::anyhow!("the store is not in the request data"))
+        })?;
+        let all = store.read(associations::all).await.or_internal()?;
+        Ok(staff.scope(&all))
     }
 }
 
@@ -238,7 +269,7 @@ mod tests {
     fn a_staff_scope_allows_only_the_own_association() {
         let scope = require_staff(signed_in(staff(3, StaffRole::Clerk)))
             .unwrap()
-            .scope();
+            .scope(&[]);
         assert!(scope.allows(AssociationId(3)));
         assert!(!scope.allows(AssociationId(4)));
         assert_eq!(scope.associations(), [AssociationId(3)]);

@@ -381,6 +381,8 @@ mod tests {
             role: crate::store::users::Role::Physician,
             person: None,
             session_generation: generation,
+            must_change_password: false,
+            staff_name: None,
             terms_version: "t".into(),
             terms_agreed_at: 0,
             created_at: 0,

@@ -7,3 +7,6 @@ pub const USER: &str = "user_id";
 pub const GENERATION: &str = "user_gen";
 /// Unix time of the login (for the absolute session lifetime).
 pub const LOGIN_AT: &str = "login_at";
+/// Set while the account must replace a one-time password: every page but
+/// the password change and logout sends it there.
+pub const PASSWORD_CHANGE: &str = "pw_change";

@@ -53,9 +53,9 @@ impl AssociationKind {
         match self {
             AssociationKind::National => false,
             AssociationKind::Prefectural => parent == AssociationKind::National,
-            AssociationKind::District | AssociationKind::University | AssociationKind::Workplace => {
-                parent == AssociationKind::Prefectural
-            }
+            AssociationKind::District
+            | AssociationKind::University
+            | AssociationKind::Workplace => parent == AssociationKind::Prefectural,
         }
     }
 }
@@ -123,7 +123,13 @@ mod tests {
     fn the_prefectural_names_are_the_prefectures_with_ishikai() {
         let names = prefectural_names();
         assert_eq!(names.len(), 47);
-        for n in ["北海道医師会", "東京都医師会", "大阪府医師会", "京都府医師会", "沖縄県医師会"] {
+        for n in [
+            "北海道医師会",
+            "東京都医師会",
+            "大阪府医師会",
+            "京都府医師会",
+            "沖縄県医師会",
+        ] {
             assert!(names.iter().any(|x| x == n), "{n}");
         }
         assert_eq!(names[0], "北海道医師会");

@@ -627,6 +627,65 @@ impl Accounts<'_> {
             })
             .await
     }
+
+    /// The first login of an account with a one-time password: the new
+    /// password (the registration's rules, not the login ID, confirmed)
+    /// replaces it, with its audit entry, in one transaction. Every session
+    /// of the account ends (the generation is bumped); the screen signs its
+    /// own session in again with the returned account.
+    pub async fn replace_one_time_password(
+        &self,
+        user_id: u64,
+        input: &NewPasswordInput<'_>,
+        ip: IpAddr,
+    ) -> anyhow::Result<OneTimeOutcome> {
+        let user = self.store.read(move |tx| users::get(tx, user_id)).await?;
+        let Some(user) = user.filter(|u| u.must_change_password) else {
+            return Ok(OneTimeOutcome::NotRequired);
+        };
+        let password = match check_new_password(&user.login_id, input) {
+            Ok(p) => p,
+            Err(e) => return Ok(OneTimeOutcome::Refused(e)),
+        };
+        let hash = self
+            .hasher
+            .hash(password.expose_secret().to_owned())
+            .await?;
+        let saved = self
+            .store
+            .write_ok(move |tx| {
+                let Some(user) = users::replace_one_time_password(tx, user_id, hash)? else {
+                    return Ok(None);
+                };
+                audit::record(
+                    tx,
+                    AuditEntry::new(AuditKind::PasswordChanged)
+                        .user(user_id)
+                        .login_id(&user.login_id)
+                        .addr(ip)
+                        .detail("one-time password replaced at first login"),
+                )?;
+                Ok(Some(user))
+            })
+            .await?;
+        Ok(match saved {
+            Some(user) => {
+                tracing::info!(user_id, "one-time password replaced");
+                OneTimeOutcome::Saved(Box::new(user))
+            }
+            None => OneTimeOutcome::NotRequired,
+        })
+    }
+}
+
+/// How the change of a one-time password ended.
+#[derive(Debug)]
+pub enum OneTimeOutcome {
+    /// Saved: sign the session in again with this account.
+    Saved(Box<UserRecord>),
+    /// The account has no one-time password to replace (changed already).
+    NotRequired,
+    Refused(NewPasswordError),
 }
 
 #[cfg(test)]
@@ -693,6 +752,8 @@ mod tests {
                 role: Role::Physician,
                 person: None,
                 session_generation: 0,
+                must_change_password: false,
+                staff_name: None,
                 terms_version: "t".into(),
                 terms_agreed_at: 0,
                 created_at: 0,

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod inquiries;
 pub mod mailing;
 pub mod notices;
+pub mod office;
 pub mod outbox;
 pub mod registration;
 

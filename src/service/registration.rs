@@ -240,6 +240,8 @@ fn account(link: &TokenRecord, login_id: String, person: Person, hash: String) -
         role: Role::Physician,
         person: Some(person),
         session_generation: 0,
+        must_change_password: false,
+        staff_name: None,
         terms_version: link.terms_version.clone(),
         terms_agreed_at: link.terms_agreed_at,
         created_at: now(),

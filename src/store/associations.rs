@@ -169,10 +169,29 @@ mod tests {
         let results = store
             .write_ok(|tx| {
                 Ok([
-                    add(tx, "東京都医師会", "新宿区医師会", AssociationKind::District)?.map(|a| a.name),
-                    add(tx, "東京都医師会", "新宿区医師会", AssociationKind::District)?.map(|a| a.name),
-                    add(tx, "東京都医師界", "渋谷区医師会", AssociationKind::District)?.map(|a| a.name),
-                    add(tx, "日本医師会", "渋谷区医師会", AssociationKind::District)?.map(|a| a.name),
+                    add(
+                        tx,
+                        "東京都医師会",
+                        "新宿区医師会",
+                        AssociationKind::District,
+                    )?
+                    .map(|a| a.name),
+                    add(
+                        tx,
+                        "東京都医師会",
+                        "新宿区医師会",
+                        AssociationKind::District,
+                    )?
+                    .map(|a| a.name),
+                    add(
+                        tx,
+                        "東京都医師界",
+                        "渋谷区医師会",
+                        AssociationKind::District,
+                    )?
+                    .map(|a| a.name),
+                    add(tx, "日本医師会", "渋谷区医師会", AssociationKind::District)?
+                        .map(|a| a.name),
                 ])
             })
             .await

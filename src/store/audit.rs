@@ -27,6 +27,10 @@ pub enum AuditKind {
     /// 「登録する」 refused because the 医籍登録番号 is already registered.
     RegistrationRefused,
     MailGivenUp,
+    /// An association added to the tree (`mamis admin association add`).
+    AssociationAdded,
+    /// A staff account made (`mamis admin staff add`).
+    StaffAdded,
 }
 
 impl AuditKind {
@@ -46,6 +50,8 @@ impl AuditKind {
             AuditKind::RegistrationCompleted => "registration_completed",
             AuditKind::RegistrationRefused => "registration_refused",
             AuditKind::MailGivenUp => "mail_given_up",
+            AuditKind::AssociationAdded => "association_added",
+            AuditKind::StaffAdded => "staff_added",
         }
     }
 }

@@ -238,6 +238,8 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         ANNOUNCEMENTS,
         AUDIT,
         LOGIN_ATTEMPTS,
+        ASSOCIATIONS,
+        ASSOCIATIONS_BY_NAME,
     );
     macro_rules! copy_multimap {
         ($($table:ident),* $(,)?) => {

@@ -197,6 +197,8 @@ fn v1_to_v2(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
             role: old.role,
             person,
             session_generation: old.session_generation,
+            must_change_password: false,
+            staff_name: None,
             terms_version: old.terms_version,
             terms_agreed_at: old.terms_agreed_at,
             created_at: old.created_at,

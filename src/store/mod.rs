@@ -100,7 +100,10 @@ impl Store {
         }
         tx.commit().context("commit the schema")?;
         if seeded > 0 {
-            tracing::info!(seeded, "associations added: 日本医師会 and the prefectural associations");
+            tracing::info!(
+                seeded,
+                "associations added: 日本医師会 and the prefectural associations"
+            );
         }
         if let Some(r) = report {
             tracing::info!(

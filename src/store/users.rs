@@ -34,18 +34,30 @@ pub struct UserRecord {
     /// Bumped by every password change: sessions made before it end.
     #[serde(default)]
     pub session_generation: u64,
+    /// The password is a one-time password handed out by an operator: the
+    /// account must choose its own before anything else (see
+    /// `auth::session_keys::PASSWORD_CHANGE`). Absent (false) in records
+    /// written before it was kept.
+    #[serde(default)]
+    pub must_change_password: bool,
+    /// The name of an account without a person (a staff member), as given
+    /// when it was made.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub staff_name: Option<String>,
     pub terms_version: String,
     pub terms_agreed_at: i64,
     pub created_at: i64,
 }
 
 impl UserRecord {
-    /// `姓 名` of the account's person; empty when it has none.
+    /// `姓 名` of the account's person, or a staff member's name; empty when
+    /// it has neither.
     pub fn display_name(&self) -> String {
-        self.person
-            .as_ref()
-            .map(Person::display_name)
-            .unwrap_or_default()
+        match (&self.person, &self.staff_name) {
+            (Some(person), _) => person.display_name(),
+            (None, Some(name)) => name.clone(),
+            (None, None) => String::new(),
+        }
     }
 }
 
@@ -82,10 +94,13 @@ pub fn create(
     if by_login.get(login.as_str())?.is_some() {
         conflicts.push(Conflict::LoginId);
     }
-    if by_email.get(email.as_str())?.is_some() {
+    // An account without an address or 医籍登録番号 (a staff account)
+    // claims no key for it.
+    if !email.is_empty() && by_email.get(email.as_str())?.is_some() {
         conflicts.push(Conflict::Email);
     }
-    if by_registry.get(user.registry_number.as_str())?.is_some() {
+    if !user.registry_number.is_empty() && by_registry.get(user.registry_number.as_str())?.is_some()
+    {
         conflicts.push(Conflict::RegistryNumber);
     }
     if !conflicts.is_empty() {
@@ -94,8 +109,12 @@ pub fn create(
     let id = next_id(tx, "users")?;
     user.id = id;
     by_login.insert(login.as_str(), id)?;
-    by_email.insert(email.as_str(), id)?;
-    by_registry.insert(user.registry_number.as_str(), id)?;
+    if !email.is_empty() {
+        by_email.insert(email.as_str(), id)?;
+    }
+    if !user.registry_number.is_empty() {
+        by_registry.insert(user.registry_number.as_str(), id)?;
+    }
     if let Some(person) = &user.person {
         index_person(tx, id, person)?;
     }
@@ -262,6 +281,50 @@ pub fn set_password(
     Ok(Some(user))
 }
 
+/// Replaces the one-time password of an account that must change it: the
+/// new hash, the flag cleared and the session generation bumped (sessions
+/// signed in with the one-time password end; the caller signs its own in
+/// again). `None` when there is no such account or it has no one-time
+/// password to replace.
+pub fn replace_one_time_password(
+    tx: &WriteTransaction,
+    id: u64,
+    password_hash: String,
+) -> anyhow::Result<Option<UserRecord>> {
+    let mut t = tx.open_table(USERS)?;
+    let user = t
+        .get(id)?
+        .map(|v| decode::<UserRecord>(v.value()))
+        .transpose()?;
+    let Some(mut user) = user.filter(|u| u.must_change_password) else {
+        return Ok(None);
+    };
+    user.password_hash = password_hash;
+    user.must_change_password = false;
+    user.session_generation = user.session_generation.saturating_add(1);
+    t.insert(id, encode(&user)?.as_slice())?;
+    Ok(Some(user))
+}
+
+/// Only the role of an account record (cheaper than the whole record).
+#[derive(Deserialize)]
+struct RoleOnly {
+    role: Role,
+}
+
+/// Number of accounts of each role for which `count` is true.
+pub fn count_where(tx: &ReadTransaction, count: impl Fn(Role) -> bool) -> anyhow::Result<u64> {
+    let t = tx.open_table(USERS)?;
+    let mut n = 0;
+    for entry in t.iter()? {
+        let (_, v) = entry?;
+        if count(decode::<RoleOnly>(v.value())?.role) {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
 /// Replaces an account's hash with one of the same password made with the
 /// current parameters (a re-hash at login). The session generation is kept:
 /// the password did not change, so no session ends. False when there is no
@@ -358,6 +421,8 @@ mod tests {
             role: Role::Physician,
             person: Some(Person::from(reg)),
             session_generation: 0,
+            must_change_password: false,
+            staff_name: None,
             terms_version: "t".into(),
             terms_agreed_at: 0,
             created_at: 0,

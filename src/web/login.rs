@@ -28,7 +28,7 @@ use crate::{
         components::required_mark,
         layout::{csrf_input, page as layout},
     },
-    web::{context, paths},
+    web::{context, landing, paths},
 };
 
 #[handler]
@@ -187,7 +187,7 @@ fn start_session(
     csrf_cookie.set_same_site(SameSite::Lax);
     csrf_cookie.set_max_age(Duration::ZERO);
     req.cookie().add(csrf_cookie);
-    Redirect::see_other("/mypage").into_response()
+    Redirect::see_other(landing(s.user.role, s.user.must_change_password)).into_response()
 }
 
 #[handler]

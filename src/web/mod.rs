@@ -2,9 +2,11 @@
 
 mod context;
 pub mod dev_outbox;
+pub mod first_password;
 pub mod forgot;
 pub mod inquiry;
 pub mod login;
+pub mod office;
 pub mod pages;
 pub mod register;
 pub mod suggest;
@@ -25,6 +27,30 @@ pub mod paths {
     pub const FORM_CHECK: &str = "/register/check";
     pub const SUGGEST: &str = "/suggest";
     pub const DEV_OUTBOX: &str = "/dev/outbox";
+    pub const MYPAGE: &str = "/mypage";
+    pub const LOGOUT: &str = "/logout";
+    /// 事務局TOP.
+    pub const OFFICE: &str = "/office";
+    /// The first login's change of a one-time password.
+    pub const PASSWORD_CHANGE: &str = "/password/change";
+}
+
+/// Where an account goes after logging in: the change of its one-time
+/// password first; then 事務局TOP for staff, マイページ for everyone else.
+pub fn landing(role: crate::domain::Role, must_change_password: bool) -> &'static str {
+    match role {
+        _ if must_change_password => paths::PASSWORD_CHANGE,
+        crate::domain::Role::Staff { .. } => paths::OFFICE,
+        crate::domain::Role::Physician | crate::domain::Role::Member => paths::MYPAGE,
+    }
+}
+
+/// Paths an account that must change its one-time password may still open.
+pub fn open_during_password_change(path: &str) -> bool {
+    path == paths::PASSWORD_CHANGE
+        || path == paths::LOGOUT
+        || path == "/healthz"
+        || path.starts_with("/assets/")
 }
 
 /// Today's date in Japan, for date rules.
@@ -40,8 +66,13 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
     let route = route
         .at("/", get(login::root))
         .at(paths::LOGIN, get(login::page).post(login::submit))
-        .at("/mypage", get(login::mypage))
-        .at("/logout", post(login::logout))
+        .at(paths::MYPAGE, get(login::mypage))
+        .at(paths::LOGOUT, post(login::logout))
+        .at(paths::OFFICE, get(office::top))
+        .at(
+            paths::PASSWORD_CHANGE,
+            get(first_password::page).post(first_password::submit),
+        )
         .at(
             paths::TERMS,
             get(register::terms::page).post(register::terms::submit),

@@ -341,6 +341,8 @@ async fn create_account(data_dir: &Path, login_id: &str) {
                         role: Role::Physician,
                         person: None,
                         session_generation: 0,
+                        must_change_password: false,
+                        staff_name: None,
                         terms_version: "test".into(),
                         terms_agreed_at: now(),
                         created_at: now(),

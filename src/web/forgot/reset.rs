@@ -82,6 +82,21 @@ fn reset_key(session: &Session) -> Option<ResetKey> {
 }
 
 fn new_password_page(csrf: &str, error: Option<&NewPasswordError>) -> Markup {
+    card(
+        "パスワードの再設定",
+        Some(csrf),
+        new_password_form(csrf, error, NEW_PASSWORD, "パスワードを再設定する"),
+    )
+}
+
+/// The new password and its confirmation, with their errors: the form of
+/// the reset and of the first login's change of a one-time password.
+pub fn new_password_form(
+    csrf: &str,
+    error: Option<&NewPasswordError>,
+    action: &str,
+    button: &str,
+) -> Markup {
     let (password_error, confirm_error) = match error {
         Some(NewPasswordError::Password(m)) => (Some(m.as_str()), None),
         Some(NewPasswordError::Confirmation(m)) => (None, Some(*m)),
@@ -117,23 +132,28 @@ fn new_password_page(csrf: &str, error: Option<&NewPasswordError>) -> Markup {
         maxlength: Some(128),
         ..Input::default()
     };
-    card(
-        "パスワードの再設定",
-        Some(csrf),
-        html! {
-            (error_summary(&errors))
-            form method="post" action=(NEW_PASSWORD) novalidate {
-                (csrf_input(csrf))
-                (text_field(&pw))
-                (text_field(&confirm))
-                div.checkline {
-                    input #show-password type="checkbox" data-show-password="password password_confirm";
-                    label for="show-password" { "パスワードを表示" }
-                }
-                div.actions { button type="submit" { "パスワードを再設定する" } }
+    html! {
+        (error_summary(&errors))
+        form method="post" action=(action) novalidate {
+            (csrf_input(csrf))
+            (text_field(&pw))
+            (text_field(&confirm))
+            div.checkline {
+                input #show-password type="checkbox" data-show-password="password password_confirm";
+                label for="show-password" { "パスワードを表示" }
             }
-        },
-    )
+            div.actions { button type="submit" { (button) } }
+        }
+    }
+}
+
+/// The new-password form as posted.
+#[derive(Deserialize)]
+pub struct NewPasswordForm {
+    #[serde(default)]
+    pub password: String,
+    #[serde(default)]
+    pub password_confirm: String,
 }
 
 #[handler]
@@ -154,14 +174,6 @@ pub async fn new_password(
         return Ok(link_problem());
     }
     Ok(new_password_page(csrf, None).into_response())
-}
-
-#[derive(Deserialize)]
-pub struct NewPasswordForm {
-    #[serde(default)]
-    password: String,
-    #[serde(default)]
-    password_confirm: String,
 }
 
 #[handler]

@@ -1,0 +1,79 @@
+//! The first login's change of a one-time password (パスワードの変更): every other page sends the account here until it is done.
+
+use maud::{Markup, html};
+use poem::{
+    IntoResponse, Response, handler,
+    http::StatusCode,
+    session::Session,
+    web::{CsrfToken, Data, Form, Redirect},
+};
+
+use crate::{
+    auth::{client::ClientIp, current_user, guards::SignedIn},
+    error::OrInternal,
+    service::accounts::{NewPasswordError, NewPasswordInput, OneTimeOutcome},
+    state::AppState,
+    views::layout::page as layout,
+    web::{
+        context,
+        forgot::reset::{NewPasswordForm, new_password_form},
+        landing, paths,
+    },
+};
+
+fn change_page(csrf: &str, error: Option<&NewPasswordError>) -> Markup {
+    let title = "パスワードの変更";
+    layout(
+        title,
+        Some(csrf),
+        html! {
+            section.card {
+                h1 { (title) }
+                p.lead { "初回ログインのため、お渡ししたパスワードをご自身で決めたパスワードに変更してください。変更するまで、ほかの画面はご利用いただけません。" }
+                (new_password_form(csrf, error, paths::PASSWORD_CHANGE, "パスワードを変更する"))
+            }
+        },
+    )
+}
+
+#[handler]
+pub async fn page(csrf: &CsrfToken, session: &Session, SignedIn(account): SignedIn) -> Response {
+    if !current_user::must_change_password(session) {
+        return Redirect::see_other(landing(account.role, false)).into_response();
+    }
+    change_page(csrf, None).into_response()
+}
+
+#[handler]
+pub async fn submit(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    session: &Session,
+    ClientIp(ip): ClientIp,
+    SignedIn(account): SignedIn,
+    Form(f): Form<NewPasswordForm>,
+) -> poem::Result<Response> {
+    let input = NewPasswordInput {
+        password: &f.password,
+        confirm: &f.password_confirm,
+    };
+    let outcome = context::accounts(&state)
+        .replace_one_time_password(account.id, &input, ip)
+        .await
+        .or_internal()?;
+    Ok(match outcome {
+        OneTimeOutcome::Saved(user) => {
+            // The change ended every session of the account: this one
+            // starts again (a new id), without the one-time flag.
+            current_user::sign_in(session, &user);
+            Redirect::see_other(landing(user.role, false)).into_response()
+        }
+        OneTimeOutcome::NotRequired => {
+            session.remove(crate::auth::session_keys::PASSWORD_CHANGE);
+            Redirect::see_other(landing(account.role, false)).into_response()
+        }
+        OneTimeOutcome::Refused(e) => change_page(csrf, Some(&e))
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .into_response(),
+    })
+}

@@ -1,0 +1,52 @@
+//! 事務局TOP: where office staff land after logging in.
+
+use maud::html;
+use poem::{
+    IntoResponse, Response, handler,
+    web::{CsrfToken, Data, Redirect},
+};
+
+use crate::{
+    auth::guards::Staff,
+    error::OrInternal,
+    service::office,
+    state::AppState,
+    views::layout::{csrf_input, page as layout},
+    web::paths,
+};
+
+#[handler]
+pub async fn top(state: Data<&AppState>, csrf: &CsrfToken, staff: Staff) -> poem::Result<Response> {
+    let Some(top) = office::top(&state.store, &staff).await.or_internal()? else {
+        return Ok(Redirect::see_other(paths::LOGIN).into_response());
+    };
+    let title = "事務局TOP";
+    let body = html! {
+        section.card aria-labelledby="office-title" {
+            h1 #office-title { (title) }
+            p.lead {
+                (top.association) " 事務局"
+                @if !top.staff_name.is_empty() { "　" (top.staff_name) " 様" }
+            }
+            dl.review {
+                dt { "所属医師会" } dd { (top.association) }
+                dt { "権限" } dd { (top.role.label()) }
+                dt { "ログインID" } dd { (staff.account.login_id) }
+            }
+        }
+        section.card aria-labelledby="office-counts" {
+            h2 #office-counts { "登録状況" }
+            dl.review {
+                dt { "登録医師数" } dd { (top.physicians) " 名" }
+            }
+            p.hint { "所属医師会の範囲（下部の医師会を含みます）に登録されている医師の数です。医師会に未申請の医師は、日本医師会の事務局にのみ表示されます。" }
+        }
+        section.card {
+            form method="post" action="/logout" {
+                (csrf_input(csrf))
+                div.actions { button.secondary type="submit" { "ログアウト" } }
+            }
+        }
+    };
+    Ok(layout(title, Some(csrf), body).into_response())
+}
