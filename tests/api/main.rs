@@ -13,6 +13,7 @@ mod journey;
 mod login_attacks;
 mod mail_delivery;
 mod migration;
+mod office;
 mod operator;
 mod postal;
 mod registration_attacks;
