@@ -26,6 +26,7 @@
 //! because they are only ever read back from our own store.
 
 mod address;
+pub mod announcement;
 pub mod association;
 mod dates;
 mod departments;
@@ -34,6 +35,7 @@ mod email_step;
 mod field;
 mod field_error;
 mod gender;
+pub mod inquiry;
 mod login_id;
 mod names;
 mod password;
@@ -55,6 +57,7 @@ pub use email_step::{EmailField, EmailForm, check_email_field, validate_email_st
 pub use field::{Control, Field, FieldSpec, Group, Review, Rule};
 pub use field_error::{FieldError, FieldErrors};
 pub use gender::Gender;
+pub use inquiry::InquiryStatus;
 pub use login_id::LoginId;
 pub use names::{KanaName, KanjiName};
 pub use password::Password;

@@ -192,6 +192,19 @@ pub fn inquiry(name: &str, email: &str, subject: &str, message: &str, id: u64) -
     (format!("{INQUIRY_SUBJECT} {subject}"), body)
 }
 
+/// A reply from the office to an inquiry (受付番号 `id`), mailed to its sender.
+pub fn inquiry_reply(config: &Config, subject: &str, reply: &str, id: u64) -> (String, String) {
+    let body = format!(
+        "{reply}\n\n\
+----\n\
+このメールは、お問合せ（受付番号 {id}）への回答として、医師会会員情報システム【MAMIS】からお送りしています。\n\
+\n\
+{helpdesk}",
+        helpdesk = helpdesk_block(config),
+    );
+    (format!("【MAMIS】{subject}"), body)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

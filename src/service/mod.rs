@@ -5,6 +5,7 @@
 //! call one function, render.
 
 pub mod accounts;
+pub mod inbox;
 pub mod inquiries;
 pub mod mailing;
 pub mod notices;

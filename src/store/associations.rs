@@ -137,6 +137,19 @@ pub fn all(tx: &ReadTransaction) -> anyhow::Result<Vec<Association>> {
     Ok(out)
 }
 
+/// True when `id` is the root of the tree (日本医師会), read in a write
+/// transaction so that a change and the check it depends on agree.
+pub fn is_root_for_update(tx: &WriteTransaction, id: AssociationId) -> anyhow::Result<bool> {
+    let t = tx.open_table(ASSOCIATIONS)?;
+    let found: Option<Association> = t.get(id.0)?.map(|v| decode(v.value())).transpose()?;
+    Ok(found.is_some_and(|a| a.parent.is_none()))
+}
+
+/// True when `id` is the root of the tree (日本医師会).
+pub fn is_root(tx: &ReadTransaction, id: AssociationId) -> anyhow::Result<bool> {
+    Ok(get(tx, id)?.is_some_and(|a| a.parent.is_none()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

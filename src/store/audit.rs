@@ -31,6 +31,14 @@ pub enum AuditKind {
     AssociationAdded,
     /// A staff account made (`mamis admin staff add`).
     StaffAdded,
+    /// An inquiry's status or note changed in the office's inbox.
+    InquiryUpdated,
+    /// A reply mailed to an inquiry's sender from the inbox.
+    InquiryReplied,
+    /// An announcement made, changed or deleted in the office.
+    AnnouncementAdded,
+    AnnouncementChanged,
+    AnnouncementDeleted,
 }
 
 impl AuditKind {
@@ -52,6 +60,11 @@ impl AuditKind {
             AuditKind::MailGivenUp => "mail_given_up",
             AuditKind::AssociationAdded => "association_added",
             AuditKind::StaffAdded => "staff_added",
+            AuditKind::InquiryUpdated => "inquiry_updated",
+            AuditKind::InquiryReplied => "inquiry_replied",
+            AuditKind::AnnouncementAdded => "announcement_added",
+            AuditKind::AnnouncementChanged => "announcement_changed",
+            AuditKind::AnnouncementDeleted => "announcement_deleted",
         }
     }
 }

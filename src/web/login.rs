@@ -47,7 +47,9 @@ async fn render(
     login_id: &str,
     error: Option<&str>,
 ) -> poem::Result<Markup> {
-    let notices = notices::newest(&state.store).await.or_internal()?;
+    let notices = notices::newest(&state.store, crate::web::today())
+        .await
+        .or_internal()?;
     let body = html! {
         div.login-grid {
             section.card aria-labelledby="login-title" {
@@ -92,9 +94,10 @@ async fn render(
                             @for n in &notices {
                                 li {
                                     p.meta { (format!("{:04}.{:02}.{:02}", n.date.year(), u8::from(n.date.month()), n.date.day())) " " (n.category) }
+                                    @if let Some(title) = &n.title { p.title { strong { (title) } } }
                                     p.body { (n.body) }
                                     @if let Some(link) = &n.link {
-                                        @if link.starts_with("https://") || link.starts_with("http://") || link.starts_with('/') {
+                                        @if crate::domain::announcement::safe_link(link) {
                                             p { a href=(link) rel="noopener noreferrer" { (link) } }
                                         }
                                     }

@@ -497,11 +497,7 @@ async fn a_restore_of_a_file_mamis_cannot_read_changes_nothing() {
     assert_eq!(names_in(&data), vec![DB_FILE.to_owned()]);
     assert_eq!(std::fs::read(&db).expect("database"), original);
     let store = Store::open(&data).expect("the database still opens");
-    let n = store
-        .read(|tx| announcements::newest(tx, 10))
-        .await
-        .expect("read")
-        .len();
+    let n = store.read(announcements::all).await.expect("read").len();
     assert_eq!(n, 1);
     drop(store);
 
@@ -551,11 +547,7 @@ async fn a_raw_copy_of_a_database_in_use_is_restored_like_after_a_power_cut() {
     let report = backup::restore(&raw, &target).await.expect("restore");
     assert!(report.previous.is_none());
     let store = Store::open(&target).expect("the restored database opens");
-    let n = store
-        .read(|tx| announcements::newest(tx, 10))
-        .await
-        .expect("read")
-        .len();
+    let n = store.read(announcements::all).await.expect("read").len();
     assert_eq!(n, 2);
 }
 
