@@ -44,10 +44,7 @@ fn err(errors: &mut FieldErrors, name: &'static str, label: &'static str, m: Str
     errors.push(FieldError::new(name, label, m));
 }
 
-fn has_control(s: &str, newlines: bool) -> bool {
-    s.chars()
-        .any(|c| c.is_control() && !(newlines && (c == '\n' || c == '\t')))
-}
+use crate::domain::has_forbidden_control as has_control;
 
 fn one_line(
     raw: &str,

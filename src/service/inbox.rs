@@ -11,10 +11,11 @@ use crate::{
     store::{
         Store, associations,
         audit::{self, AuditEntry, AuditKind},
-        inquiries::{self, Inquiry},
-        now, outbox,
+        inquiries, now, outbox,
     },
 };
+
+pub use crate::store::inquiries::Inquiry;
 
 /// The longest note kept.
 pub const NOTE_MAX: usize = 2000;

@@ -8,14 +8,14 @@ use crate::{
         password::Hasher,
     },
     domain::{
-        AssociationId, LoginId, Role, StaffRole,
+        AssociationId, InquiryStatus, LoginId, Role, StaffRole,
         association::{Association, AssociationKind},
     },
     store::{
         Store,
         associations::{self, AddRefusal},
         audit::{self, AuditEntry, AuditKind},
-        now,
+        inquiries, now,
         users::{self, Conflict, UserRecord},
     },
 };
@@ -220,6 +220,10 @@ pub struct OfficeTop {
     /// Registered physicians within the scope (those of no association are
     /// counted for the root of the tree only).
     pub physicians: u64,
+    /// 未対応 inquiries, for the staff of the root (日本医師会) only.
+    pub open_inquiries: Option<u64>,
+    /// True for the 管理者 of the root, who manage the announcements.
+    pub manages_announcements: bool,
 }
 
 /// 事務局TOP of a staff member; `None` when their account or association
@@ -248,6 +252,12 @@ pub async fn top(store: &Store, staff: &Staff) -> anyhow::Result<Option<OfficeTo
                 role,
                 staff_name: user.display_name(),
                 physicians,
+                open_inquiries: if own.parent.is_none() {
+                    Some(inquiries::count(tx, InquiryStatus::Open)?)
+                } else {
+                    None
+                },
+                manages_announcements: own.parent.is_none() && role == StaffRole::Admin,
             }))
         })
         .await

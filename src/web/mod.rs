@@ -7,6 +7,8 @@ pub mod forgot;
 pub mod inquiry;
 pub mod login;
 pub mod office;
+pub mod office_announcements;
+pub mod office_inbox;
 pub mod pages;
 pub mod register;
 pub mod suggest;
@@ -69,6 +71,29 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         .at(paths::MYPAGE, get(login::mypage))
         .at(paths::LOGOUT, post(login::logout))
         .at(paths::OFFICE, get(office::top))
+        .at(office_inbox::INBOX, get(office_inbox::list))
+        .at("/office/inquiries/:id", get(office_inbox::show))
+        .at(
+            "/office/inquiries/:id/status",
+            post(office_inbox::set_status),
+        )
+        .at("/office/inquiries/:id/reply", post(office_inbox::reply))
+        .at(
+            office_announcements::LIST,
+            get(office_announcements::list).post(office_announcements::create),
+        )
+        .at(
+            office_announcements::NEW,
+            get(office_announcements::new_form),
+        )
+        .at(
+            "/office/announcements/:id",
+            get(office_announcements::edit).post(office_announcements::update),
+        )
+        .at(
+            "/office/announcements/:id/delete",
+            post(office_announcements::delete),
+        )
         .at(
             paths::PASSWORD_CHANGE,
             get(first_password::page).post(first_password::submit),

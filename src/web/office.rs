@@ -12,7 +12,7 @@ use crate::{
     service::office,
     state::AppState,
     views::layout::{csrf_input, page as layout},
-    web::paths,
+    web::{office_announcements, office_inbox, paths},
 };
 
 #[handler]
@@ -40,6 +40,19 @@ pub async fn top(state: Data<&AppState>, csrf: &CsrfToken, staff: Staff) -> poem
                 dt { "登録医師数" } dd { (top.physicians) " 名" }
             }
             p.hint { "所属医師会の範囲（下部の医師会を含みます）に登録されている医師の数です。医師会に未申請の医師は、日本医師会の事務局にのみ表示されます。" }
+        }
+        @if top.open_inquiries.is_some() || top.manages_announcements {
+            section.card aria-labelledby="office-links" {
+                h2 #office-links { "業務メニュー" }
+                ul.linklist {
+                    @if let Some(open) = top.open_inquiries {
+                        li { a href={ (office_inbox::INBOX) "?status=open" } { "お問合せ（未対応 " (open) " 件）→" } }
+                    }
+                    @if top.manages_announcements {
+                        li { a href=(office_announcements::LIST) { "システム管理者からのお知らせの管理 →" } }
+                    }
+                }
+            }
         }
         section.card {
             form method="post" action="/logout" {
