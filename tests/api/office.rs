@@ -16,7 +16,7 @@ const STAFF_PASSWORD: &str = "Jimu#Kyoku2026";
 
 /// Makes a staff account directly through the use case; returns its
 /// one-time password.
-async fn staff(app: &TestApp, association: &str, login_id: &str, role: &str) -> String {
+pub(crate) async fn staff(app: &TestApp, association: &str, login_id: &str, role: &str) -> String {
     let hasher = Hasher::new(1, Argon2Params::TESTING);
     let new = NewStaff {
         association,
@@ -33,7 +33,7 @@ async fn staff(app: &TestApp, association: &str, login_id: &str, role: &str) -> 
 
 /// Logs `login_id` in with its one-time password and replaces it with
 /// `STAFF_PASSWORD`; the browser ends on 事務局TOP's redirect.
-async fn first_login(app: &TestApp, login_id: &str, one_time: &str) -> Browser {
+pub(crate) async fn first_login(app: &TestApp, login_id: &str, one_time: &str) -> Browser {
     let b = app.browser();
     b.log_in(login_id, one_time)
         .await
@@ -53,7 +53,7 @@ async fn first_login(app: &TestApp, login_id: &str, one_time: &str) -> Browser {
     b
 }
 
-async fn add_district(store: &Store, name: &str) -> mamis::domain::Association {
+pub(crate) async fn add_district(store: &Store, name: &str) -> mamis::domain::Association {
     office::add_association(store, "東京都医師会", name, None)
         .await
         .expect("add association")
