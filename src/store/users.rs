@@ -267,18 +267,11 @@ pub fn set_password(
     id: u64,
     password_hash: String,
 ) -> anyhow::Result<Option<UserRecord>> {
-    let mut t = tx.open_table(USERS)?;
-    let user = t
-        .get(id)?
-        .map(|v| decode::<UserRecord>(v.value()))
-        .transpose()?;
-    let Some(mut user) = user else {
-        return Ok(None);
-    };
-    user.password_hash = password_hash;
-    user.session_generation = user.session_generation.saturating_add(1);
-    t.insert(id, encode(&user)?.as_slice())?;
-    Ok(Some(user))
+    update(tx, id, |user| {
+        user.password_hash = password_hash;
+        user.session_generation = user.session_generation.saturating_add(1);
+        true
+    })
 }
 
 /// Replaces the one-time password of an account that must change it: the
@@ -291,19 +284,15 @@ pub fn replace_one_time_password(
     id: u64,
     password_hash: String,
 ) -> anyhow::Result<Option<UserRecord>> {
-    let mut t = tx.open_table(USERS)?;
-    let user = t
-        .get(id)?
-        .map(|v| decode::<UserRecord>(v.value()))
-        .transpose()?;
-    let Some(mut user) = user.filter(|u| u.must_change_password) else {
-        return Ok(None);
-    };
-    user.password_hash = password_hash;
-    user.must_change_password = false;
-    user.session_generation = user.session_generation.saturating_add(1);
-    t.insert(id, encode(&user)?.as_slice())?;
-    Ok(Some(user))
+    update(tx, id, |user| {
+        if !user.must_change_password {
+            return false;
+        }
+        user.password_hash = password_hash;
+        user.must_change_password = false;
+        user.session_generation = user.session_generation.saturating_add(1);
+        true
+    })
 }
 
 /// Only the role of an account record (cheaper than the whole record).
@@ -335,17 +324,37 @@ pub fn upgrade_hash(
     expected: &str,
     password_hash: String,
 ) -> anyhow::Result<bool> {
+    let changed = update(tx, id, |user| {
+        if user.password_hash != expected {
+            return false;
+        }
+        user.password_hash = password_hash;
+        true
+    })?;
+    Ok(changed.is_some())
+}
+
+/// Reads account `id`, lets `change` alter it, and writes it back when
+/// `change` returns true. The updated account, or `None` when there is no
+/// such account or `change` declined (nothing is written then).
+fn update(
+    tx: &WriteTransaction,
+    id: u64,
+    change: impl FnOnce(&mut UserRecord) -> bool,
+) -> anyhow::Result<Option<UserRecord>> {
     let mut t = tx.open_table(USERS)?;
     let user = t
         .get(id)?
         .map(|v| decode::<UserRecord>(v.value()))
         .transpose()?;
-    let Some(mut user) = user.filter(|u| u.password_hash == expected) else {
-        return Ok(false);
+    let Some(mut user) = user else {
+        return Ok(None);
     };
-    user.password_hash = password_hash;
+    if !change(&mut user) {
+        return Ok(None);
+    }
     t.insert(id, encode(&user)?.as_slice())?;
-    Ok(true)
+    Ok(Some(user))
 }
 
 /// Only the generation of an account record (cheaper than the whole record,
