@@ -43,6 +43,7 @@ fn main() {
 
 fn account(i: usize) -> UserRecord {
     UserRecord {
+        association: None,
         id: 0,
         login_id: format!("doctor{i:04}"),
         email: format!("doctor{i:04}@example.jp"),

@@ -97,6 +97,15 @@ impl Scope {
         self.associations.contains(&association)
     }
 
+    /// True when a person of `association` (none: of no association yet)
+    /// may be read: the check every read of a person goes through.
+    pub fn sees(&self, association: Option<AssociationId>) -> bool {
+        match association {
+            Some(a) => self.allows(a),
+            None => self.unaffiliated,
+        }
+    }
+
     /// True when people who belong to no association may be read.
     pub fn allows_unaffiliated(&self) -> bool {
         self.unaffiliated

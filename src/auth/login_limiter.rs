@@ -373,6 +373,7 @@ mod tests {
 
     fn user(id: u64, generation: u64) -> UserRecord {
         UserRecord {
+            association: None,
             id,
             login_id: format!("doctor{id:04}"),
             email: format!("d{id}@example.jp"),

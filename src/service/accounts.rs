@@ -744,6 +744,7 @@ mod tests {
         /// An account `doctor0001` whose password hash was made with `p`.
         async fn account(&self, p: Argon2Params) -> u64 {
             let user = UserRecord {
+                association: None,
                 id: 0,
                 login_id: "doctor0001".into(),
                 email: "doctor@example.jp".into(),

@@ -165,6 +165,7 @@ pub async fn add_staff(
     let hash = hasher.hash(password.clone()).await?;
     let at = now();
     let user = UserRecord {
+        association: None,
         id: 0,
         login_id: login_id.clone(),
         email: String::new(),

@@ -232,6 +232,7 @@ fn decide(
 /// The new physician's account, for the link's address and terms.
 fn account(link: &TokenRecord, login_id: String, person: Person, hash: String) -> UserRecord {
     UserRecord {
+        association: None,
         id: 0,
         login_id,
         email: link.email.clone(),

@@ -3,11 +3,20 @@
 //! account and the client address. Written in the same transaction as the
 //! change it records where there is one; kept for `MAMIS_AUDIT_KEEP_DAYS`.
 //! Read with `mamis admin audit`; the 事務局 console will show it.
+//!
+//! A change staff make to a record also names the record (`Target`), the
+//! association it belongs to (for the 管理者's search within their scope),
+//! who made it (`actor`) and each field's old → new value. Such entries are
+//! the record's history: they are indexed by target and are not purged.
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
-use super::{decode, encode, next_id, now, tables::AUDIT};
+use super::{
+    decode, encode, next_id, now,
+    tables::{AUDIT, AUDIT_BY_TARGET},
+};
+use crate::domain::AssociationId;
 
 /// What happened.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -84,6 +93,59 @@ pub struct AuditEntry {
     pub addr: Option<String>,
     /// Anything else worth knowing (kept short).
     pub detail: Option<String>,
+    /// The staff account that made the change, when staff made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub actor: Option<u64>,
+    /// The record the entry is about, when it is about one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<Target>,
+    /// The association the record belongs to (none: of no association).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub association: Option<AssociationId>,
+    /// The fields changed, old → new.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub changes: Vec<FieldChange>,
+}
+
+/// A record an audit entry is about.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Target {
+    /// A person (and their account): the user id.
+    Person(u64),
+    /// A staff account: the user id.
+    Staff(u64),
+    Association(AssociationId),
+}
+
+impl Target {
+    /// The key of the record's history in `AUDIT_BY_TARGET`.
+    pub fn key(self) -> String {
+        match self {
+            Target::Person(id) => format!("person:{id}"),
+            Target::Staff(id) => format!("staff:{id}"),
+            Target::Association(AssociationId(id)) => format!("association:{id}"),
+        }
+    }
+}
+
+/// One field's change: its label as shown on screen, the value before and
+/// after (as shown on screen; empty when there was none).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct FieldChange {
+    pub field: String,
+    pub old: String,
+    pub new: String,
+}
+
+impl FieldChange {
+    pub fn new(field: impl Into<String>, old: impl Into<String>, new: impl Into<String>) -> Self {
+        FieldChange {
+            field: field.into(),
+            old: old.into(),
+            new: new.into(),
+        }
+    }
 }
 
 impl AuditEntry {
@@ -97,7 +159,31 @@ impl AuditEntry {
             login_id: None,
             addr: None,
             detail: None,
+            actor: None,
+            target: None,
+            association: None,
+            changes: Vec::new(),
         }
+    }
+
+    /// The staff account that made the change.
+    pub fn actor(mut self, staff: u64) -> Self {
+        self.actor = Some(staff);
+        self
+    }
+
+    /// The record the entry is about, and the association it belongs to.
+    pub fn target(mut self, target: Target, association: Option<AssociationId>) -> Self {
+        self.target = Some(target);
+        self.association = association;
+        self
+    }
+
+    /// The fields changed; a change whose old and new values are equal is
+    /// left out.
+    pub fn changes(mut self, changes: impl IntoIterator<Item = FieldChange>) -> Self {
+        self.changes = changes.into_iter().filter(|c| c.old != c.new).collect();
+        self
     }
 
     pub fn user(mut self, id: u64) -> Self {
@@ -179,7 +265,57 @@ pub fn record(tx: &WriteTransaction, mut entry: AuditEntry) -> anyhow::Result<u6
     entry.id = id;
     tx.open_table(AUDIT)?
         .insert(id, encode(&entry)?.as_slice())?;
+    if let Some(target) = entry.target {
+        tx.open_multimap_table(AUDIT_BY_TARGET)?
+            .insert(target.key().as_str(), id)?;
+    }
     Ok(id)
+}
+
+/// The history of one record, newest first, at most `limit` entries.
+pub fn of_target(
+    tx: &ReadTransaction,
+    target: Target,
+    limit: usize,
+) -> anyhow::Result<Vec<AuditEntry>> {
+    let ids = tx.open_multimap_table(AUDIT_BY_TARGET)?;
+    let entries = tx.open_table(AUDIT)?;
+    let mut out = Vec::new();
+    for id in ids.get(target.key().as_str())?.rev().take(limit) {
+        let id = id?.value();
+        if let Some(v) = entries.get(id)? {
+            out.push(decode(v.value())?);
+        }
+    }
+    Ok(out)
+}
+
+/// Entries older than `before` (an audit id; `u64::MAX` for the newest),
+/// newest first, that `keep` accepts, at most `limit`; reads at most
+/// `max_scanned` entries (a search over a long log answers in bounded time
+/// and says where it stopped: the id to continue before, if any).
+pub fn search(
+    tx: &ReadTransaction,
+    before: u64,
+    limit: usize,
+    max_scanned: usize,
+    keep: impl Fn(&AuditEntry) -> bool,
+) -> anyhow::Result<(Vec<AuditEntry>, Option<u64>)> {
+    let t = tx.open_table(AUDIT)?;
+    let mut out = Vec::new();
+    let mut last = None;
+    for (scanned, row) in t.range(..before)?.rev().enumerate() {
+        let (k, v) = row?;
+        if scanned >= max_scanned || out.len() >= limit {
+            return Ok((out, last));
+        }
+        last = Some(k.value());
+        let e: AuditEntry = decode(v.value())?;
+        if keep(&e) {
+            out.push(e);
+        }
+    }
+    Ok((out, None))
 }
 
 /// Entries at or after `since` (Unix seconds), oldest first, at most `limit`
@@ -199,7 +335,8 @@ pub fn since(tx: &ReadTransaction, since: i64, limit: usize) -> anyhow::Result<V
     Ok(out)
 }
 
-/// Removes entries older than `cutoff` (Unix seconds); returns how many.
+/// Removes entries older than `cutoff` (Unix seconds) that are not a
+/// record's history; returns how many.
 pub fn purge_before(tx: &WriteTransaction, cutoff: i64) -> anyhow::Result<usize> {
     let mut t = tx.open_table(AUDIT)?;
     let mut old = Vec::new();
@@ -209,7 +346,9 @@ pub fn purge_before(tx: &WriteTransaction, cutoff: i64) -> anyhow::Result<usize>
         if e.at >= cutoff {
             break;
         }
-        old.push(k.value());
+        if e.target.is_none() {
+            old.push(k.value());
+        }
     }
     for k in &old {
         t.remove(k)?;
@@ -254,5 +393,52 @@ mod tests {
         let purged = store.write_ok(|tx| purge_before(tx, 2_000)).await.unwrap();
         assert_eq!(purged, 1);
         assert_eq!(store.read(|tx| since(tx, 0, 10)).await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_record_history_is_indexed_kept_and_searched() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = crate::store::Store::open(dir.path()).unwrap();
+        store
+            .write_ok(|tx| {
+                let mut change = AuditEntry::new(AuditKind::LoginFailed)
+                    .actor(3)
+                    .target(Target::Person(12), Some(AssociationId(5)))
+                    .changes([
+                        FieldChange::new("携帯電話", "090-1111-2222", "090-3333-4444"),
+                        FieldChange::new("氏名", "山田", "山田"),
+                    ]);
+                change.at = 1_000;
+                record(tx, change)?;
+                record(tx, AuditEntry::new(AuditKind::LoginFailed))?;
+                record(
+                    tx,
+                    AuditEntry::new(AuditKind::LoginFailed).target(Target::Person(13), None),
+                )
+            })
+            .await
+            .unwrap();
+        let history = store
+            .read(|tx| of_target(tx, Target::Person(12), 10))
+            .await
+            .unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].changes.len(), 1, "unchanged fields are left out");
+        assert_eq!(history[0].actor, Some(3));
+        assert_eq!(
+            store.write_ok(|tx| purge_before(tx, 2_000)).await.unwrap(),
+            0
+        );
+        let (found, more) = store
+            .read(|tx| search(tx, u64::MAX, 10, 100, |e| e.target.is_some()))
+            .await
+            .unwrap();
+        assert_eq!((found.len(), more), (2, None));
+        let (found, more) = store
+            .read(|tx| search(tx, u64::MAX, 10, 1, |e| e.target.is_some()))
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 1);
+        assert!(more.is_some(), "a bounded search says where it stopped");
     }
 }

@@ -251,7 +251,12 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         };
     }
     // Every `MultimapTableDefinition` of `tables.rs`.
-    copy_multimap!(PERSONS_BY_KANA, PERSONS_BY_NAME, PERSONS_BY_PHONE);
+    copy_multimap!(
+        PERSONS_BY_KANA,
+        PERSONS_BY_NAME,
+        PERSONS_BY_PHONE,
+        AUDIT_BY_TARGET
+    );
     let known: BTreeSet<&str> = copied.iter().map(|(t, _)| t.as_str()).collect();
     let mut missing: Vec<String> = src
         .list_tables()

@@ -68,6 +68,11 @@ pub const ASSOCIATIONS_BY_NAME: TableDefinition<&str, u64> =
 /// Audit entry id (in time order) → what happened, to whom, from where.
 pub const AUDIT: TableDefinition<u64, &[u8]> = TableDefinition::new("audit");
 
+/// Record an audit entry is about (`audit::Target::key`, e.g. `person:12`)
+/// → audit entry ids: a record's history.
+pub const AUDIT_BY_TARGET: MultimapTableDefinition<&str, u64> =
+    MultimapTableDefinition::new("audit_by_target");
+
 /// Login throttling key (`ip:…`, `id:…`, `dev:…`) → attempts counted
 /// against it (see `store::login_attempts`).
 pub const LOGIN_ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("login_attempts");
@@ -91,6 +96,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(PASSWORD_RESETS)?;
     tx.open_table(INQUIRIES)?;
     tx.open_table(AUDIT)?;
+    tx.open_multimap_table(AUDIT_BY_TARGET)?;
     tx.open_table(ASSOCIATIONS)?;
     tx.open_table(ASSOCIATIONS_BY_NAME)?;
     tx.open_table(LOGIN_ATTEMPTS)?;

@@ -31,6 +31,13 @@ pub struct UserRecord {
     /// The person, for an account made by a registration (none for an
     /// account made otherwise, such as a staff account).
     pub person: Option<Person>,
+    /// The association the person belongs to (their 郡市区等医師会, or the
+    /// association that imported them); none for a physician who registered
+    /// and has applied nowhere yet, whom only the root's staff see (see
+    /// `auth::guards::Scope::sees`). Absent in records written before it was
+    /// kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub association: Option<crate::domain::AssociationId>,
     /// Bumped by every password change: sessions made before it end.
     #[serde(default)]
     pub session_generation: u64,
@@ -422,6 +429,7 @@ mod tests {
             panic!("invalid test form");
         };
         UserRecord {
+            association: None,
             id: 0,
             login_id: login_id.to_owned(),
             email: email.to_owned(),

@@ -333,6 +333,7 @@ async fn create_account(data_dir: &Path, login_id: &str) {
                 users::create(
                     tx,
                     UserRecord {
+                        association: None,
                         id: 0,
                         login_id,
                         email: "owner@example.jp".into(),
