@@ -148,6 +148,50 @@ pub fn index_person(tx: &WriteTransaction, id: u64, person: &Person) -> anyhow::
     Ok(added)
 }
 
+/// Removes a person's search keys from the person indexes (the mirror of
+/// [`index_person`]).
+pub fn unindex_person(tx: &WriteTransaction, id: u64, person: &Person) -> anyhow::Result<()> {
+    let keys = person.search_keys();
+    for (table, keys) in [
+        (PERSONS_BY_KANA, &keys.kana),
+        (PERSONS_BY_NAME, &keys.names),
+        (PERSONS_BY_PHONE, &keys.phones),
+    ] {
+        let mut t = tx.open_multimap_table(table)?;
+        for key in keys {
+            t.remove(key.as_str(), id)?;
+        }
+    }
+    Ok(())
+}
+
+/// Replaces the person of account `id` and moves it in the person indexes;
+/// `None` when there is no such account. The caller writes the audit entry
+/// in the same transaction.
+pub fn replace_person(
+    tx: &WriteTransaction,
+    id: u64,
+    person: Person,
+) -> anyhow::Result<Option<UserRecord>> {
+    let users = tx.open_table(USERS)?;
+    let Some(mut user) = users
+        .get(id)?
+        .map(|v| decode::<UserRecord>(v.value()))
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    drop(users);
+    if let Some(old) = &user.person {
+        unindex_person(tx, id, old)?;
+    }
+    index_person(tx, id, &person)?;
+    user.person = Some(person);
+    tx.open_table(USERS)?
+        .insert(id, encode(&user)?.as_slice())?;
+    Ok(Some(user))
+}
+
 /// Ids of the persons whose key in `table` starts with `prefix` (already
 /// normalised), in id order; none for an empty prefix.
 fn ids_with_prefix(
@@ -492,5 +536,42 @@ mod tests {
         );
         let user = store.read(|tx| get(tx, 2)).await.unwrap().unwrap();
         assert_eq!(user.display_name(), "山田 太郎");
+    }
+
+    #[tokio::test]
+    async fn a_replaced_person_moves_in_the_indexes() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let mut moved = account("doctor01", "123456", "a@example.jp", "090-1111-2222")
+            .person
+            .unwrap();
+        moved.phones.mobile = crate::domain::PhoneNumber::parse("080-9999-0000").unwrap();
+        store
+            .write_ok(move |tx| {
+                create(
+                    tx,
+                    account("doctor01", "123456", "a@example.jp", "090-1111-2222"),
+                )?
+                .ok();
+                Ok((
+                    replace_person(tx, 1, moved)?.is_some(),
+                    replace_person(tx, 9, account("x", "1", "x@example.jp", "").person.unwrap())?
+                        .is_none(),
+                ))
+            })
+            .await
+            .map(|r| assert_eq!(r, (true, true)))
+            .unwrap();
+        let found = store
+            .read(|tx| {
+                Ok((
+                    ids_by_phone(tx, "090")?,
+                    ids_by_phone(tx, "080")?,
+                    ids_by_kana(tx, "ヤマダ")?,
+                ))
+            })
+            .await
+            .unwrap();
+        assert_eq!(found, (vec![], vec![1], vec![1]));
     }
 }
