@@ -106,6 +106,21 @@ pub fn subtree(root: AssociationId, all: &[Association]) -> Vec<AssociationId> {
     found
 }
 
+/// `id` and every association above it, up to the root (a loop in a
+/// damaged tree ends the walk).
+pub fn ancestors_and_self(id: AssociationId, all: &[Association]) -> Vec<AssociationId> {
+    let mut chain = vec![id];
+    let mut current = id;
+    while let Some(parent) = all.iter().find(|a| a.id == current).and_then(|a| a.parent) {
+        if chain.contains(&parent) {
+            break;
+        }
+        chain.push(parent);
+        current = parent;
+    }
+    chain
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -150,6 +165,8 @@ mod tests {
         assert_eq!(ids(subtree(AssociationId(1), &all)), [1, 2, 3, 4, 5, 6]);
         assert_eq!(ids(subtree(AssociationId(2), &all)), [2, 4, 5]);
         assert_eq!(ids(subtree(AssociationId(4), &all)), [4]);
+        assert_eq!(ids(ancestors_and_self(AssociationId(5), &all)), [5, 2, 1]);
+        assert_eq!(ids(ancestors_and_self(AssociationId(1), &all)), [1]);
     }
 
     #[test]

@@ -207,6 +207,8 @@ pub struct Profile {
     pub name: String,
     pub login_id: String,
     pub email: String,
+    /// The association the person belongs to, if any.
+    pub association: Option<crate::domain::AssociationId>,
 }
 
 /// One reminder request, ready to be written.
@@ -232,6 +234,7 @@ impl Accounts<'_> {
             name: u.display_name(),
             login_id: u.login_id,
             email: u.email,
+            association: u.association,
         }))
     }
 

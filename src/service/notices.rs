@@ -1,11 +1,15 @@
-//! The announcements shown on the login page (システム管理者からのお知らせ):
-//! the published ones for the login page, and their management by the
-//! 管理者 of 日本医師会 (the root of the tree). Every change is audited in
-//! its transaction; for anyone else the management functions answer `None`.
+//! Announcements: the login page's (システム管理者からのお知らせ), managed by
+//! the 管理者 of 日本医師会 (the root of the tree), and each association's
+//! own for its members' マイページ, managed by that association's 管理者.
+//! A 管理者 manages only their own board's; every change is audited in its
+//! transaction; for another board's announcement the functions answer
+//! `None` (the 404 page).
+
+use redb::ReadTransaction;
 
 use crate::{
     auth::guards::StaffAdmin,
-    domain::announcement::AnnouncementDraft,
+    domain::{AssociationId, announcement::AnnouncementDraft, association},
     store::{
         Store, announcements, associations,
         audit::{self, AuditEntry, AuditKind},
@@ -18,48 +22,108 @@ pub use crate::store::announcements::Announcement;
 /// Announcements shown at most.
 const SHOWN: usize = 20;
 
-/// The announcements published on `today` (JST), newest first (by date,
-/// then by the order they were added).
+/// The login page's announcements published on `today` (JST), newest
+/// first (by date, then by the order they were added).
 pub async fn newest(store: &Store, today: time::Date) -> anyhow::Result<Vec<Announcement>> {
     store
-        .read(move |tx| announcements::newest(tx, today, SHOWN))
+        .read(move |tx| announcements::newest(tx, today, SHOWN, |board| board.is_none()))
         .await
 }
 
-/// True when `admin` may manage the announcements (a 管理者 of the root).
-pub async fn allowed(store: &Store, admin: &StaffAdmin) -> anyhow::Result<bool> {
-    let association = admin.0.association;
-    store
-        .read(move |tx| associations::is_root(tx, association))
-        .await
-}
-
-/// Every announcement, newest first, published or not.
-pub async fn all(store: &Store, admin: &StaffAdmin) -> anyhow::Result<Option<Vec<Announcement>>> {
-    let association = admin.0.association;
+/// The announcements a member of `association` sees on their マイページ on
+/// `today`: those of the association and of every association above it
+/// (not the login page's), newest first. None for a person of no
+/// association.
+pub async fn for_members_of(
+    store: &Store,
+    association: Option<AssociationId>,
+    today: time::Date,
+) -> anyhow::Result<Vec<Announcement>> {
+    let Some(association) = association else {
+        return Ok(Vec::new());
+    };
     store
         .read(move |tx| {
-            if !associations::is_root(tx, association)? {
-                return Ok(None);
-            }
-            announcements::all(tx).map(Some)
+            let all = associations::all(tx)?;
+            let chain = association::ancestors_and_self(association, &all);
+            announcements::newest(tx, today, SHOWN, |board| {
+                board.is_some_and(|b| chain.contains(&b))
+            })
         })
         .await
 }
 
-/// One announcement.
+/// Where a 管理者's announcements are shown.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Board {
+    /// The login page (the 管理者 is of 日本医師会).
+    LoginPage,
+    /// The マイページ of the members of the named association.
+    Members(String),
+}
+
+/// The board of `admin`'s association.
+pub async fn board(store: &Store, admin: &StaffAdmin) -> anyhow::Result<Option<Board>> {
+    let association = admin.0.association;
+    store
+        .read(move |tx| {
+            Ok(match associations::get(tx, association)? {
+                None => None,
+                Some(a) if a.parent.is_none() => Some(Board::LoginPage),
+                Some(a) => Some(Board::Members(a.name)),
+            })
+        })
+        .await
+}
+
+/// The owner stored with `admin`'s announcements: none for the root (the
+/// login page), else the association.
+fn owner(tx: &ReadTransaction, admin: &StaffAdmin) -> anyhow::Result<Option<AssociationId>> {
+    let association = admin.0.association;
+    Ok(if associations::is_root(tx, association)? {
+        None
+    } else {
+        Some(association)
+    })
+}
+
+fn owner_for_update(
+    tx: &redb::WriteTransaction,
+    admin: &StaffAdmin,
+) -> anyhow::Result<Option<AssociationId>> {
+    let association = admin.0.association;
+    Ok(if associations::is_root_for_update(tx, association)? {
+        None
+    } else {
+        Some(association)
+    })
+}
+
+/// Every announcement of `admin`'s board, newest first, published or not.
+pub async fn all(store: &Store, admin: &StaffAdmin) -> anyhow::Result<Vec<Announcement>> {
+    let admin = admin.clone();
+    store
+        .read(move |tx| {
+            let mine = owner(tx, &admin)?;
+            Ok(announcements::all(tx)?
+                .into_iter()
+                .filter(|a| a.association == mine)
+                .collect())
+        })
+        .await
+}
+
+/// One announcement of `admin`'s board.
 pub async fn get(
     store: &Store,
     admin: &StaffAdmin,
     id: u64,
 ) -> anyhow::Result<Option<Announcement>> {
-    let association = admin.0.association;
+    let admin = admin.clone();
     store
         .read(move |tx| {
-            if !associations::is_root(tx, association)? {
-                return Ok(None);
-            }
-            announcements::get(tx, id)
+            let mine = owner(tx, &admin)?;
+            Ok(announcements::get(tx, id)?.filter(|a| a.association == mine))
         })
         .await
 }
@@ -67,6 +131,7 @@ pub async fn get(
 fn entry(admin: &StaffAdmin, kind: AuditKind, detail: String) -> AuditEntry {
     AuditEntry::new(kind)
         .user(admin.0.account.id)
+        .actor(admin.0.account.id)
         .login_id(&admin.0.account.login_id)
         .detail(detail)
 }
@@ -109,7 +174,7 @@ fn changes(old: &Announcement, new: &Announcement) -> Vec<String> {
     out
 }
 
-/// Adds an announcement; returns its id (`None`: not allowed).
+/// Adds an announcement to `admin`'s board; returns its id.
 pub async fn create(
     store: &Store,
     admin: &StaffAdmin,
@@ -118,9 +183,7 @@ pub async fn create(
     let admin = admin.clone();
     store
         .write_ok(move |tx| {
-            if !associations::is_root_for_update(tx, admin.0.association)? {
-                return Ok(None);
-            }
+            let mine = owner_for_update(tx, &admin)?;
             let at = now();
             let mut a = Announcement {
                 id: 0,
@@ -133,6 +196,7 @@ pub async fn create(
                 withdraw_at: draft.withdraw_at,
                 created_at: at,
                 updated_at: at,
+                association: mine,
             };
             a.id = announcements::insert(tx, a.clone())?;
             audit::record(
@@ -158,10 +222,10 @@ pub async fn update(
     let admin = admin.clone();
     store
         .write_ok(move |tx| {
-            if !associations::is_root_for_update(tx, admin.0.association)? {
-                return Ok(None);
-            }
-            let Some(old) = announcements::get_for_update(tx, id)? else {
+            let mine = owner_for_update(tx, &admin)?;
+            let Some(old) =
+                announcements::get_for_update(tx, id)?.filter(|a| a.association == mine)
+            else {
                 return Ok(None);
             };
             let new = Announcement {
@@ -198,7 +262,8 @@ pub async fn delete(store: &Store, admin: &StaffAdmin, id: u64) -> anyhow::Resul
     let admin = admin.clone();
     store
         .write_ok(move |tx| {
-            if !associations::is_root_for_update(tx, admin.0.association)? {
+            let mine = owner_for_update(tx, &admin)?;
+            if announcements::get_for_update(tx, id)?.is_none_or(|a| a.association != mine) {
                 return Ok(None);
             }
             let Some(old) = announcements::remove(tx, id)? else {

@@ -258,7 +258,7 @@ pub async fn top(store: &Store, staff: &Staff) -> anyhow::Result<Option<OfficeTo
                 } else {
                     None
                 },
-                manages_announcements: own.parent.is_none() && role == StaffRole::Admin,
+                manages_announcements: role == StaffRole::Admin,
             }))
         })
         .await

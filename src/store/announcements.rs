@@ -1,9 +1,12 @@
-//! Announcements on the login page (「システム管理者からのお知らせ」), with their publication window.
+//! Announcements with their publication window: the login page's
+//! (「システム管理者からのお知らせ」, made by 日本医師会) and each association's
+//! own, shown on its members' マイページ.
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 use serde::{Deserialize, Serialize};
 
 use super::{decode, encode, next_id, now, tables::ANNOUNCEMENTS};
+use crate::domain::AssociationId;
 
 /// One dated announcement.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
@@ -29,6 +32,11 @@ pub struct Announcement {
     pub created_at: i64,
     #[serde(default)]
     pub updated_at: i64,
+    /// The association whose members' マイページ shows it; none: the login
+    /// page's (made by 日本医師会's 管理者, and every announcement made
+    /// before associations had their own).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub association: Option<AssociationId>,
 }
 
 impl Announcement {
@@ -61,6 +69,7 @@ pub fn add(
             withdraw_at: None,
             created_at: at,
             updated_at: at,
+            association: None,
         },
     )
 }
@@ -109,15 +118,18 @@ pub fn all(tx: &ReadTransaction) -> anyhow::Result<Vec<Announcement>> {
     Ok(all)
 }
 
-/// The newest announcements published on `today` first (by date, then by id).
+/// The newest announcements of the boards `shown_on` accepts (by owning
+/// association; none: the login page) published on `today` first (by
+/// date, then by id).
 pub fn newest(
     tx: &ReadTransaction,
     today: time::Date,
     limit: usize,
+    shown_on: impl Fn(Option<AssociationId>) -> bool,
 ) -> anyhow::Result<Vec<Announcement>> {
     let mut shown: Vec<Announcement> = all(tx)?
         .into_iter()
-        .filter(|a| a.is_published(today))
+        .filter(|a| a.is_published(today) && shown_on(a.association))
         .collect();
     shown.truncate(limit);
     Ok(shown)
@@ -141,6 +153,7 @@ mod tests {
             withdraw_at: until,
             created_at: 0,
             updated_at: 0,
+            association: None,
         }
     }
 
@@ -159,6 +172,9 @@ mod tests {
         let old =
             r#"{"id":3,"date":[2026,10],"category":"c","body":"b","link":null,"created_at":5}"#;
         let a: Announcement = serde_json::from_str(old).unwrap();
-        assert_eq!((a.title, a.publish_from, a.withdraw_at), (None, None, None));
+        assert_eq!(
+            (a.title, a.publish_from, a.withdraw_at, a.association),
+            (None, None, None, None)
+        );
     }
 }

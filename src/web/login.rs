@@ -90,26 +90,34 @@ async fn render(
                     @if notices.is_empty() {
                         p { "現在、お知らせはありません。" }
                     } @else {
-                        ul.notices {
-                            @for n in &notices {
-                                li {
-                                    p.meta { (format!("{:04}.{:02}.{:02}", n.date.year(), u8::from(n.date.month()), n.date.day())) " " (n.category) }
-                                    @if let Some(title) = &n.title { p.title { strong { (title) } } }
-                                    p.body { (n.body) }
-                                    @if let Some(link) = &n.link {
-                                        @if crate::domain::announcement::safe_link(link) {
-                                            p { a href=(link) rel="noopener noreferrer" { (link) } }
-                                        }
-                                    }
-                                }
-                            }
-                        }
+                        (announcement_list(&notices))
                     }
                 }
             }
         }
     };
     Ok(layout("ログイン", Some(csrf), body))
+}
+
+/// Announcements, newest first: date, category, title, body (escaped, line
+/// breaks kept by CSS) and a safe link.
+fn announcement_list(notices: &[notices::Announcement]) -> Markup {
+    html! {
+        ul.notices {
+            @for n in notices {
+                li {
+                    p.meta { (format!("{:04}.{:02}.{:02}", n.date.year(), u8::from(n.date.month()), n.date.day())) " " (n.category) }
+                    @if let Some(title) = &n.title { p.title { strong { (title) } } }
+                    p.body { (n.body) }
+                    @if let Some(link) = &n.link {
+                        @if crate::domain::announcement::safe_link(link) {
+                            p { a href=(link) rel="noopener noreferrer" { (link) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[derive(Deserialize)]
@@ -206,6 +214,9 @@ pub async fn mypage(
     let Some(user) = profile else {
         return Ok(Redirect::see_other(paths::LOGIN).into_response());
     };
+    let news = notices::for_members_of(&state.store, user.association, crate::web::today())
+        .await
+        .or_internal()?;
     let name = user.name;
     let body = html! {
         section.card {
@@ -218,6 +229,12 @@ pub async fn mypage(
             form method="post" action="/logout" {
                 (csrf_input(csrf))
                 div.actions { button.secondary type="submit" { "ログアウト" } }
+            }
+        }
+        @if !news.is_empty() {
+            section.card aria-labelledby="member-notices" {
+                h2 #member-notices { "所属医師会からのお知らせ" }
+                (announcement_list(&news))
             }
         }
     };

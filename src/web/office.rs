@@ -49,7 +49,7 @@ pub async fn top(state: Data<&AppState>, csrf: &CsrfToken, staff: Staff) -> poem
                         li { a href={ (office_inbox::INBOX) "?status=open" } { "お問合せ（未対応 " (open) " 件）→" } }
                     }
                     @if top.manages_announcements {
-                        li { a href=(office_announcements::LIST) { "システム管理者からのお知らせの管理 →" } }
+                        li { a href=(office_announcements::LIST) { "お知らせの管理 →" } }
                     }
                 }
             }

@@ -223,7 +223,13 @@ async fn district_staff_and_physicians_find_neither_the_inbox_nor_the_announceme
 
     add_district(&app.store, "新宿区医師会").await;
     let district = staff_browser(&app, "新宿区医師会", "shinjuku01", "管理者").await;
-    assert_not_found(&district, ROUTES, "district 管理者").await;
+    // Their own board's list opens; 日本医師会's announcement 1 does not.
+    let others: Vec<(&str, &str)> = ROUTES[..4].iter().chain(&ROUTES[7..]).copied().collect();
+    assert_not_found(&district, &others, "district 管理者").await;
+    district
+        .get("/office/announcements")
+        .await
+        .assert_contains("新宿区医師会の会員");
     district.get("/office").await.assert_status(StatusCode::OK);
     assert!(
         !district
@@ -233,7 +239,7 @@ async fn district_staff_and_physicians_find_neither_the_inbox_nor_the_announceme
             .contains("/office/inquiries")
     );
     let prefecture = staff_browser(&app, "東京都医師会", "tokyo0001", "管理者").await;
-    assert_not_found(&prefecture, ROUTES, "prefecture 管理者").await;
+    assert_not_found(&prefecture, &others, "prefecture 管理者").await;
 
     let yamada = Applicant::yamada();
     app.register(&yamada).await;
@@ -281,9 +287,7 @@ async fn district_staff_and_physicians_find_neither_the_inbox_nor_the_announceme
 async fn announcements_are_shown_on_the_login_page_only_within_their_dates() {
     let app = spawn_app().await;
     let b = staff_browser(&app, "日本医師会", "jmaadmin01", "管理者").await;
-    b.get("/office")
-        .await
-        .assert_contains("システム管理者からのお知らせの管理");
+    b.get("/office").await.assert_contains("お知らせの管理");
     let tomorrow = day(today() + Duration::days(1));
     let now = day(today());
 
@@ -418,4 +422,68 @@ async fn announcements_added_by_the_operator_command_stay_on_the_login_page_and_
             .await
             .contains("書き直したお知らせです。")
     );
+}
+
+#[tokio::test]
+async fn a_district_announces_to_its_own_members_on_their_mypage_only() {
+    let app = spawn_app().await;
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    add_district(&app.store, "渋谷区医師会").await;
+    let district = staff_browser(&app, "新宿区医師会", "shinjuku01", "管理者").await;
+    district
+        .get("/office")
+        .await
+        .assert_contains("/office/announcements");
+    district
+        .post_form(
+            "/office/announcements",
+            &[
+                ("category", "理事会"),
+                ("title", "新宿区医師会 総会のご案内"),
+                ("body", "会員各位"),
+            ],
+        )
+        .await
+        .assert_redirect_to("/office/announcements?done=created");
+    let id = announcement_id(
+        &district.get("/office/announcements").await.body,
+        "新宿区医師会 総会のご案内",
+    );
+    assert!(!login_notices(&app).await.contains("総会のご案内"));
+
+    // A member of 新宿区医師会 sees it; a physician of no association does not.
+    let member = Applicant::yamada();
+    app.register(&member).await;
+    let other = Applicant::numbered(2);
+    app.register(&other).await;
+    app.set_association(&member.login_id, Some(shinjuku.id))
+        .await;
+    for (applicant, sees) in [(&member, true), (&other, false)] {
+        let b = app.browser();
+        b.log_in(&applicant.login_id, PASSWORD)
+            .await
+            .assert_redirect_to("/mypage");
+        let page = b.get("/mypage").await;
+        assert_eq!(
+            page.body.contains("新宿区医師会 総会のご案内"),
+            sees,
+            "{}",
+            applicant.login_id
+        );
+    }
+
+    // Another district's 管理者 and 日本医師会's do not manage it.
+    let shibuya = staff_browser(&app, "渋谷区医師会", "shibuya01", "管理者").await;
+    let national = staff_browser(&app, "日本医師会", "jmaadmin01", "管理者").await;
+    for b in [&shibuya, &national] {
+        b.get(&format!("/office/announcements/{id}"))
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+        assert!(
+            !b.get("/office/announcements")
+                .await
+                .body
+                .contains("総会のご案内")
+        );
+    }
 }

@@ -126,6 +126,35 @@ impl TestApp {
         Browser::new(&self.base)
     }
 
+    /// Makes the person of `login_id` belong to `association` (as an
+    /// import or an approved 入会 will), straight in the store.
+    pub async fn set_association(
+        &self,
+        login_id: &str,
+        association: Option<mamis::domain::AssociationId>,
+    ) {
+        let login_id = login_id.to_owned();
+        self.store
+            .write_ok(move |tx| {
+                use redb::ReadableTable as _;
+                let id = tx
+                    .open_table(mamis::store::tables::USERS_BY_LOGIN)?
+                    .get(mamis::store::users::login_key(&login_id).as_str())?
+                    .map(|v| v.value())
+                    .ok_or_else(|| anyhow::anyhow!("no account {login_id}"))?;
+                let mut t = tx.open_table(mamis::store::tables::USERS)?;
+                let mut user: mamis::store::users::UserRecord = {
+                    let raw = t.get(id)?.ok_or_else(|| anyhow::anyhow!("no user {id}"))?;
+                    serde_json::from_slice(raw.value())?
+                };
+                user.association = association;
+                t.insert(id, serde_json::to_vec(&user)?.as_slice())?;
+                Ok(())
+            })
+            .await
+            .expect("set the person's association");
+    }
+
     pub fn smtp(&self) -> &SmtpCapture {
         self.smtp
             .as_ref()
