@@ -5,9 +5,11 @@
 //! call one function, render.
 
 pub mod accounts;
+pub mod first_login;
 pub mod inbox;
 pub mod inquiries;
 pub mod mailing;
+pub mod my_account;
 pub mod notices;
 pub mod office;
 pub mod outbox;

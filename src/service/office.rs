@@ -181,6 +181,7 @@ pub async fn add_staff(
         staff_name: name.map(str::to_owned),
         terms_version: String::new(),
         terms_agreed_at: 0,
+        terms_history: Vec::new(),
         created_at: at,
     };
     let detail = format!("{} of {}", role.label(), association.name);

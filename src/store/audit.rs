@@ -48,6 +48,12 @@ pub enum AuditKind {
     AnnouncementAdded,
     AnnouncementChanged,
     AnnouncementDeleted,
+    /// A person agreed to a (new) version of the terms at login.
+    TermsAgreed,
+    /// A link confirming an account's address was mailed to it.
+    EmailConfirmationSent,
+    /// An account's address was confirmed by its link (set or changed).
+    EmailChanged,
 }
 
 impl AuditKind {
@@ -74,6 +80,9 @@ impl AuditKind {
             AuditKind::AnnouncementAdded => "announcement_added",
             AuditKind::AnnouncementChanged => "announcement_changed",
             AuditKind::AnnouncementDeleted => "announcement_deleted",
+            AuditKind::TermsAgreed => "terms_agreed",
+            AuditKind::EmailConfirmationSent => "email_confirmation_sent",
+            AuditKind::EmailChanged => "email_changed",
         }
     }
 }

@@ -230,6 +230,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         USERS_BY_EMAIL,
         USERS_BY_REGISTRY,
         EMAIL_TOKENS,
+        EMAIL_CHANGES,
         OUTBOX,
         OUTBOX_PENDING,
         SESSIONS,

@@ -10,6 +10,7 @@ pub mod announcements;
 pub mod associations;
 pub mod audit;
 pub mod backup;
+pub mod email_changes;
 pub mod inquiries;
 pub mod login_attempts;
 pub mod migrations;

@@ -41,6 +41,10 @@ pub const PERSONS_BY_PHONE: MultimapTableDefinition<&str, u64> =
 /// SHA-256 of an e-mail verification token → token record.
 pub const EMAIL_TOKENS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("email_tokens");
 
+/// SHA-256 of an account's e-mail confirmation token (first login, change
+/// of address) → the address it confirms (`store::email_changes`).
+pub const EMAIL_CHANGES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("email_changes");
+
 /// Mail id → queued or delivered mail.
 pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// Mail ids still to be delivered → Unix time of the next attempt.
@@ -89,6 +93,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_multimap_table(PERSONS_BY_NAME)?;
     tx.open_multimap_table(PERSONS_BY_PHONE)?;
     tx.open_table(EMAIL_TOKENS)?;
+    tx.open_table(EMAIL_CHANGES)?;
     tx.open_table(OUTBOX)?;
     tx.open_table(OUTBOX_PENDING)?;
     tx.open_table(SESSIONS)?;

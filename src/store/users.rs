@@ -54,6 +54,19 @@ pub struct UserRecord {
     pub terms_version: String,
     pub terms_agreed_at: i64,
     pub created_at: i64,
+    /// Every agreement to the terms after the first (a new version agreed
+    /// at a later login), oldest first; the first is `terms_version` /
+    /// `terms_agreed_at` as registered. Absent in older records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms_history: Vec<TermsAgreed>,
+}
+
+/// One agreement to a version of the terms.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TermsAgreed {
+    pub version: String,
+    /// Unix seconds.
+    pub at: i64,
 }
 
 impl UserRecord {
@@ -325,6 +338,59 @@ pub fn set_password(
     })
 }
 
+/// Records the account's agreement to terms `version` now (kept with every
+/// earlier one); `None` when there is no such account.
+pub fn agree_terms(
+    tx: &WriteTransaction,
+    id: u64,
+    version: &str,
+    at: i64,
+) -> anyhow::Result<Option<UserRecord>> {
+    update(tx, id, |user| {
+        if user.terms_version == version {
+            return true;
+        }
+        user.terms_history.push(TermsAgreed {
+            version: version.to_owned(),
+            at,
+        });
+        user.terms_version = version.to_owned();
+        user.terms_agreed_at = at;
+        true
+    })
+}
+
+/// Gives the account a new (confirmed) e-mail address: the new address's
+/// unique key claimed, the old one released. Returns the address it had and
+/// the account; `Ok(None)`: no such account; `Err(Conflict::Email)`:
+/// another account holds the address.
+pub fn set_email(
+    tx: &WriteTransaction,
+    id: u64,
+    email: &str,
+) -> anyhow::Result<Result<Option<(String, UserRecord)>, Conflict>> {
+    let key = email_key(email);
+    let mut by_email = tx.open_table(USERS_BY_EMAIL)?;
+    let holder = by_email.get(key.as_str())?.map(|v| v.value());
+    if holder.is_some_and(|h| h != id) {
+        return Ok(Err(Conflict::Email));
+    }
+    let mut old = String::new();
+    let updated = update(tx, id, |user| {
+        old = std::mem::replace(&mut user.email, email.trim().to_owned());
+        true
+    })?;
+    let Some(user) = updated else {
+        return Ok(Ok(None));
+    };
+    let old_key = email_key(&old);
+    if !old_key.is_empty() && old_key != key {
+        by_email.remove(old_key.as_str())?;
+    }
+    by_email.insert(key.as_str(), id)?;
+    Ok(Ok(Some((old, user))))
+}
+
 /// Replaces the one-time password of an account that must change it: the
 /// new hash, the flag cleared and the session generation bumped (sessions
 /// signed in with the one-time password end; the caller signs its own in
@@ -486,6 +552,7 @@ mod tests {
             staff_name: None,
             terms_version: "t".into(),
             terms_agreed_at: 0,
+            terms_history: Vec::new(),
             created_at: 0,
         }
     }

@@ -2,10 +2,12 @@
 
 mod context;
 pub mod dev_outbox;
+pub mod first_login;
 pub mod first_password;
 pub mod forgot;
 pub mod inquiry;
 pub mod login;
+pub mod my_account;
 pub mod office;
 pub mod office_announcements;
 pub mod office_inbox;
@@ -14,6 +16,8 @@ pub mod register;
 pub mod suggest;
 
 use poem::{Route, get, post};
+
+use crate::auth::current_user::PendingStep;
 
 /// URLs of the screens, in one place.
 pub mod paths {
@@ -35,24 +39,50 @@ pub mod paths {
     pub const OFFICE: &str = "/office";
     /// The first login's change of a one-time password.
     pub const PASSWORD_CHANGE: &str = "/password/change";
+    /// The terms agreed after logging in (first login, or a new version).
+    pub const FIRST_TERMS: &str = "/first-login/terms";
+    /// A member's first e-mail address, confirmed by a mailed link.
+    pub const FIRST_EMAIL: &str = "/first-login/email";
+    pub const FIRST_EMAIL_SENT: &str = "/first-login/email/sent";
+    /// マイページ: a new e-mail address, and a new password.
+    pub const MY_EMAIL: &str = "/mypage/email";
+    pub const MY_PASSWORD: &str = "/mypage/password";
 }
 
-/// Where an account goes after logging in: the change of its one-time
-/// password first; then 事務局TOP for staff, マイページ for everyone else.
-pub fn landing(role: crate::domain::Role, must_change_password: bool) -> &'static str {
-    match role {
-        _ if must_change_password => paths::PASSWORD_CHANGE,
-        crate::domain::Role::Staff { .. } => paths::OFFICE,
-        crate::domain::Role::Physician | crate::domain::Role::Member => paths::MYPAGE,
+/// Where an account goes after logging in: the first step it must still
+/// take (terms, e-mail, own password); then 事務局TOP for staff, マイページ
+/// for everyone else.
+pub fn landing(role: crate::domain::Role, pending: Option<PendingStep>) -> &'static str {
+    match (pending, role) {
+        (Some(step), _) => step_path(step),
+        (None, crate::domain::Role::Staff { .. }) => paths::OFFICE,
+        (None, crate::domain::Role::Physician | crate::domain::Role::Member) => paths::MYPAGE,
     }
 }
 
-/// Paths an account that must change its one-time password may still open.
-pub fn open_during_password_change(path: &str) -> bool {
-    path == paths::PASSWORD_CHANGE
-        || path == paths::LOGOUT
-        || path == "/healthz"
-        || path.starts_with("/assets/")
+/// The screen of a step taken after logging in.
+pub fn step_path(step: PendingStep) -> &'static str {
+    match step {
+        PendingStep::Terms => paths::FIRST_TERMS,
+        PendingStep::Email => paths::FIRST_EMAIL,
+        PendingStep::Password => paths::PASSWORD_CHANGE,
+    }
+}
+
+/// Paths an account with a pending `step` may still open: that step's
+/// screens, logout and the assets.
+pub fn open_during(step: PendingStep, path: &str) -> bool {
+    let own = match step {
+        PendingStep::Terms => path == paths::FIRST_TERMS,
+        PendingStep::Email => {
+            path == paths::FIRST_EMAIL
+                || path == paths::FIRST_EMAIL_SENT
+                || path == crate::service::my_account::EMAIL_CONFIRM_LINK
+                || path.starts_with("/register/email/check/")
+        }
+        PendingStep::Password => path == paths::PASSWORD_CHANGE,
+    };
+    own || path == paths::LOGOUT || path == "/healthz" || path.starts_with("/assets/")
 }
 
 /// Today's date in Japan, for date rules.
@@ -71,6 +101,27 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         .at(paths::MYPAGE, get(login::mypage))
         .at(paths::LOGOUT, post(login::logout))
         .at(paths::OFFICE, get(office::top))
+        .at(
+            paths::FIRST_TERMS,
+            get(first_login::terms).post(first_login::agree),
+        )
+        .at(
+            paths::FIRST_EMAIL,
+            get(first_login::email).post(first_login::send_email),
+        )
+        .at(paths::FIRST_EMAIL_SENT, get(first_login::email_sent))
+        .at(
+            crate::service::my_account::EMAIL_CONFIRM_LINK,
+            get(first_login::confirm),
+        )
+        .at(
+            paths::MY_EMAIL,
+            get(my_account::email).post(my_account::send_email),
+        )
+        .at(
+            paths::MY_PASSWORD,
+            get(my_account::password).post(my_account::change_password),
+        )
         .at(office_inbox::INBOX, get(office_inbox::list))
         .at("/office/inquiries/:id", get(office_inbox::show))
         .at(

@@ -13,6 +13,7 @@ mod journey;
 mod login_attacks;
 mod mail_delivery;
 mod migration;
+mod my_account;
 mod office;
 mod office_inbox;
 mod operator;
