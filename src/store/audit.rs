@@ -48,6 +48,10 @@ pub enum AuditKind {
     AnnouncementAdded,
     AnnouncementChanged,
     AnnouncementDeleted,
+    /// A person's registered fields corrected by staff (old → new).
+    PersonCorrected,
+    /// A password-reset link mailed to a person at a staff member's request.
+    PasswordResetSentByStaff,
 }
 
 impl AuditKind {
@@ -74,6 +78,8 @@ impl AuditKind {
             AuditKind::AnnouncementAdded => "announcement_added",
             AuditKind::AnnouncementChanged => "announcement_changed",
             AuditKind::AnnouncementDeleted => "announcement_deleted",
+            AuditKind::PersonCorrected => "person_corrected",
+            AuditKind::PasswordResetSentByStaff => "password_reset_sent_by_staff",
         }
     }
 }

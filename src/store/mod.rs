@@ -11,6 +11,7 @@ pub mod associations;
 pub mod audit;
 pub mod backup;
 pub mod inquiries;
+pub mod last_logins;
 pub mod login_attempts;
 pub mod migrations;
 pub mod outbox;
