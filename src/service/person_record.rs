@@ -237,7 +237,12 @@ pub async fn correct(
         })
         .await?;
     if let Correction::Saved(n) = outcome {
-        tracing::info!(person_id = id, staff_id = actor, fields = n, "person corrected");
+        tracing::info!(
+            person_id = id,
+            staff_id = actor,
+            fields = n,
+            "person corrected"
+        );
     }
     Ok(outcome)
 }
@@ -293,7 +298,11 @@ pub async fn send_password_reset(
         .await?;
     if outcome == ResetMail::Sent {
         mail.wake();
-        tracing::info!(person_id = id, staff_id = actor, "password reset mailed by staff");
+        tracing::info!(
+            person_id = id,
+            staff_id = actor,
+            "password reset mailed by staff"
+        );
     }
     Ok(outcome)
 }
@@ -361,13 +370,8 @@ pub async fn search_audit(
                             || (e.target.is_none() && e.user_id == Some(p))
                     })
             };
-            let (entries, next) = audit::search(
-                tx,
-                q.before.unwrap_or(u64::MAX),
-                PAGE_SIZE,
-                SCAN_MAX,
-                keep,
-            )?;
+            let (entries, next) =
+                audit::search(tx, q.before.unwrap_or(u64::MAX), PAGE_SIZE, SCAN_MAX, keep)?;
             let rows = entries
                 .into_iter()
                 .map(|e| history_row(tx, e))

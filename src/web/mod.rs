@@ -82,8 +82,14 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         )
         .at("/office/inquiries/:id/reply", post(office_inbox::reply))
         .at("/office/people/:id", get(office_person::show))
-        .at("/office/people/:id/edit", get(office_person::edit).post(office_person::update))
-        .at("/office/people/:id/password-reset", post(office_person::password_reset))
+        .at(
+            "/office/people/:id/edit",
+            get(office_person::edit).post(office_person::update),
+        )
+        .at(
+            "/office/people/:id/password-reset",
+            post(office_person::password_reset),
+        )
         .at(office_audit::AUDIT, get(office_audit::search))
         .at(
             office_announcements::LIST,

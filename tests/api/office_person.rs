@@ -125,6 +125,71 @@ async fn root_staff_open_a_registered_physicians_page_with_every_field_and_the_a
         .get("/office/audit")
         .await
         .assert_status(StatusCode::NOT_FOUND);
+
+    // Wrong passwords from another browser throttle the login ID: shown.
+    let guesser = app.browser();
+    for _ in 0..5 {
+        guesser.log_in(&who.login_id, "Wrong#Pass1").await;
+    }
+    let page = b.get(&format!("/office/people/{id}")).await;
+    page.assert_contains("ログイン制限中");
+}
+
+#[tokio::test]
+async fn a_corrected_registry_number_moves_its_key_and_one_held_by_another_is_refused() {
+    let app = spawn_app().await;
+    let who = Applicant::yamada();
+    let other = Applicant::numbered(2);
+    app.register(&who).await;
+    app.register(&other).await;
+    let id = account(&app, &who.login_id).await.id;
+    let b = signed_in_staff(&app, "日本医師会", "jmaclerk01", "担当者").await;
+
+    let version = open_edit(&b, id).await;
+    let refused = b
+        .post_form(
+            &format!("/office/people/{id}/edit"),
+            &correction(
+                &who,
+                &version,
+                &[("registry_number", &other.registry_number)],
+            ),
+        )
+        .await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        error_of(&refused.body, "registry_number").as_deref(),
+        Some("この医籍登録番号は他の利用者に登録されています。")
+    );
+    assert!(history(&app, id).await.is_empty());
+
+    b.post_form(
+        &format!("/office/people/{id}/edit"),
+        &correction(&who, &version, &[("registry_number", "654321")]),
+    )
+    .await
+    .assert_redirect_to(&format!("/office/people/{id}?done=corrected"));
+    let (old_holder, new_holder) = app
+        .store
+        .read(|tx| {
+            Ok((
+                users::id_by_registry_number(tx, "123456")?,
+                users::id_by_registry_number(tx, "654321")?,
+            ))
+        })
+        .await
+        .expect("read keys");
+    assert_eq!((old_holder, new_holder), (None, Some(id)));
+    let stored = account(&app, &who.login_id).await;
+    assert_eq!(stored.registry_number, "654321");
+    assert_eq!(
+        stored.person.expect("person").registry.number.to_string(),
+        "654321"
+    );
+    let entries = history(&app, id).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].changes[0].old, "第123456号");
+    assert_eq!(entries[0].changes[0].new, "第654321号");
 }
 
 #[tokio::test]
@@ -179,7 +244,7 @@ async fn district_staff_find_only_the_people_of_their_district() {
 
 #[tokio::test]
 async fn an_invalid_phone_number_is_shown_next_to_its_field_with_the_values_kept_and_nothing_changes()
-{
+ {
     let app = spawn_app().await;
     let who = Applicant::yamada();
     app.register(&who).await;
@@ -192,7 +257,10 @@ async fn an_invalid_phone_number_is_shown_next_to_its_field_with_the_values_kept
         input_value(&edit.body, "mobile").as_deref(),
         Some("090-1234-5678")
     );
-    assert_eq!(input_value(&edit.body, "name_last").as_deref(), Some("山田"));
+    assert_eq!(
+        input_value(&edit.body, "name_last").as_deref(),
+        Some("山田")
+    );
     assert!(
         input_value(&edit.body, "login_id").is_none(),
         "the login ID is not part of the form"
@@ -203,7 +271,11 @@ async fn an_invalid_phone_number_is_shown_next_to_its_field_with_the_values_kept
     let refused = b
         .post_form(
             &format!("/office/people/{id}/edit"),
-            &correction(&who, &version, &[("mobile", "09012345678"), ("address", "文京区本駒込3-1-1")]),
+            &correction(
+                &who,
+                &version,
+                &[("mobile", "09012345678"), ("address", "文京区本駒込3-1-1")],
+            ),
         )
         .await;
     refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
@@ -403,7 +475,7 @@ async fn admins_search_the_history_of_the_records_in_their_scope_only() {
     all.assert_contains("080-1111-0000");
     all.assert_contains("080-2222-0000");
     all.assert_contains(&format!("href=\"/office/people/{unaffiliated_id}\""));
-    all.assert_contains("ログイン");
+    all.assert_contains("<td>ログイン</td>");
     let filtered = root
         .get(&format!(
             "/office/audit?kind=person_corrected&target={}",
