@@ -24,6 +24,7 @@ use crate::{
     auth::guards::Staff,
     domain::{Field, FieldErrors, RegistrationForm, person_form},
     error::{OrInternal, UserError, status_message},
+    htmx::{self, HxRequest},
     mail::templates::jst,
     service::person_record::{self, Correction, PersonRecord, ResetMail},
     state::AppState,
@@ -91,6 +92,7 @@ fn done_message(key: &str) -> Option<&'static str> {
 fn account_rows(rec: &PersonRecord) -> Markup {
     html! {
         dl.review {
+            dt { "利用者番号" } dd { (rec.id) }
             dt { "ログインID" } dd { (rec.login_id) }
             dt { "メールアドレス" } dd {
                 @if rec.email.is_empty() { "（未登録）" } @else { (rec.email) }
@@ -115,7 +117,34 @@ fn account_rows(rec: &PersonRecord) -> Markup {
     }
 }
 
-fn record_page(csrf: &str, rec: &PersonRecord, done: Option<&str>) -> Markup {
+/// The id of the password-reset region, which its htmx answer replaces.
+const RESET_REGION: &str = "person-reset";
+
+/// The password-reset region: the button, and what its last use did.
+fn reset_region(csrf: &str, id: u64, done: Option<&str>) -> Markup {
+    let target = format!("#{RESET_REGION}");
+    html! {
+        section.card #(RESET_REGION) aria-labelledby="person-reset-title" {
+            h2 #person-reset-title { "パスワード再設定" }
+            p { "ご本人の登録メールアドレス宛てに、パスワード再設定用のURL（有効期限1時間）をお送りします。事務局がパスワードを見たり設定したりすることはできません。" }
+            @if let Some(done) = done {
+                div.helpbox role="status" { p { (done) } }
+            }
+            form method="post" action=(reset_path(id)) hx-post=(reset_path(id)) hx-target=(target) hx-swap="outerHTML" {
+                (csrf_input(csrf))
+                div.actions { button.secondary type="submit" { "パスワード再設定のメールを送信する" } }
+            }
+        }
+    }
+}
+
+/// The whole page; `done` names what was just done (shown at the top, or
+/// in the password-reset region for the reset mail).
+fn record_page(csrf: &str, rec: &PersonRecord, done: &str) -> Markup {
+    let (done, reset_done) = match done {
+        "reset" | "no-address" => (None, done_message(done)),
+        other => (done_message(other), None),
+    };
     let name = rec.person.display_name();
     let title = format!("{name}（利用者情報）");
     let body = html! {
@@ -138,14 +167,7 @@ fn record_page(csrf: &str, rec: &PersonRecord, done: Option<&str>) -> Markup {
             }
             div.actions { a.button href=(edit_path(rec.id)) { "登録情報を修正する" } }
         }
-        section.card aria-labelledby="person-reset" {
-            h2 #person-reset { "パスワード再設定" }
-            p { "ご本人の登録メールアドレス宛てに、パスワード再設定用のURL（有効期限1時間）をお送りします。事務局がパスワードを見たり設定したりすることはできません。" }
-            form method="post" action=(reset_path(rec.id)) {
-                (csrf_input(csrf))
-                div.actions { button.secondary type="submit" { "パスワード再設定のメールを送信する" } }
-            }
-        }
+        (reset_region(csrf, rec.id, reset_done))
         section.card aria-labelledby="person-history" {
             h2 #person-history { "変更履歴" }
             @if rec.history.is_empty() {
@@ -168,7 +190,7 @@ pub async fn show(
 ) -> poem::Result<Response> {
     let id = person_id(&id)?;
     let rec = record(&state, &staff, id).await?;
-    Ok(record_page(csrf, &rec, done_message(&d.done)).into_response())
+    Ok(record_page(csrf, &rec, &d.done).into_response())
 }
 
 /// What the correction form shows besides the values.
@@ -280,10 +302,14 @@ pub async fn update(
     Ok(Redirect::see_other(format!("{}?done={done}", person_path(id))).into_response())
 }
 
+/// Sends the password-reset mail; htmx gets the region back with what was
+/// done, a plain form the page (by redirect).
 #[handler]
 pub async fn password_reset(
     state: Data<&AppState>,
+    csrf: &CsrfToken,
     staff: Staff,
+    hx: HxRequest,
     Path(id): Path<String>,
 ) -> poem::Result<Response> {
     let id = person_id(&id)?;
@@ -296,5 +322,11 @@ pub async fn password_reset(
         ResetMail::NoAddress => "no-address",
         ResetMail::Sent => "reset",
     };
-    Ok(Redirect::see_other(format!("{}?done={done}", person_path(id))).into_response())
+    if hx.0 {
+        return Ok(htmx::vary(reset_region(csrf, id, done_message(done))));
+    }
+    Ok(htmx::vary(Redirect::see_other(format!(
+        "{}?done={done}",
+        person_path(id)
+    ))))
 }

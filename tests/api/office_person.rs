@@ -438,8 +438,22 @@ async fn staff_send_the_password_reset_mail_without_seeing_the_link() {
         .wait_for(&who.email, templates::RESET_SUBJECT, MAIL_WAIT)
         .await;
     assert!(mail.body.contains("/forgot/password/reset?token="));
+    // htmx gets the region back with the same words.
+    let region = b
+        .htmx_post(&format!("/office/people/{id}/password-reset"), &[("x", "")])
+        .await;
+    region.assert_status(StatusCode::OK);
+    region.assert_contains("パスワード再設定のメールを送信しました");
+    assert!(!region.body.contains("<html"), "a fragment, not a page");
+    assert!(!region.body.contains("token="));
+    assert_eq!(region.header("vary"), Some("HX-Request"));
     let entries = history(&app, id).await;
-    assert_eq!(entries.len(), 1);
+    assert_eq!(entries.len(), 2);
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.kind == AuditKind::PasswordResetSentByStaff)
+    );
     assert_eq!(entries[0].kind, AuditKind::PasswordResetSentByStaff);
     assert_eq!(entries[0].actor, Some(staff_id));
 }
