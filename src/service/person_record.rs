@@ -14,7 +14,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     auth::{
-        guards::{Scope, Staff},
+        guards::{Scope, Staff, StaffAdmin},
         login_limiter::{self, ACCOUNT},
     },
     config::Config,
@@ -339,10 +339,10 @@ const SCAN_MAX: usize = 20_000;
 /// record (logins and other security events) for the root's 管理者 only.
 pub async fn search_audit(
     store: &Store,
-    admin: &Staff,
+    admin: &StaffAdmin,
     q: AuditQuery,
 ) -> anyhow::Result<AuditPage> {
-    let scope = scope(store, admin).await?;
+    let scope = scope(store, &admin.0).await?;
     store
         .read(move |tx| {
             let root = scope.allows_unaffiliated();

@@ -144,7 +144,7 @@ fn search_form(f: &SearchForm, from_err: Option<&str>, to_err: Option<&str>) -> 
 pub async fn search(
     state: Data<&AppState>,
     csrf: &CsrfToken,
-    StaffAdmin(admin): StaffAdmin,
+    admin: StaffAdmin,
     Query(f): Query<SearchForm>,
 ) -> poem::Result<Response> {
     let (page, errors) = match query_of(&f) {
