@@ -40,6 +40,7 @@ mod login_id;
 mod names;
 mod password;
 pub mod person;
+pub mod person_form;
 mod phone;
 mod registration;
 mod registry_number;

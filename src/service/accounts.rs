@@ -30,7 +30,7 @@ use crate::{
     store::{
         Store,
         audit::{self, AuditEntry, AuditKind},
-        login_attempts, now, outbox, resets, tokens,
+        last_logins, login_attempts, now, outbox, resets, tokens,
         users::{self, UserRecord},
     },
     text::normalize_halfwidth_field,
@@ -354,6 +354,7 @@ impl Accounts<'_> {
         self.store
             .write_ok(move |tx| {
                 login_attempts::refund(tx, &reservation.keys)?;
+                last_logins::set(tx, uid, now())?;
                 let rehashed = match rehash {
                     Some(new_hash) => users::upgrade_hash(tx, uid, &verified_hash, new_hash)?,
                     None => false,

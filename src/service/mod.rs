@@ -13,6 +13,7 @@ pub mod my_account;
 pub mod notices;
 pub mod office;
 pub mod outbox;
+pub mod person_record;
 pub mod registration;
 
 pub use mailing::Mailing;

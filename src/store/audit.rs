@@ -54,6 +54,10 @@ pub enum AuditKind {
     EmailConfirmationSent,
     /// An account's address was confirmed by its link (set or changed).
     EmailChanged,
+    /// A person's registered fields corrected by staff (old → new).
+    PersonCorrected,
+    /// A password-reset link mailed to a person at a staff member's request.
+    PasswordResetSentByStaff,
 }
 
 impl AuditKind {
@@ -83,6 +87,8 @@ impl AuditKind {
             AuditKind::TermsAgreed => "terms_agreed",
             AuditKind::EmailConfirmationSent => "email_confirmation_sent",
             AuditKind::EmailChanged => "email_changed",
+            AuditKind::PersonCorrected => "person_corrected",
+            AuditKind::PasswordResetSentByStaff => "password_reset_sent_by_staff",
         }
     }
 }

@@ -239,6 +239,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         ANNOUNCEMENTS,
         AUDIT,
         LOGIN_ATTEMPTS,
+        LAST_LOGINS,
         ASSOCIATIONS,
         ASSOCIATIONS_BY_NAME,
     );

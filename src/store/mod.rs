@@ -12,6 +12,7 @@ pub mod audit;
 pub mod backup;
 pub mod email_changes;
 pub mod inquiries;
+pub mod last_logins;
 pub mod login_attempts;
 pub mod migrations;
 pub mod outbox;

@@ -81,6 +81,9 @@ pub const AUDIT_BY_TARGET: MultimapTableDefinition<&str, u64> =
 /// against it (see `store::login_attempts`).
 pub const LOGIN_ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("login_attempts");
 
+/// User id → Unix time of the account's last login.
+pub const LAST_LOGINS: TableDefinition<u64, i64> = TableDefinition::new("last_logins");
+
 /// Creates every table that does not exist yet.
 pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(META)?;
@@ -105,5 +108,6 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(ASSOCIATIONS)?;
     tx.open_table(ASSOCIATIONS_BY_NAME)?;
     tx.open_table(LOGIN_ATTEMPTS)?;
+    tx.open_table(LAST_LOGINS)?;
     Ok(())
 }

@@ -284,6 +284,39 @@ pub fn email_taken_in_write(tx: &WriteTransaction, email: &str) -> anyhow::Resul
         .is_some())
 }
 
+/// Reads an account by id inside a write transaction (to change it there).
+pub fn get_for_update(tx: &WriteTransaction, id: u64) -> anyhow::Result<Option<UserRecord>> {
+    let t = tx.open_table(USERS)?;
+    let v = t.get(id)?;
+    v.map(|v| decode(v.value())).transpose()
+}
+
+/// Gives account `id` the 医籍登録番号 `number` (moving its unique key);
+/// false when another account holds `number` (nothing is written then) or
+/// there is no such account.
+pub fn set_registry_number(tx: &WriteTransaction, id: u64, number: &str) -> anyhow::Result<bool> {
+    let mut by_registry = tx.open_table(USERS_BY_REGISTRY)?;
+    if let Some(holder) = by_registry.get(number)?.map(|v| v.value())
+        && holder != id
+    {
+        return Ok(false);
+    }
+    let Some(user) = get_for_update(tx, id)? else {
+        return Ok(false);
+    };
+    if !user.registry_number.is_empty() {
+        by_registry.remove(user.registry_number.as_str())?;
+    }
+    by_registry.insert(number, id)?;
+    drop(by_registry);
+    let number = number.to_owned();
+    Ok(update(tx, id, |u| {
+        u.registry_number = number;
+        true
+    })?
+    .is_some())
+}
+
 /// Reads an account by id.
 pub fn get(tx: &ReadTransaction, id: u64) -> anyhow::Result<Option<UserRecord>> {
     let t = tx.open_table(USERS)?;

@@ -10,7 +10,10 @@ pub mod login;
 pub mod my_account;
 pub mod office;
 pub mod office_announcements;
+pub mod office_audit;
+pub mod office_history;
 pub mod office_inbox;
+pub mod office_person;
 pub mod pages;
 pub mod register;
 pub mod suggest;
@@ -129,6 +132,16 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             post(office_inbox::set_status),
         )
         .at("/office/inquiries/:id/reply", post(office_inbox::reply))
+        .at("/office/people/:id", get(office_person::show))
+        .at(
+            "/office/people/:id/edit",
+            get(office_person::edit).post(office_person::update),
+        )
+        .at(
+            "/office/people/:id/password-reset",
+            post(office_person::password_reset),
+        )
+        .at(office_audit::AUDIT, get(office_audit::search))
         .at(
             office_announcements::LIST,
             get(office_announcements::list).post(office_announcements::create),

@@ -16,6 +16,7 @@ mod migration;
 mod my_account;
 mod office;
 mod office_inbox;
+mod office_person;
 mod operator;
 mod postal;
 mod registration_attacks;
