@@ -5,6 +5,8 @@
 //! call one function, render.
 
 pub mod accounts;
+pub mod association_import;
+pub mod associations;
 pub mod inbox;
 pub mod inquiries;
 pub mod mailing;
@@ -12,5 +14,6 @@ pub mod notices;
 pub mod office;
 pub mod outbox;
 pub mod registration;
+pub mod staff;
 
 pub use mailing::Mailing;

@@ -36,9 +36,10 @@ pub enum AuditKind {
     /// 「登録する」 refused because the 医籍登録番号 is already registered.
     RegistrationRefused,
     MailGivenUp,
-    /// An association added to the tree (`mamis admin association add`).
+    /// An association added to the tree (`mamis admin association add`, the
+    /// office console, the CSV import).
     AssociationAdded,
-    /// A staff account made (`mamis admin staff add`).
+    /// A staff account made (`mamis admin staff add`, the office console).
     StaffAdded,
     /// An inquiry's status or note changed in the office's inbox.
     InquiryUpdated,
@@ -48,6 +49,8 @@ pub enum AuditKind {
     AnnouncementAdded,
     AnnouncementChanged,
     AnnouncementDeleted,
+    /// An association's contact details changed in the office console.
+    AssociationChanged,
 }
 
 impl AuditKind {
@@ -74,6 +77,7 @@ impl AuditKind {
             AuditKind::AnnouncementAdded => "announcement_added",
             AuditKind::AnnouncementChanged => "announcement_changed",
             AuditKind::AnnouncementDeleted => "announcement_deleted",
+            AuditKind::AssociationChanged => "association_changed",
         }
     }
 }
