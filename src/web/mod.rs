@@ -8,7 +8,10 @@ pub mod inquiry;
 pub mod login;
 pub mod office;
 pub mod office_announcements;
+pub mod office_associations;
+pub mod office_import;
 pub mod office_inbox;
+pub mod office_staff;
 pub mod pages;
 pub mod register;
 pub mod suggest;
@@ -94,6 +97,12 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             "/office/announcements/:id/delete",
             post(office_announcements::delete),
         )
+        .at(office_associations::LIST, get(office_associations::list).post(office_associations::add))
+        .at("/office/associations/:id", get(office_associations::show).post(office_associations::update))
+        .at(office_import::IMPORT, get(office_import::page).post(office_import::upload))
+        .at(office_import::COMMIT, post(office_import::commit))
+        .at(office_import::TEMPLATE, get(office_import::template))
+        .at(office_staff::LIST, get(office_staff::list).post(office_staff::create))
         .at(
             paths::PASSWORD_CHANGE,
             get(first_password::page).post(first_password::submit),
