@@ -125,6 +125,20 @@ struct Row {
     fields: Vec<String>,
 }
 
+/// The line number of a record: counted from its byte offset, since the
+/// reader's own line count leaves out blank lines (and the offset points
+/// before the blank lines the reader skipped).
+fn line_at(text: &str, position: Option<&csv::Position>) -> u64 {
+    let bytes = text.as_bytes();
+    let mut byte = position.map_or(0, |p| usize::try_from(p.byte()).unwrap_or(usize::MAX));
+    while bytes.get(byte).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+        byte += 1;
+    }
+    let before = bytes.get(..byte).unwrap_or(bytes);
+    let newlines = before.iter().filter(|b| **b == b'\n').count();
+    u64::try_from(newlines).unwrap_or(u64::MAX).saturating_add(1)
+}
+
 /// Splits the text into rows after checking the header.
 fn rows(text: &str) -> Result<Vec<Row>, String> {
     let mut reader = csv::ReaderBuilder::new()
@@ -144,7 +158,7 @@ fn rows(text: &str) -> Result<Vec<Row>, String> {
     let mut out = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, csv::Position::line);
+            let line = line_at(text, e.position());
             format!("{line}行目をCSVとして読み取れませんでした。")
         })?;
         if record.iter().all(|f| f.trim().is_empty()) {
@@ -156,7 +170,7 @@ fn rows(text: &str) -> Result<Vec<Row>, String> {
             ));
         }
         out.push(Row {
-            line: record.position().map_or(0, csv::Position::line),
+            line: line_at(text, record.position()),
             fields: record.iter().map(str::to_owned).collect(),
         });
     }
@@ -351,9 +365,12 @@ mod tests {
     #[test]
     fn the_header_must_be_the_template_s() {
         assert!(rows("名前,種別\nA,B\n").is_err());
+        let lf_first = rows("名称,種別,都道府県,郵便番号,住所,電話番号\nA,郡市区,東京都,,,\n\nB,郡市区,東京都,,,\n").unwrap();
+        assert_eq!(lf_first.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
         let ok = rows("名称,種別,都道府県,郵便番号,住所,電話番号\r\n\r\nA,郡市区,東京都,,,\r\n").unwrap();
         assert_eq!(ok.len(), 1);
         assert_eq!(ok[0].line, 3);
         assert!(rows("名称,種別,都道府県,郵便番号,住所,電話番号\n").is_err());
+
     }
 }
