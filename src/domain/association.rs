@@ -162,7 +162,10 @@ mod tests {
     fn a_record_written_before_contact_details_reads_without_them() {
         let old = r#"{"id":5,"name":"新宿区医師会","kind":"district","parent":2}"#;
         let read: Association = serde_json::from_str(old).unwrap();
-        assert_eq!(read, a(5, AssociationKind::District, Some(2)).renamed("新宿区医師会"));
+        assert_eq!(
+            read,
+            a(5, AssociationKind::District, Some(2)).renamed("新宿区医師会")
+        );
         assert_eq!(read.contact(), Contact::default());
         // Written again without details, it keeps its old shape.
         assert_eq!(serde_json::to_string(&read).unwrap(), old);

@@ -185,9 +185,13 @@ mod tests {
     #[test]
     fn empty_contact_fields_are_none_and_filled_ones_are_normalised() {
         assert_eq!(contact("", " ", "").parse().unwrap(), Contact::default());
-        let c = contact("１６０－００２３", "東京都新宿区西新宿１－１", "03-3946-2121")
-            .parse()
-            .unwrap();
+        let c = contact(
+            "１６０－００２３",
+            "東京都新宿区西新宿１－１",
+            "03-3946-2121",
+        )
+        .parse()
+        .unwrap();
         assert_eq!(c.postal_code.unwrap().as_str(), "160-0023");
         assert_eq!(c.phone.unwrap().as_str(), "03-3946-2121");
         assert!(c.address.is_some());

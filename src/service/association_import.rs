@@ -21,7 +21,7 @@ use crate::{
     },
 };
 
-use super::associations::{added_changes, addable_parents};
+use super::associations::{addable_parents, added_changes};
 
 /// The header every file starts with.
 pub const HEADER: [&str; 6] = ["名称", "種別", "都道府県", "郵便番号", "住所", "電話番号"];
@@ -136,7 +136,9 @@ fn line_at(text: &str, position: Option<&csv::Position>) -> u64 {
     }
     let before = bytes.get(..byte).unwrap_or(bytes);
     let newlines = before.iter().filter(|b| **b == b'\n').count();
-    u64::try_from(newlines).unwrap_or(u64::MAX).saturating_add(1)
+    u64::try_from(newlines)
+        .unwrap_or(u64::MAX)
+        .saturating_add(1)
 }
 
 /// Splits the text into rows after checking the header.
@@ -365,12 +367,15 @@ mod tests {
     #[test]
     fn the_header_must_be_the_template_s() {
         assert!(rows("名前,種別\nA,B\n").is_err());
-        let lf_first = rows("名称,種別,都道府県,郵便番号,住所,電話番号\nA,郡市区,東京都,,,\n\nB,郡市区,東京都,,,\n").unwrap();
+        let lf_first = rows(
+            "名称,種別,都道府県,郵便番号,住所,電話番号\nA,郡市区,東京都,,,\n\nB,郡市区,東京都,,,\n",
+        )
+        .unwrap();
         assert_eq!(lf_first.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
-        let ok = rows("名称,種別,都道府県,郵便番号,住所,電話番号\r\n\r\nA,郡市区,東京都,,,\r\n").unwrap();
+        let ok = rows("名称,種別,都道府県,郵便番号,住所,電話番号\r\n\r\nA,郡市区,東京都,,,\r\n")
+            .unwrap();
         assert_eq!(ok.len(), 1);
         assert_eq!(ok[0].line, 3);
         assert!(rows("名称,種別,都道府県,郵便番号,住所,電話番号\n").is_err());
-
     }
 }

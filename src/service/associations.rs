@@ -130,11 +130,7 @@ pub async fn details(store: &Store, staff: &Staff, id: u64) -> anyhow::Result<Op
                 .map(|p| p.name.clone());
             let staff = staff::all(tx)?
                 .iter()
-                .filter(|u| {
-                    u.role
-                        .staff()
-                        .is_some_and(|(a, _)| a == association.id)
-                })
+                .filter(|u| u.role.staff().is_some_and(|(a, _)| a == association.id))
                 .count();
             Ok(Some(Details {
                 association,
@@ -209,8 +205,7 @@ pub async fn add(
             else {
                 return Ok(Err(AddError::NotFound));
             };
-            let added =
-                associations::add_under(tx, parent.id, &new.name, new.kind, new.contact)?;
+            let added = associations::add_under(tx, parent.id, &new.name, new.kind, new.contact)?;
             match added {
                 Ok(a) => {
                     audit::record(

@@ -46,10 +46,7 @@ pub struct StaffList {
 /// The associations within the scope of `admin`, in id order.
 fn in_scope(admin: &StaffAdmin, all: &[Association]) -> Vec<Association> {
     let scope = admin.0.scope(all);
-    all.iter()
-        .filter(|a| scope.allows(a.id))
-        .cloned()
-        .collect()
+    all.iter().filter(|a| scope.allows(a.id)).cloned().collect()
 }
 
 /// The staff accounts within the scope of `admin`.

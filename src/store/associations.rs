@@ -63,7 +63,14 @@ pub fn seed(tx: &WriteTransaction) -> anyhow::Result<usize> {
         Some(id) => id,
         None => {
             added += 1;
-            insert(tx, NATIONAL, AssociationKind::National, None, Contact::default())?.id
+            insert(
+                tx,
+                NATIONAL,
+                AssociationKind::National,
+                None,
+                Contact::default(),
+            )?
+            .id
         }
     };
     for name in association::prefectural_names() {

@@ -97,12 +97,24 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             "/office/announcements/:id/delete",
             post(office_announcements::delete),
         )
-        .at(office_associations::LIST, get(office_associations::list).post(office_associations::add))
-        .at("/office/associations/:id", get(office_associations::show).post(office_associations::update))
-        .at(office_import::IMPORT, get(office_import::page).post(office_import::upload))
+        .at(
+            office_associations::LIST,
+            get(office_associations::list).post(office_associations::add),
+        )
+        .at(
+            "/office/associations/:id",
+            get(office_associations::show).post(office_associations::update),
+        )
+        .at(
+            office_import::IMPORT,
+            get(office_import::page).post(office_import::upload),
+        )
         .at(office_import::COMMIT, post(office_import::commit))
         .at(office_import::TEMPLATE, get(office_import::template))
-        .at(office_staff::LIST, get(office_staff::list).post(office_staff::create))
+        .at(
+            office_staff::LIST,
+            get(office_staff::list).post(office_staff::create),
+        )
         .at(
             paths::PASSWORD_CHANGE,
             get(first_password::page).post(first_password::submit),

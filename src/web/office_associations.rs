@@ -204,7 +204,14 @@ pub async fn list(
         "added" => Some("医師会を追加しました。"),
         _ => None,
     };
-    Ok(render_list(csrf, &tree, &AddForm::default(), &FieldErrors::default(), done).into_response())
+    Ok(render_list(
+        csrf,
+        &tree,
+        &AddForm::default(),
+        &FieldErrors::default(),
+        done,
+    )
+    .into_response())
 }
 
 #[handler]
@@ -347,9 +354,9 @@ pub async fn update(
         .await
         .or_internal()?
     {
-        Some(()) => {
-            Ok(Redirect::see_other(format!("{}?done=changed", association_path(id))).into_response())
-        }
+        Some(()) => Ok(
+            Redirect::see_other(format!("{}?done=changed", association_path(id))).into_response(),
+        ),
         None => Err(not_found()),
     }
 }

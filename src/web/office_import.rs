@@ -203,9 +203,7 @@ pub async fn page(
     Query(q): Query<DoneQuery>,
 ) -> poem::Result<Response> {
     allowed(&state, &admin).await?;
-    let notice = q
-        .added
-        .map(|n| format!("{n}件の医師会を取り込みました。"));
+    let notice = q.added.map(|n| format!("{n}件の医師会を取り込みました。"));
     Ok(render_upload(csrf, notice.as_deref(), None).into_response())
 }
 
@@ -265,9 +263,11 @@ pub async fn upload(
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
-    Ok(render_plan(csrf, &plan, Some(decoded.encoding), &text_digest)
-        .with_status(status)
-        .into_response())
+    Ok(
+        render_plan(csrf, &plan, Some(decoded.encoding), &text_digest)
+            .with_status(status)
+            .into_response(),
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -133,7 +133,13 @@ pub async fn list(
     admin: StaffAdmin,
 ) -> poem::Result<Response> {
     let accounts = staff::list(&state.store, &admin).await.or_internal()?;
-    Ok(render(csrf, &accounts, &StaffForm::default(), &FieldErrors::default()).into_response())
+    Ok(render(
+        csrf,
+        &accounts,
+        &StaffForm::default(),
+        &FieldErrors::default(),
+    )
+    .into_response())
 }
 
 #[handler]

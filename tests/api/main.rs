@@ -14,6 +14,7 @@ mod login_attacks;
 mod mail_delivery;
 mod migration;
 mod office;
+mod office_console;
 mod office_inbox;
 mod operator;
 mod postal;
