@@ -241,6 +241,153 @@ pub async fn create(
     Ok(created)
 }
 
+/// Staff account `id` when a 管理者 may change it: within the scope of
+/// `admin`, and not their own account.
+fn changeable(
+    admin: &StaffAdmin,
+    all: &[Association],
+    user: &users::UserRecord,
+) -> Option<(AssociationId, StaffRole)> {
+    let (association, role) = user.role.staff()?;
+    (user.id != admin.0.account.id && admin.0.scope(all).allows(association))
+        .then_some((association, role))
+}
+
+/// Staff account `id` as its page shows it, when it is within the scope
+/// of `admin`; `None` otherwise, as when there is no such account. The
+/// flag says whether `admin` may change it (not their own account).
+pub async fn get(
+    store: &Store,
+    admin: &StaffAdmin,
+    id: u64,
+) -> anyhow::Result<Option<(StaffRow, bool)>> {
+    let admin = admin.clone();
+    store
+        .read(move |tx| {
+            let all = associations::all(tx)?;
+            let Some(user) = users::get(tx, id)? else {
+                return Ok(None);
+            };
+            let Some((association, role)) = user.role.staff() else {
+                return Ok(None);
+            };
+            if !admin.0.scope(&all).allows(association) {
+                return Ok(None);
+            }
+            let name = all
+                .iter()
+                .find(|a| a.id == association)
+                .map(|a| a.name.clone())
+                .unwrap_or_default();
+            let may_change = changeable(&admin, &all, &user).is_some();
+            Ok(Some((
+                StaffRow {
+                    user_id: user.id,
+                    name: user.display_name(),
+                    login_id: user.login_id.clone(),
+                    association: name,
+                    role,
+                    first_login_pending: user.must_change_password,
+                    created_at: user.created_at,
+                },
+                may_change,
+            )))
+        })
+        .await
+}
+
+/// Gives staff account `id` (within the scope of `admin`, not their own)
+/// the role `role`; the change and its audit entry in one transaction.
+/// `None` when the account may not be changed or is missing.
+pub async fn set_role(
+    store: &Store,
+    admin: &StaffAdmin,
+    id: u64,
+    role: StaffRole,
+) -> anyhow::Result<Option<()>> {
+    let admin = admin.clone();
+    let done = store
+        .write(move |tx| {
+            let all = associations::all_in_write(tx)?;
+            let Some(user) = staff::get_in_write(tx, id)? else {
+                return Ok(Err(()));
+            };
+            let Some((association, old)) = changeable(&admin, &all, &user) else {
+                return Ok(Err(()));
+            };
+            if staff::set_role(tx, id, role)?.is_none() {
+                return Ok(Err(()));
+            }
+            audit::record(
+                tx,
+                AuditEntry::new(AuditKind::StaffChanged)
+                    .actor(admin.0.account.id)
+                    .user(id)
+                    .login_id(&user.login_id)
+                    .target(Target::Staff(id), Some(association))
+                    .changes([FieldChange::new("権限", old.label(), role.label())]),
+            )?;
+            Ok(Ok(()))
+        })
+        .await?;
+    Ok(done.ok())
+}
+
+/// A new one-time password, shown once.
+#[derive(Clone, Debug)]
+pub struct Reissued {
+    pub login_id: String,
+    pub name: String,
+    pub one_time_password: String,
+}
+
+/// Issues a new one-time password for staff account `id` (within the
+/// scope of `admin`, not their own): the old password stops working, the
+/// account's sessions end, and the new one must be changed at the next
+/// login; the change and its audit entry in one transaction. `None` when
+/// the account may not be changed or is missing.
+pub async fn reissue_password(
+    store: &Store,
+    hasher: &Hasher,
+    admin: &StaffAdmin,
+    id: u64,
+) -> anyhow::Result<Option<Reissued>> {
+    if get(store, admin, id).await?.is_none_or(|(_, may)| !may) {
+        return Ok(None);
+    }
+    let password = one_time_password();
+    let hash = hasher.hash(password.clone()).await?;
+    let admin = admin.clone();
+    let done = store
+        .write(move |tx| {
+            let all = associations::all_in_write(tx)?;
+            let Some(user) = staff::get_in_write(tx, id)? else {
+                return Ok(Err(()));
+            };
+            let Some((association, _)) = changeable(&admin, &all, &user) else {
+                return Ok(Err(()));
+            };
+            if staff::reissue_one_time_password(tx, id, hash)?.is_none() {
+                return Ok(Err(()));
+            }
+            audit::record(
+                tx,
+                AuditEntry::new(AuditKind::StaffPasswordReissued)
+                    .actor(admin.0.account.id)
+                    .user(id)
+                    .login_id(&user.login_id)
+                    .target(Target::Staff(id), Some(association)),
+            )?;
+            Ok(Ok(Reissued {
+                login_id: user.login_id.clone(),
+                name: user.display_name(),
+                one_time_password: password,
+            }))
+        })
+        .await?;
+    Ok(done.ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

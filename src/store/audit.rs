@@ -51,6 +51,10 @@ pub enum AuditKind {
     AnnouncementDeleted,
     /// An association's contact details changed in the office console.
     AssociationChanged,
+    /// A staff account's role changed by a 管理者 in the office console.
+    StaffChanged,
+    /// A new one-time password issued for a staff account by a 管理者.
+    StaffPasswordReissued,
 }
 
 impl AuditKind {
@@ -78,6 +82,8 @@ impl AuditKind {
             AuditKind::AnnouncementChanged => "announcement_changed",
             AuditKind::AnnouncementDeleted => "announcement_deleted",
             AuditKind::AssociationChanged => "association_changed",
+            AuditKind::StaffChanged => "staff_changed",
+            AuditKind::StaffPasswordReissued => "staff_password_reissued",
         }
     }
 }

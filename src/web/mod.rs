@@ -115,6 +115,9 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             office_staff::LIST,
             get(office_staff::list).post(office_staff::create),
         )
+        .at("/office/staff/:id", get(office_staff::show))
+        .at("/office/staff/:id/role", post(office_staff::set_role))
+        .at("/office/staff/:id/password", post(office_staff::reissue))
         .at(
             paths::PASSWORD_CHANGE,
             get(first_password::page).post(first_password::submit),

@@ -4,25 +4,34 @@ use maud::{Markup, html};
 use poem::{
     IntoResponse, Response, handler,
     http::{StatusCode, header},
-    web::{CsrfToken, Data, Form},
+    web::{CsrfToken, Data, Form, Path, Query, Redirect},
 };
+use serde::Deserialize;
 
 use crate::{
     auth::guards::StaffAdmin,
     domain::{FieldError, FieldErrors, StaffRole},
     error::{OrInternal, UserError, status_message},
     mail::templates::jst,
-    service::staff::{self, CreateError, Created, LOGIN_ID_TAKEN, NAME_MAX, StaffForm, StaffList},
+    service::staff::{
+        self, CreateError, Created, LOGIN_ID_TAKEN, NAME_MAX, Reissued, StaffForm, StaffList,
+        StaffRow,
+    },
     state::AppState,
     views::{
         components::{Input, error_summary, field_frame, text_field},
         layout::{csrf_input, page as layout},
     },
-    web::paths,
+    web::{office_associations::parse_id, paths},
 };
 
 /// The list; a new account is posted here.
 pub const LIST: &str = "/office/staff";
+
+/// The page of staff account `id`.
+pub fn staff_path(id: u64) -> String {
+    format!("{LIST}/{id}")
+}
 
 fn not_found() -> poem::Error {
     UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
@@ -76,7 +85,7 @@ fn render(csrf: &str, accounts: &StaffList, f: &StaffForm, errors: &FieldErrors)
                     tbody {
                         @for r in &accounts.rows {
                             tr {
-                                td { (r.name) }
+                                td { a href=(staff_path(r.user_id)) { (r.name) } }
                                 td { (r.login_id) }
                                 td { (r.association) }
                                 td { (r.role.label()) }
@@ -100,6 +109,76 @@ fn render(csrf: &str, accounts: &StaffList, f: &StaffForm, errors: &FieldErrors)
                 (select("role", "権限", &roles, &f.role, err("role")))
                 div.actions { button type="submit" { "作成する" } }
             }
+        }
+    };
+    layout(title, Some(csrf), body)
+}
+
+fn render_account(csrf: &str, r: &StaffRow, may_change: bool, done: Option<&str>) -> Markup {
+    let path = staff_path(r.user_id);
+    let title = "事務局アカウント";
+    let body = html! {
+        section.card aria-labelledby="account-title" {
+            h1 #account-title { (title) }
+            p { a href=(LIST) { "← 事務局アカウントの管理に戻る" } }
+            @if let Some(done) = done {
+                div.helpbox role="status" { p { (done) } }
+            }
+            dl.review {
+                dt { "氏名" } dd { (r.name) }
+                dt { "ログインID" } dd { (r.login_id) }
+                dt { "所属医師会" } dd { (r.association) }
+                dt { "権限" } dd { (r.role.label()) }
+                dt { "状態" } dd { @if r.first_login_pending { "初回ログイン待ち" } @else { "利用中" } }
+                dt { "作成日時" } dd { (jst(r.created_at)) }
+            }
+            @if !may_change {
+                p.hint { "ご自身のアカウントの権限は変更できません。" }
+            }
+        }
+        @if may_change {
+            section.card aria-labelledby="role-title" {
+                h2 #role-title { "権限の変更" }
+                form method="post" action={ (path) "/role" } {
+                    (csrf_input(csrf))
+                    div.field #f-role {
+                        label for="role" { "権限" }
+                        select #role name="role" {
+                            @for role in [StaffRole::Clerk, StaffRole::Admin] {
+                                option value=(role.label()) selected[role == r.role] { (role.label()) }
+                            }
+                        }
+                    }
+                    div.actions { button type="submit" { "権限を変更する" } }
+                }
+            }
+            section.card aria-labelledby="reissue-title" {
+                h2 #reissue-title { "初期パスワードの再発行" }
+                p { "パスワードを忘れた場合などに、新しい初期パスワードを発行します。今のパスワードは使えなくなり、ログイン中の画面もログアウトされます。新しい初期パスワードは一度だけ表示されます。" }
+                form method="post" action={ (path) "/password" } {
+                    (csrf_input(csrf))
+                    div.actions { button.secondary type="submit" { "初期パスワードを再発行する" } }
+                }
+            }
+        }
+    };
+    layout(title, Some(csrf), body)
+}
+
+fn render_reissued(csrf: &str, id: u64, r: &Reissued) -> Markup {
+    let title = "初期パスワードを再発行しました";
+    let body = html! {
+        section.card aria-labelledby="reissued-title" {
+            h1 #reissued-title { (title) }
+            dl.review {
+                dt { "氏名" } dd { (r.name) }
+                dt { "ログインID" } dd { (r.login_id) }
+                dt { "初期パスワード（この画面でのみ表示されます）" } dd { code #one-time-password { (r.one_time_password) } }
+            }
+            div.helpbox {
+                p { "初期パスワードはこの画面を閉じると二度と表示されません。ご本人に安全な方法でお渡しください。次のログイン時にご本人がパスワードを変更します。" }
+            }
+            p { a href=(staff_path(id)) { "← アカウントに戻る" } }
         }
     };
     layout(title, Some(csrf), body)
@@ -175,5 +254,77 @@ pub async fn create(
             errors.push(FieldError::new("login_id", "ログインID", LOGIN_ID_TAKEN));
             Ok(refused(&accounts, errors))
         }
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct DoneQuery {
+    #[serde(default)]
+    done: String,
+}
+
+#[handler]
+pub async fn show(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    admin: StaffAdmin,
+    Path(id): Path<String>,
+    Query(q): Query<DoneQuery>,
+) -> poem::Result<Response> {
+    let id = parse_id(&id)?;
+    let Some((row, may_change)) = staff::get(&state.store, &admin, id).await.or_internal()? else {
+        return Err(not_found());
+    };
+    let done = (q.done == "role").then_some("権限を変更しました。");
+    Ok(render_account(csrf, &row, may_change, done).into_response())
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct RoleForm {
+    #[serde(default)]
+    role: String,
+}
+
+#[handler]
+pub async fn set_role(
+    state: Data<&AppState>,
+    admin: StaffAdmin,
+    Path(id): Path<String>,
+    Form(f): Form<RoleForm>,
+) -> poem::Result<Response> {
+    let id = parse_id(&id)?;
+    let Some(role) = StaffRole::from_label(&f.role) else {
+        return Err(UserError::into_error(
+            StatusCode::BAD_REQUEST,
+            status_message(StatusCode::BAD_REQUEST),
+        ));
+    };
+    match staff::set_role(&state.store, &admin, id, role)
+        .await
+        .or_internal()?
+    {
+        Some(()) => {
+            Ok(Redirect::see_other(format!("{}?done=role", staff_path(id))).into_response())
+        }
+        None => Err(not_found()),
+    }
+}
+
+#[handler]
+pub async fn reissue(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    admin: StaffAdmin,
+    Path(id): Path<String>,
+) -> poem::Result<Response> {
+    let id = parse_id(&id)?;
+    match staff::reissue_password(&state.store, &state.hasher, &admin, id)
+        .await
+        .or_internal()?
+    {
+        Some(r) => Ok(render_reissued(csrf, id, &r)
+            .with_header(header::CACHE_CONTROL, "no-store")
+            .into_response()),
+        None => Err(not_found()),
     }
 }

@@ -528,3 +528,103 @@ async fn physicians_find_none_of_the_console_routes() {
     .assert_status(StatusCode::NOT_FOUND);
     assert_eq!(association_count(&app).await, 49);
 }
+
+#[tokio::test]
+async fn an_admin_changes_a_role_and_reissues_a_one_time_password_below_but_not_their_own() {
+    let app = spawn_app().await;
+    add_district(&app.store, "新宿区医師会").await;
+    let admin = staff_browser(&app, "東京都医師会", "tokyoadmin01", "管理者").await;
+    let clerk = staff_browser(&app, "新宿区医師会", "shinjuku01", "担当者").await;
+    let osaka = staff(&app, "大阪府医師会", "osakaadmin01", "管理者").await;
+    assert!(!osaka.is_empty());
+    let (admin_id, clerk_id, osaka_id) = (
+        user_id(&app, "tokyoadmin01").await,
+        user_id(&app, "shinjuku01").await,
+        user_id(&app, "osakaadmin01").await,
+    );
+    clerk
+        .get("/office/staff")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+
+    let page = admin.get(&format!("/office/staff/{clerk_id}")).await;
+    page.assert_status(StatusCode::OK);
+    page.assert_contains("権限の変更");
+    admin
+        .post_form(
+            &format!("/office/staff/{clerk_id}/role"),
+            &[("role", "管理者")],
+        )
+        .await
+        .assert_redirect_to(&format!("/office/staff/{clerk_id}?done=role"));
+    // The new role holds at the clerk's next request.
+    clerk
+        .get("/office/staff")
+        .await
+        .assert_status(StatusCode::OK);
+    let entries = history(&app, Target::Staff(clerk_id)).await;
+    assert_eq!(entries[0].kind, AuditKind::StaffChanged);
+    assert_eq!(entries[0].actor, Some(admin_id));
+    assert_eq!(
+        (
+            entries[0].changes[0].old.as_str(),
+            entries[0].changes[0].new.as_str()
+        ),
+        ("担当者", "管理者")
+    );
+
+    // A new one-time password: shown once; the old password and the
+    // signed-in session end; the new one must be changed.
+    let page = admin
+        .post_form(
+            &format!("/office/staff/{clerk_id}/password"),
+            &[] as &[(&str, &str)],
+        )
+        .await;
+    page.assert_status(StatusCode::OK);
+    page.assert_contains("初期パスワード（この画面でのみ表示されます）");
+    let password = one_time_password(&page.body);
+    clerk.get("/office").await.assert_redirect_to("/login");
+    app.browser()
+        .log_in("shinjuku01", "Jimu#Kyoku2026")
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    first_login(&app, "shinjuku01", &password).await;
+    let entries = history(&app, Target::Staff(clerk_id)).await;
+    assert_eq!(
+        (entries[0].kind, entries[0].actor),
+        (AuditKind::StaffPasswordReissued, Some(admin_id))
+    );
+    assert!(!admin.get("/office/staff").await.body.contains(&password));
+
+    // Their own account: shown, not changed; another prefecture's: missing.
+    let own = admin.get(&format!("/office/staff/{admin_id}")).await;
+    own.assert_status(StatusCode::OK);
+    assert!(!own.body.contains("権限の変更"));
+    admin
+        .post_form(
+            &format!("/office/staff/{admin_id}/role"),
+            &[("role", "担当者")],
+        )
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    admin
+        .get(&format!("/office/staff/{osaka_id}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    admin
+        .get("/office/staff/abc")
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    for action in ["role", "password"] {
+        admin
+            .post_form(
+                &format!("/office/staff/{osaka_id}/{action}"),
+                &[("role", "担当者")],
+            )
+            .await
+            .assert_status(StatusCode::NOT_FOUND);
+    }
+    let osaka_history = history(&app, Target::Staff(osaka_id)).await;
+    assert_eq!(osaka_history.len(), 1, "only its creation");
+}
