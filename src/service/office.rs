@@ -77,11 +77,9 @@ pub async fn add_association(
                 Ok(a) => {
                     audit::record(
                         tx,
-                        AuditEntry::new(AuditKind::AssociationAdded).detail(format!(
-                            "{} ({}) under {parent}",
-                            a.name,
-                            a.kind.label()
-                        )),
+                        AuditEntry::new(AuditKind::AssociationAdded)
+                            .target(Target::Association(a.id), Some(a.id))
+                            .detail(format!("{} ({}) under {parent}", a.name, a.kind.label())),
                     )?;
                     Ok(a)
                 }

@@ -628,3 +628,41 @@ async fn an_admin_changes_a_role_and_reissues_a_one_time_password_below_but_not_
     let osaka_history = history(&app, Target::Staff(osaka_id)).await;
     assert_eq!(osaka_history.len(), 1, "only its creation");
 }
+
+#[tokio::test]
+async fn the_national_admin_chooses_the_prefecture_and_large_files_are_refused() {
+    let app = spawn_app().await;
+    let b = staff_browser(&app, "日本医師会", "jmaadmin01", "管理者").await;
+    let page = b.get("/office/associations").await;
+    page.assert_contains("北海道医師会");
+    page.assert_contains("沖縄県医師会");
+    let osaka = association(&app, "大阪府医師会").await;
+    b.post_form(
+        "/office/associations",
+        &district_form("大阪市医師会", &osaka.id.0.to_string(), ""),
+    )
+    .await
+    .assert_redirect_to("/office/associations?done=added");
+    assert_eq!(
+        association(&app, "大阪市医師会").await.parent,
+        Some(osaka.id)
+    );
+    // Not under 日本医師会 itself, nor under a district.
+    let national = association(&app, "日本医師会").await;
+    let city = association(&app, "大阪市医師会").await;
+    for parent in [national.id.0, city.id.0] {
+        b.post_form(
+            "/office/associations",
+            &district_form("北区医師会", &parent.to_string(), ""),
+        )
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    }
+    // A file over the request limit never reaches the import.
+    let mut big = HEADER.as_bytes().to_vec();
+    big.resize(70 * 1024, b'#');
+    upload(&b, big)
+        .await
+        .assert_status(StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(association_count(&app).await, 49);
+}
