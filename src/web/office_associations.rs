@@ -119,8 +119,8 @@ fn add_form(csrf: &str, parents: &[Association], f: &AddForm, errors: &FieldErro
         .iter()
         .map(|p| (p.id.0.to_string(), p.name.clone()))
         .collect();
-    // One prefecture in scope: it is chosen already.
-    let parent = if f.parent.is_empty() && parents.len() == 1 {
+    // One prefecture in scope: it is chosen already on a fresh form.
+    let parent = if f.parent.is_empty() && parents.len() == 1 && errors.is_empty() {
         parents[0].0.as_str()
     } else {
         f.parent.as_str()
@@ -238,13 +238,20 @@ pub async fn add(
     let (new, parent) = match (parsed, parent) {
         (Ok(new), Some(parent)) => (new, parent),
         (parsed, parent) => {
-            let mut errors = parsed.err().unwrap_or_default();
-            if parent.is_none() {
-                errors.push(FieldError::new(
-                    "parent",
-                    form::PARENT,
-                    "都道府県医師会を選択してください。",
-                ));
+            let found = parsed.err().unwrap_or_default();
+            let parent_error = parent.is_none().then(|| {
+                FieldError::new("parent", form::PARENT, "都道府県医師会を選択してください。")
+            });
+            // In screen order: the parent comes before the contact details.
+            let mut errors = FieldErrors::default();
+            for name in ["name", "kind", "parent", "postal_code", "address", "phone"] {
+                if let Some(e) = found.iter().find(|e| e.name == name) {
+                    errors.push(e.clone());
+                } else if name == "parent"
+                    && let Some(e) = &parent_error
+                {
+                    errors.push(e.clone());
+                }
             }
             return Ok(refused(errors));
         }
