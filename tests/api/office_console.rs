@@ -666,3 +666,24 @@ async fn the_national_admin_chooses_the_prefecture_and_large_files_are_refused()
         .assert_status(StatusCode::PAYLOAD_TOO_LARGE);
     assert_eq!(association_count(&app).await, 49);
 }
+
+#[tokio::test]
+async fn a_file_of_hundreds_of_lines_goes_in_whole() {
+    let app = spawn_app().await;
+    let b = staff_browser(&app, "東京都医師会", "tokyoadmin01", "管理者").await;
+    let mut csv = HEADER.to_owned();
+    for i in 0..400 {
+        csv.push_str(&format!(
+            "第{i}職域医師会,職域,東京都,100-0001,東京都千代田区千代田{i}-1,03-1234-{i:04}\r\n"
+        ));
+    }
+    let (sjis, _, _) = encoding_rs::SHIFT_JIS.encode(&csv);
+    let page = upload(&b, sjis.into_owned()).await;
+    page.assert_status(StatusCode::OK);
+    page.assert_contains("取り込む（400件を追加）");
+    let digest = input_value(&page.body, "digest").expect("digest");
+    b.post_form("/office/associations/import/commit", &[("digest", &digest)])
+        .await
+        .assert_redirect_to("/office/associations/import?added=400");
+    assert_eq!(association_count(&app).await, 448);
+}
