@@ -11,7 +11,7 @@
 use crate::{
     auth::guards::Staff,
     domain::{
-        association::{Association, AssociationKind},
+        association::Association,
         association_form::{self as form, ContactForm, NewAssociation},
     },
     store::{
@@ -249,7 +249,7 @@ fn check(
         line.outcome = if staff.scope(all).allows(existing.id) {
             Outcome::Registered
         } else {
-            Outcome::Refused(vec![form_name_used()])
+            Outcome::Refused(vec![NAME_USED_ELSEWHERE.to_owned()])
         };
         return (line, None);
     }
@@ -259,9 +259,8 @@ fn check(
     (line, Some((new, parent)))
 }
 
-fn form_name_used() -> String {
-    "この名称は他の医師会で使われています。".to_owned()
-}
+/// A name that exists outside the scope (names are unique in the tree).
+const NAME_USED_ELSEWHERE: &str = "この名称は他の医師会で使われています。";
 
 /// The plan of `text` against the tree `all`, and what it would add.
 fn plan_of(
@@ -314,19 +313,19 @@ pub async fn import(
             }
             let mut added = 0;
             for (new, parent) in adds {
-                let kind: AssociationKind = new.kind;
-                let a = match associations::add_under(tx, parent.id, &new.name, kind, new.contact)?
-                {
-                    Ok(a) => a,
-                    Err(AddRefusal::Duplicate) => {
-                        // Checked above; a duplicate here means the plan
-                        // and the store disagree: give the plan back.
-                        return Ok(Err(plan));
-                    }
-                    Err(AddRefusal::UnknownParent | AddRefusal::WrongLevel { .. }) => {
-                        return Ok(Err(plan));
-                    }
-                };
+                let a =
+                    match associations::add_under(tx, parent.id, &new.name, new.kind, new.contact)?
+                    {
+                        Ok(a) => a,
+                        Err(AddRefusal::Duplicate) => {
+                            // Checked above; a duplicate here means the plan
+                            // and the store disagree: give the plan back.
+                            return Ok(Err(plan));
+                        }
+                        Err(AddRefusal::UnknownParent | AddRefusal::WrongLevel { .. }) => {
+                            return Ok(Err(plan));
+                        }
+                    };
                 audit::record(
                     tx,
                     AuditEntry::new(AuditKind::AssociationAdded)
