@@ -28,6 +28,7 @@
 mod address;
 pub mod announcement;
 pub mod association;
+pub mod association_form;
 mod dates;
 mod departments;
 mod email;

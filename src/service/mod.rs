@@ -5,6 +5,8 @@
 //! call one function, render.
 
 pub mod accounts;
+pub mod association_import;
+pub mod associations;
 pub mod first_login;
 pub mod inbox;
 pub mod inquiries;
@@ -15,5 +17,6 @@ pub mod office;
 pub mod outbox;
 pub mod person_record;
 pub mod registration;
+pub mod staff;
 
 pub use mailing::Mailing;

@@ -36,9 +36,10 @@ pub enum AuditKind {
     /// 「登録する」 refused because the 医籍登録番号 is already registered.
     RegistrationRefused,
     MailGivenUp,
-    /// An association added to the tree (`mamis admin association add`).
+    /// An association added to the tree (`mamis admin association add`, the
+    /// office console, the CSV import).
     AssociationAdded,
-    /// A staff account made (`mamis admin staff add`).
+    /// A staff account made (`mamis admin staff add`, the office console).
     StaffAdded,
     /// An inquiry's status or note changed in the office's inbox.
     InquiryUpdated,
@@ -58,6 +59,12 @@ pub enum AuditKind {
     PersonCorrected,
     /// A password-reset link mailed to a person at a staff member's request.
     PasswordResetSentByStaff,
+    /// An association's contact details changed in the office console.
+    AssociationChanged,
+    /// A staff account's role changed by a 管理者 in the office console.
+    StaffChanged,
+    /// A new one-time password issued for a staff account by a 管理者.
+    StaffPasswordReissued,
 }
 
 impl AuditKind {
@@ -89,6 +96,9 @@ impl AuditKind {
             AuditKind::EmailChanged => "email_changed",
             AuditKind::PersonCorrected => "person_corrected",
             AuditKind::PasswordResetSentByStaff => "password_reset_sent_by_staff",
+            AuditKind::AssociationChanged => "association_changed",
+            AuditKind::StaffChanged => "staff_changed",
+            AuditKind::StaffPasswordReissued => "staff_password_reissued",
         }
     }
 }

@@ -17,6 +17,7 @@ pub mod login_attempts;
 pub mod migrations;
 pub mod outbox;
 pub mod resets;
+pub mod staff;
 pub mod tables;
 pub mod tokens;
 pub mod users;

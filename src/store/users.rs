@@ -487,7 +487,7 @@ pub fn upgrade_hash(
 /// Reads account `id`, lets `change` alter it, and writes it back when
 /// `change` returns true. The updated account, or `None` when there is no
 /// such account or `change` declined (nothing is written then).
-fn update(
+pub(crate) fn update(
     tx: &WriteTransaction,
     id: u64,
     change: impl FnOnce(&mut UserRecord) -> bool,

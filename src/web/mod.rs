@@ -10,10 +10,13 @@ pub mod login;
 pub mod my_account;
 pub mod office;
 pub mod office_announcements;
+pub mod office_associations;
 pub mod office_audit;
 pub mod office_history;
+pub mod office_import;
 pub mod office_inbox;
 pub mod office_person;
+pub mod office_staff;
 pub mod pages;
 pub mod register;
 pub mod suggest;
@@ -158,6 +161,27 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             "/office/announcements/:id/delete",
             post(office_announcements::delete),
         )
+        .at(
+            office_associations::LIST,
+            get(office_associations::list).post(office_associations::add),
+        )
+        .at(
+            "/office/associations/:id",
+            get(office_associations::show).post(office_associations::update),
+        )
+        .at(
+            office_import::IMPORT,
+            get(office_import::page).post(office_import::upload),
+        )
+        .at(office_import::COMMIT, post(office_import::commit))
+        .at(office_import::TEMPLATE, get(office_import::template))
+        .at(
+            office_staff::LIST,
+            get(office_staff::list).post(office_staff::create),
+        )
+        .at("/office/staff/:id", get(office_staff::show))
+        .at("/office/staff/:id/role", post(office_staff::set_role))
+        .at("/office/staff/:id/password", post(office_staff::reissue))
         .at(
             paths::PASSWORD_CHANGE,
             get(first_password::page).post(first_password::submit),

@@ -18,7 +18,7 @@ pub fn person_path(id: u64) -> String {
 }
 
 /// Every kind, in the order the search's select shows them.
-pub const KINDS: [AuditKind; 25] = [
+pub const KINDS: [AuditKind; 28] = [
     AuditKind::PersonCorrected,
     AuditKind::PasswordResetSentByStaff,
     AuditKind::RegistrationCompleted,
@@ -44,6 +44,9 @@ pub const KINDS: [AuditKind; 25] = [
     AuditKind::TermsAgreed,
     AuditKind::EmailConfirmationSent,
     AuditKind::EmailChanged,
+    AuditKind::AssociationChanged,
+    AuditKind::StaffChanged,
+    AuditKind::StaffPasswordReissued,
 ];
 
 /// The kind's name on screen.
@@ -74,6 +77,9 @@ pub fn kind_label(kind: AuditKind) -> &'static str {
         AuditKind::TermsAgreed => "利用規約への同意",
         AuditKind::EmailConfirmationSent => "メールアドレス確認メールの送信",
         AuditKind::EmailChanged => "メールアドレスの変更",
+        AuditKind::AssociationChanged => "医師会の連絡先の変更",
+        AuditKind::StaffChanged => "事務局アカウントの権限の変更",
+        AuditKind::StaffPasswordReissued => "事務局アカウントの初期パスワードの再発行",
     }
 }
 

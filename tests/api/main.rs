@@ -15,6 +15,7 @@ mod mail_delivery;
 mod migration;
 mod my_account;
 mod office;
+mod office_console;
 mod office_inbox;
 mod office_person;
 mod operator;
