@@ -86,13 +86,17 @@ pub fn person_rows(p: &Person) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A run of rows (label, value) of one registration group (`None`: rows
+/// outside any group).
+pub type Section = (Option<Group>, Vec<(String, String)>);
+
 /// The person's rows (as [`person_rows`]) in runs of one registration
-/// group each (氏名, 自宅現住所, …; `None` for rows outside any group).
-pub fn person_sections(p: &Person) -> Vec<(Option<Group>, Vec<(String, String)>)> {
+/// group each (氏名, 自宅現住所, …).
+pub fn person_sections(p: &Person) -> Vec<Section> {
     let Some(r) = as_registration(p) else {
         return Vec::new();
     };
-    let mut out: Vec<(Option<Group>, Vec<(String, String)>)> = Vec::new();
+    let mut out: Vec<Section> = Vec::new();
     for (f, label, value) in r.display_rows_by_field() {
         if f == Field::LoginId {
             continue;
@@ -236,8 +240,12 @@ mod tests {
             [("TEL".to_owned(), String::new(), "03-3946-2121".to_owned())]
         );
         let sections = person_sections(&person);
-        assert!(sections.iter().any(|(g, rows)| *g == Some(Group::HomeAddress)
-            && rows.iter().any(|(l, _)| l == "郵便番号")));
+        assert!(
+            sections
+                .iter()
+                .any(|(g, rows)| *g == Some(Group::HomeAddress)
+                    && rows.iter().any(|(l, _)| l == "郵便番号"))
+        );
         assert_eq!(contact_fields().len(), 7);
     }
 

@@ -222,7 +222,12 @@ pub const CONTACT_CHANGED_SUBJECT: &str = "【MAMIS】登録情報変更のお�
 
 /// Tells the account holder that their contact details were changed on
 /// マイページ (at `at`, Unix seconds): which items, not their values.
-pub fn contact_changed(config: &Config, login_id: &str, at: i64, items: &[String]) -> (String, String) {
+pub fn contact_changed(
+    config: &Config,
+    login_id: &str,
+    at: i64,
+    items: &[String],
+) -> (String, String) {
     let list: String = items.iter().map(|i| format!("・{i}\n")).collect();
     let body = format!(
         "医師会会員情報システム【MAMIS】をご利用いただき、ありがとうございます。\n\

@@ -232,7 +232,9 @@ pub async fn mypage(
         .or_internal()?;
     let done = match q.done.as_str() {
         "email" => Some("メールアドレスを変更しました。"),
-        "password" => Some("パスワードを変更しました。ほかの端末やブラウザでのログインは終了しました。"),
+        "password" => {
+            Some("パスワードを変更しました。ほかの端末やブラウザでのログインは終了しました。")
+        }
         "contact" => Some("連絡先を変更しました。"),
         "contact-unchanged" => Some("変更された項目がなかったため、保存しませんでした。"),
         _ => None,

@@ -46,7 +46,10 @@ fn back() -> Markup {
 
 /// The signed-in account's profile with its person, or the way back to
 /// マイページ (an account without a person has no contact details here).
-async fn own(state: &AppState, account_id: u64) -> poem::Result<Result<(MyProfile, Person), Response>> {
+async fn own(
+    state: &AppState,
+    account_id: u64,
+) -> poem::Result<Result<(MyProfile, Person), Response>> {
     let profile = my_profile::open(&state.store, account_id)
         .await
         .or_internal()?;
@@ -110,7 +113,8 @@ fn confirm_page(csrf: &str, version: &str, old: &Person, new: &Person) -> Markup
         section.card {
             h1 { (title) }
             p.lead { "次の項目を変更します。入力内容をご確認ください。" }
-            table.changes {
+            table.mails {
+                caption.sr-only { "変更する項目" }
                 thead { tr { th scope="col" { "項目" } th scope="col" { "変更前" } th scope="col" { "変更後" } } }
                 tbody {
                     @for (label, o, n) in person_form::changed_rows(old, new) {

@@ -182,7 +182,10 @@ async fn a_confirmed_change_is_saved_audited_mailed_and_shown_in_the_persons_his
 
     let form = contact_form(
         &b,
-        &[("mobile", "０８０−９９９９−００００"), ("building", "本駒込ハイツ101")],
+        &[
+            ("mobile", "０８０−９９９９−００００"),
+            ("building", "本駒込ハイツ101"),
+        ],
     )
     .await;
     let confirm = b.post_form("/mypage/contact", &form).await;
@@ -262,7 +265,12 @@ async fn a_confirmed_change_is_saved_audited_mailed_and_shown_in_the_persons_his
     let office = first_login(&app, "jmaclerk01", &one_time).await;
     let page = office.get(&format!("/office/people/{id}")).await;
     page.assert_status(StatusCode::OK);
-    for text in ["連絡先の変更（本人）", "本人", "080-9999-0000", "090-1234-5678"] {
+    for text in [
+        "連絡先の変更（本人）",
+        "本人",
+        "080-9999-0000",
+        "090-1234-5678",
+    ] {
         page.assert_contains(text);
     }
 }
