@@ -8,7 +8,7 @@
 //! a correction shows is the one registration shows for that field.
 
 use super::{
-    Field, FieldErrors, LoginId, NewRegistration, RegistrationForm, person::Person,
+    Field, FieldErrors, Group, LoginId, NewRegistration, RegistrationForm, person::Person,
     validate_registration,
 };
 
@@ -86,6 +86,75 @@ pub fn person_rows(p: &Person) -> Vec<(String, String)> {
         .collect()
 }
 
+/// A run of rows (label, value) of one registration group (`None`: rows
+/// outside any group).
+pub type Section = (Option<Group>, Vec<(String, String)>);
+
+/// The person's rows (as [`person_rows`]) in runs of one registration
+/// group each (氏名, 自宅現住所, …).
+pub fn person_sections(p: &Person) -> Vec<Section> {
+    let Some(r) = as_registration(p) else {
+        return Vec::new();
+    };
+    let mut out: Vec<Section> = Vec::new();
+    for (f, label, value) in r.display_rows_by_field() {
+        if f == Field::LoginId {
+            continue;
+        }
+        let group = f.spec().group;
+        match out.last_mut() {
+            Some((g, rows)) if *g == group => rows.push((label, value)),
+            _ => out.push((group, vec![(label, value)])),
+        }
+    }
+    out
+}
+
+/// The contact details a person changes themself on マイページ: the home
+/// address and the phones, in screen order.
+pub fn contact_fields() -> &'static [Field] {
+    &Field::ALL[Field::PostalCode as usize..=Field::Fax as usize]
+}
+
+/// `current` with its contact details taken from `posted` (every other
+/// field of `posted` is ignored), checked with the registration's parsers:
+/// the new person, or the messages of the contact fields.
+pub fn validate_contact(
+    current: &Person,
+    posted: &RegistrationForm,
+    today: time::Date,
+) -> Result<Person, FieldErrors> {
+    let mut form = person_form(current);
+    form.postal_code.clone_from(&posted.postal_code);
+    form.prefecture.clone_from(&posted.prefecture);
+    form.address.clone_from(&posted.address);
+    form.building.clone_from(&posted.building);
+    form.mobile.clone_from(&posted.mobile);
+    form.tel.clone_from(&posted.tel);
+    form.fax.clone_from(&posted.fax);
+    match validate_person(&form, today) {
+        Ok(checked) => Ok(with_contact_of(current, &checked)),
+        Err(errors) => {
+            let mut own = FieldErrors::default();
+            for (f, m) in errors.fields() {
+                if contact_fields().contains(&f) {
+                    own.insert(f, m.to_owned());
+                }
+            }
+            // A stored field no longer passing today's rules is said as is.
+            Err(if own.is_empty() { errors } else { own })
+        }
+    }
+}
+
+/// `person` with the contact details (address, phones) of `from`.
+pub fn with_contact_of(person: &Person, from: &Person) -> Person {
+    let mut out = person.clone();
+    out.address = from.address.clone();
+    out.phones = from.phones.clone();
+    out
+}
+
 /// Validates a correction of a person's fields with the registration's
 /// parsers and rules; every error at once (never on the login ID or the
 /// password, which are not part of it).
@@ -155,6 +224,29 @@ mod tests {
         assert!(rows.iter().all(|(l, _)| l != "ログインID"));
         assert!(rows.contains(&("携帯電話番号".to_owned(), "090-1234-5678".to_owned())));
         assert!(changed_rows(&person, &person).is_empty());
+    }
+
+    #[test]
+    fn a_contact_change_takes_only_the_contact_fields_and_their_messages() {
+        let person = validate_person(&form(&[]), TODAY).unwrap();
+        let posted = form(&[("mobile", "abc"), ("name_last", "")]);
+        let errors = validate_contact(&person, &posted, TODAY).unwrap_err();
+        let fields: Vec<Field> = errors.fields().map(|(f, _)| f).collect();
+        assert_eq!(fields, [Field::Mobile]);
+        let posted = form(&[("tel", "03-3946-2121"), ("name_last", "鈴木")]);
+        let moved = validate_contact(&person, &posted, TODAY).unwrap();
+        assert_eq!(
+            changed_rows(&person, &moved),
+            [("TEL".to_owned(), String::new(), "03-3946-2121".to_owned())]
+        );
+        let sections = person_sections(&person);
+        assert!(
+            sections
+                .iter()
+                .any(|(g, rows)| *g == Some(Group::HomeAddress)
+                    && rows.iter().any(|(l, _)| l == "郵便番号"))
+        );
+        assert_eq!(contact_fields().len(), 7);
     }
 
     #[test]

@@ -326,6 +326,14 @@ impl NewRegistration {
     /// descriptor says ([`Review`]): the password is not shown, 姓 and 名 share
     /// a row. Optional fields left empty give an empty value.
     pub fn display_rows(&self) -> Vec<(String, String)> {
+        self.display_rows_by_field()
+            .into_iter()
+            .map(|(_, label, value)| (label, value))
+            .collect()
+    }
+
+    /// [`Self::display_rows`] with the field each row starts at.
+    pub fn display_rows_by_field(&self) -> Vec<(Field, String, String)> {
         let mut rows = Vec::new();
         for (i, f) in Field::ALL.into_iter().enumerate() {
             let spec = f.spec();
@@ -346,7 +354,7 @@ impl NewRegistration {
                     (format!("{group}{suffix}"), value)
                 }
             };
-            rows.push((label, value));
+            rows.push((f, label, value));
         }
         rows
     }

@@ -218,6 +218,36 @@ pub fn email_changed(config: &Config, login_id: &str, at: i64) -> (String, Strin
     (EMAIL_CHANGED_SUBJECT.to_owned(), body)
 }
 
+pub const CONTACT_CHANGED_SUBJECT: &str = "【MAMIS】登録情報変更のお知らせ";
+
+/// Tells the account holder that their contact details were changed on
+/// マイページ (at `at`, Unix seconds): which items, not their values.
+pub fn contact_changed(
+    config: &Config,
+    login_id: &str,
+    at: i64,
+    items: &[String],
+) -> (String, String) {
+    let list: String = items.iter().map(|i| format!("・{i}\n")).collect();
+    let body = format!(
+        "医師会会員情報システム【MAMIS】をご利用いただき、ありがとうございます。\n\
+\n\
+ログインID「{login_id}」の登録情報（連絡先）が {when}（日本時間）に変更されました。\n\
+変更された項目：\n\
+{list}\n\
+変更後の内容は、ログインしてマイページでご確認いただけます。\n\
+{base}/login\n\
+\n\
+この変更にお心当たりのない場合は、至急下記のお問い合わせ先までご連絡ください。\n\
+\n\
+{helpdesk}",
+        when = jst(at),
+        base = config.base_url,
+        helpdesk = helpdesk_block(config),
+    );
+    (CONTACT_CHANGED_SUBJECT.to_owned(), body)
+}
+
 /// An inquiry, forwarded to the help desk.
 pub fn inquiry(name: &str, email: &str, subject: &str, message: &str, id: u64) -> (String, String) {
     let body = format!(

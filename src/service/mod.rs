@@ -12,6 +12,7 @@ pub mod inbox;
 pub mod inquiries;
 pub mod mailing;
 pub mod my_account;
+pub mod my_profile;
 pub mod notices;
 pub mod office;
 pub mod outbox;

@@ -92,10 +92,24 @@ async fn scope(store: &Store, staff: &Staff) -> anyhow::Result<Scope> {
     crate::service::office::scope_of(store, staff.association).await
 }
 
-/// Who an audit entry names: a staff actor as 「名前（医師会）」, otherwise
-/// the login ID or account it was about.
+/// Said for the actor of an entry the person made about their own record.
+pub const SELF_ACTOR: &str = "本人";
+
+/// Every row changed between `old` and `new`, old → new, as audited.
+pub fn field_changes(old: &Person, new: &Person) -> Vec<FieldChange> {
+    person_form::changed_rows(old, new)
+        .into_iter()
+        .map(|(label, o, n)| FieldChange::new(label, o, n))
+        .collect()
+}
+
+/// Who an audit entry names: 「本人」 for the person themself, a staff actor
+/// as 「名前（医師会）」, otherwise the login ID or account it was about.
 fn who(tx: &redb::ReadTransaction, e: &audit::AuditEntry) -> anyhow::Result<String> {
     if let Some(actor) = e.actor {
+        if e.target == Some(Target::Person(actor)) {
+            return Ok(SELF_ACTOR.to_owned());
+        }
         let Some(user) = users::get(tx, actor)? else {
             return Ok(format!("職員 #{actor}"));
         };
@@ -210,10 +224,7 @@ pub async fn correct(
             if version_of(&old)? != version {
                 return Ok(Correction::Stale);
             }
-            let changes: Vec<FieldChange> = person_form::changed_rows(&old, &person)
-                .into_iter()
-                .map(|(label, o, n)| FieldChange::new(label, o, n))
-                .collect();
+            let changes = field_changes(&old, &person);
             if changes.is_empty() {
                 return Ok(Correction::Unchanged);
             }

@@ -65,6 +65,8 @@ pub enum AuditKind {
     StaffChanged,
     /// A new one-time password issued for a staff account by a 管理者.
     StaffPasswordReissued,
+    /// A person changed their own contact details on マイページ (old → new).
+    ContactChanged,
 }
 
 impl AuditKind {
@@ -99,6 +101,7 @@ impl AuditKind {
             AuditKind::AssociationChanged => "association_changed",
             AuditKind::StaffChanged => "staff_changed",
             AuditKind::StaffPasswordReissued => "staff_password_reissued",
+            AuditKind::ContactChanged => "contact_changed",
         }
     }
 }

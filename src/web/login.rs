@@ -1,6 +1,8 @@
 //! Screen 1 (ログイン) with the announcements, the login (the use case is
 //! `service::accounts::log_in`; this screen starts the session and sets the
-//! cookies), my page and logout.
+//! cookies), マイページ (the account, the registered information grouped as
+//! on the registration form, the association, the links to change them,
+//! the association's announcements) and logout.
 
 use std::time::Duration;
 
@@ -18,10 +20,11 @@ use serde::Deserialize;
 
 use crate::{
     auth::{client::ClientIp, current_user, guards::SignedIn, login_limiter},
+    domain::{Role, person_form},
     error::OrInternal,
     service::{
         accounts::{self, LoginAttempt, LoginOutcome},
-        first_login, notices,
+        first_login, my_profile, notices,
     },
     state::{AppState, cookie_names},
     views::{
@@ -215,8 +218,10 @@ pub async fn mypage(
     SignedIn(account): SignedIn,
     Query(q): Query<DoneQuery>,
 ) -> poem::Result<Response> {
-    let profile = context::accounts(&state)
-        .profile(account.id)
+    if matches!(account.role, Role::Staff { .. }) {
+        return Ok(Redirect::see_other(paths::OFFICE).into_response());
+    }
+    let profile = my_profile::open(&state.store, account.id)
         .await
         .or_internal()?;
     let Some(user) = profile else {
@@ -225,27 +230,59 @@ pub async fn mypage(
     let news = notices::for_members_of(&state.store, user.association, crate::web::today())
         .await
         .or_internal()?;
-    let name = user.name;
+    let done = match q.done.as_str() {
+        "email" => Some("メールアドレスを変更しました。"),
+        "password" => {
+            Some("パスワードを変更しました。ほかの端末やブラウザでのログインは終了しました。")
+        }
+        "contact" => Some("連絡先を変更しました。"),
+        "contact-unchanged" => Some("変更された項目がなかったため、保存しませんでした。"),
+        _ => None,
+    };
     let body = html! {
         section.card {
             h1 { "マイページ" }
-            p.lead { (name) " 様、ようこそ。" }
-            @match q.done.as_str() {
-                "email" => div.helpbox role="status" { p { "メールアドレスを変更しました。" } },
-                "password" => div.helpbox role="status" { p { "パスワードを変更しました。ほかの端末やブラウザでのログインは終了しました。" } },
-                _ => {},
+            p.lead { (user.name) " 様、ようこそ。" }
+            @if let Some(done) = done {
+                div.helpbox role="status" { p { (done) } }
             }
+            h2 { "アカウント" }
             dl.review {
                 dt { "ログインID" } dd { (user.login_id) }
-                dt { "メールアドレス" } dd { (user.email) }
+                dt { "メールアドレス" } dd {
+                    @if user.email.is_empty() { "（未登録）" } @else { (user.email) }
+                }
+                @if user.person.is_some() {
+                    dt { "所属医師会" } dd {
+                        @match &user.association_name { Some(a) => (a), None => "未所属" }
+                    }
+                }
             }
             ul.linklist {
+                @if user.person.is_some() {
+                    li { a href=(paths::MY_CONTACT) { "連絡先の変更 →" } }
+                }
                 li { a href=(paths::MY_EMAIL) { "メールアドレスの変更 →" } }
                 li { a href=(paths::MY_PASSWORD) { "パスワードの変更 →" } }
             }
             form method="post" action="/logout" {
                 (csrf_input(csrf))
                 div.actions { button.secondary type="submit" { "ログアウト" } }
+            }
+        }
+        @if let Some(person) = &user.person {
+            section.card aria-labelledby="my-record" {
+                h2 #my-record { "登録情報" }
+                @for (group, rows) in person_form::person_sections(person) {
+                    @if let Some(g) = group { h3 { (g.label()) } }
+                    dl.review {
+                        @for (label, value) in rows {
+                            dt { (label) }
+                            dd { @if value.is_empty() { "（未入力）" } @else { (value) } }
+                        }
+                    }
+                }
+                p.actions { a.button.secondary href=(paths::MY_CONTACT) { "連絡先を変更する" } }
             }
         }
         @if !news.is_empty() {

@@ -8,6 +8,7 @@ pub mod forgot;
 pub mod inquiry;
 pub mod login;
 pub mod my_account;
+pub mod my_profile;
 pub mod office;
 pub mod office_announcements;
 pub mod office_associations;
@@ -53,6 +54,9 @@ pub mod paths {
     /// マイページ: a new e-mail address, and a new password.
     pub const MY_EMAIL: &str = "/mypage/email";
     pub const MY_PASSWORD: &str = "/mypage/password";
+    /// マイページ: new contact details, and their confirmation.
+    pub const MY_CONTACT: &str = "/mypage/contact";
+    pub const MY_CONTACT_CONFIRM: &str = "/mypage/contact/confirm";
 }
 
 /// Where an account goes after logging in: the first step it must still
@@ -128,6 +132,11 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             paths::MY_PASSWORD,
             get(my_account::password).post(my_account::change_password),
         )
+        .at(
+            paths::MY_CONTACT,
+            get(my_profile::page).post(my_profile::submit),
+        )
+        .at(paths::MY_CONTACT_CONFIRM, post(my_profile::confirm))
         .at(office_inbox::INBOX, get(office_inbox::list))
         .at("/office/inquiries/:id", get(office_inbox::show))
         .at(

@@ -18,8 +18,9 @@ pub fn person_path(id: u64) -> String {
 }
 
 /// Every kind, in the order the search's select shows them.
-pub const KINDS: [AuditKind; 28] = [
+pub const KINDS: [AuditKind; 29] = [
     AuditKind::PersonCorrected,
+    AuditKind::ContactChanged,
     AuditKind::PasswordResetSentByStaff,
     AuditKind::RegistrationCompleted,
     AuditKind::RegistrationRefused,
@@ -80,6 +81,7 @@ pub fn kind_label(kind: AuditKind) -> &'static str {
         AuditKind::AssociationChanged => "医師会の連絡先の変更",
         AuditKind::StaffChanged => "事務局アカウントの権限の変更",
         AuditKind::StaffPasswordReissued => "事務局アカウントの初期パスワードの再発行",
+        AuditKind::ContactChanged => "連絡先の変更（本人）",
     }
 }
 

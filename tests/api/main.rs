@@ -14,6 +14,7 @@ mod login_attacks;
 mod mail_delivery;
 mod migration;
 mod my_account;
+mod my_profile;
 mod office;
 mod office_console;
 mod office_inbox;
