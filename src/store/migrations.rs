@@ -140,17 +140,17 @@ impl From<ProfileV1> for Person {
                 building: p.building,
             },
             phones: Phones {
-                mobile: p.mobile,
+                mobile: Some(p.mobile),
                 tel: p.tel,
                 fax: p.fax,
             },
             departments: Departments {
-                main: p.main_dept,
+                main: Some(p.main_dept),
                 sub: p.sub_depts,
             },
             education: Education {
-                school: p.school,
-                graduation: p.graduation,
+                school: Some(p.school),
+                graduation: Some(p.graduation),
                 grad_university: p.grad_university,
                 grad_department: p.grad_department,
                 grad_completion: p.grad_completion,

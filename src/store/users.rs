@@ -546,7 +546,7 @@ mod tests {
             .person
             .unwrap();
         let stranger = moved.clone();
-        moved.phones.mobile = crate::domain::PhoneNumber::parse("080-9999-0000").unwrap();
+        moved.phones.mobile = Some(crate::domain::PhoneNumber::parse("080-9999-0000").unwrap());
         store
             .write_ok(move |tx| {
                 create(
