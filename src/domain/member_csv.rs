@@ -561,6 +561,7 @@ pub fn parse(text: &str, today: time::Date) -> Result<Vec<ParsedRow>, FileError>
     };
     let mut rows = Vec::new();
     let mut seen: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
+    let mut seen_people: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
     for record in reader.records() {
         let record = record.map_err(|e| FileError::Malformed {
             line: e.position().map_or(0, |p| line_at(p.byte())),
@@ -581,16 +582,26 @@ pub fn parse(text: &str, today: time::Date) -> Result<Vec<ParsedRow>, FileError>
         let mut result = read_row(&columns, &rec, today);
         if let Ok(row) = &result {
             let number = row.person.registry.number.as_str().to_owned();
-            match seen.get(&number) {
-                Some(first) => {
-                    result = Err(vec![format!(
-                        "{}「{number}」は{first}行目と重複しています。",
-                        Field::RegistryNumber.label()
-                    )]);
-                }
-                None => {
-                    seen.insert(number, line);
-                }
+            let who = format!(
+                "{}{}\t{}",
+                row.person.name.last.as_str(),
+                row.person.name.first.as_str(),
+                row.person.birth_date
+            );
+            if let Some(first) = seen.get(&number) {
+                result = Err(vec![format!(
+                    "{}「{number}」は{first}行目と重複しています。",
+                    Field::RegistryNumber.label()
+                )]);
+            } else if let Some(first) = seen_people.get(&who) {
+                result = Err(vec![format!(
+                    "{}と{}が{first}行目と同じです（同じ方の行が重複していないかご確認ください）。",
+                    super::Group::Name.label(),
+                    Field::BirthDate.label()
+                )]);
+            } else {
+                seen.insert(number, line);
+                seen_people.insert(who, line);
             }
         }
         rows.push(ParsedRow {

@@ -8,9 +8,11 @@ pub mod accounts;
 pub mod inbox;
 pub mod inquiries;
 pub mod mailing;
+pub mod member_import;
 pub mod notices;
 pub mod office;
 pub mod outbox;
+pub mod postcards;
 pub mod registration;
 
 pub use mailing::Mailing;

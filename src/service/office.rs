@@ -165,6 +165,8 @@ pub async fn add_staff(
     let hash = hasher.hash(password.clone()).await?;
     let at = now();
     let user = UserRecord {
+        initial_password_expires_at: None,
+        membership: None,
         association: None,
         id: 0,
         login_id: login_id.clone(),

@@ -48,6 +48,14 @@ pub enum AuditKind {
     AnnouncementAdded,
     AnnouncementChanged,
     AnnouncementDeleted,
+    /// A member created by a member import (with a postcard batch).
+    MemberImported,
+    /// A postcard batch closed: its initial passwords deleted.
+    PostcardBatchClosed,
+    /// A new initial password issued to a member (a batch of one).
+    InitialPasswordReissued,
+    /// An association's member-import settings changed.
+    ImportSettingsChanged,
 }
 
 impl AuditKind {
@@ -74,6 +82,10 @@ impl AuditKind {
             AuditKind::AnnouncementAdded => "announcement_added",
             AuditKind::AnnouncementChanged => "announcement_changed",
             AuditKind::AnnouncementDeleted => "announcement_deleted",
+            AuditKind::MemberImported => "member_imported",
+            AuditKind::PostcardBatchClosed => "postcard_batch_closed",
+            AuditKind::InitialPasswordReissued => "initial_password_reissued",
+            AuditKind::ImportSettingsChanged => "import_settings_changed",
         }
     }
 }

@@ -189,6 +189,8 @@ fn v1_to_v2(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
             report.index_entries += users::index_person(tx, id, p)? as u64;
         }
         let new = UserRecord {
+            initial_password_expires_at: None,
+            membership: None,
             association: None,
             id: old.id,
             login_id: old.login_id,
