@@ -42,6 +42,8 @@ use crate::{
     },
 };
 
+pub use crate::store::imports::MatchedBy as Match;
+
 /// The longest file name kept with an upload.
 const FILE_NAME_MAX_CHARS: usize = 100;
 /// Login IDs of imported members: this letter and 7 digits.

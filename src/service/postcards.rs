@@ -15,12 +15,12 @@ use crate::{
         Store,
         audit::{self, AuditEntry, AuditKind, Target},
         imports, now,
-        postcards::{self, Batch, Origin, Postcard, Summary},
+        postcards::{self, Batch, Postcard, Summary},
         users,
     },
 };
 
-pub use crate::store::postcards::State;
+pub use crate::store::postcards::{Origin, State};
 
 /// One postcard as printed.
 #[derive(Clone, Debug, PartialEq, Eq)]

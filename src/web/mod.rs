@@ -6,9 +6,11 @@ pub mod first_password;
 pub mod forgot;
 pub mod inquiry;
 pub mod login;
+pub mod member_import;
 pub mod office;
 pub mod office_announcements;
 pub mod office_inbox;
+pub mod office_postcards;
 pub mod pages;
 pub mod register;
 pub mod suggest;
@@ -94,6 +96,17 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             "/office/announcements/:id/delete",
             post(office_announcements::delete),
         )
+        .at(
+            member_import::UPLOAD,
+            get(member_import::page).post(member_import::upload),
+        )
+        .at(member_import::RUN, post(member_import::run))
+        .at(member_import::SETTINGS, post(member_import::settings))
+        .at(member_import::TEMPLATE, get(member_import::template))
+        .at(office_postcards::LIST, get(office_postcards::list))
+        .at("/office/postcards/:id/print", get(office_postcards::print))
+        .at("/office/postcards/:id/csv", get(office_postcards::csv))
+        .at("/office/postcards/:id/close", post(office_postcards::close))
         .at(
             paths::PASSWORD_CHANGE,
             get(first_password::page).post(first_password::submit),
