@@ -12,6 +12,7 @@ mod helpers;
 mod journey;
 mod login_attacks;
 mod mail_delivery;
+mod member_import;
 mod migration;
 mod office;
 mod office_inbox;
