@@ -497,3 +497,71 @@ async fn physicians_find_none_of_the_import_and_postcard_pages() {
             .starts_with(&format!("\u{feff}{HEADER}\r\n日医 太郎,"))
     );
 }
+
+#[tokio::test]
+async fn a_reissued_initial_password_replaces_the_old_one_in_a_batch_of_its_own() {
+    use mamis::{
+        auth::{current_user::Account, guards::Staff},
+        domain::StaffRole,
+        service::{office::scope_of, postcards as cards},
+        store::associations,
+    };
+    let app = spawn_app().await;
+    let b = staff_on_import(&app, "東京都医師会", "tokyo0001", "管理者").await;
+    let batch = import(
+        &b,
+        with_bom(&csv(&[row("佐藤 花子", "サトウ ハナコ", "260001", "")])),
+    )
+    .await;
+    let print = b.get(&format!("/office/postcards/{batch}/print")).await;
+    let (login_id, old) = (
+        dd_values(&print.body, "login-id").remove(0),
+        dd_values(&print.body, "password").remove(0),
+    );
+    let sato = account(&app, "260001").await;
+    let tokyo = app
+        .store
+        .read(|tx| associations::by_name(tx, "東京都医師会"))
+        .await
+        .expect("read")
+        .expect("東京都医師会");
+    let staff = Staff {
+        account: Account {
+            id: 999,
+            login_id: "tokyo0001".into(),
+            role: Role::Staff {
+                association: tokyo.id,
+                role: StaffRole::Clerk,
+            },
+        },
+        association: tokyo.id,
+        role: StaffRole::Clerk,
+    };
+    let scope = scope_of(&app.store, tokyo.id).await.expect("scope");
+    let second = cards::reissue_initial_password(&app.store, &staff, &scope, sato.id)
+        .await
+        .expect("reissue")
+        .expect("in scope");
+    assert_ne!(second, batch);
+    b.get("/office/postcards").await.assert_contains("再発行");
+    let print = b.get(&format!("/office/postcards/{second}/print")).await;
+    let new = dd_values(&print.body, "password").remove(0);
+    assert_ne!(new, old);
+    app.browser()
+        .log_in(&login_id, &old)
+        .await
+        .assert_status(StatusCode::UNAUTHORIZED);
+    app.browser()
+        .log_in(&login_id, &new)
+        .await
+        .assert_redirect_to("/password/change");
+    // Outside the scope: nothing happens.
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    let district = scope_of(&app.store, shinjuku.id).await.expect("scope");
+    assert_eq!(
+        cards::reissue_initial_password(&app.store, &staff, &district, sato.id)
+            .await
+            .expect("reissue"),
+        None
+    );
+}
