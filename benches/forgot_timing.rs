@@ -58,6 +58,7 @@ fn account(i: usize) -> UserRecord {
         staff_name: None,
         terms_version: "bench".into(),
         terms_agreed_at: 0,
+        terms_history: Vec::new(),
         created_at: 0,
     }
 }

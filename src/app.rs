@@ -63,7 +63,7 @@ pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
     let trusted = TrustedProxies(state.config.trusted_proxies.as_slice().into());
     Ok(routes
         .around(csrf_guard)
-        .around(password_change_gate)
+        .around(pending_step_gate)
         .with(csrf)
         .with(sessions)
         .data(trusted)
@@ -77,16 +77,16 @@ fn healthz() -> &'static str {
     "ok"
 }
 
-/// While the signed-in account must replace its one-time password, every
-/// page but the change itself, logout and the assets sends it to the change
-/// (htmx: 401 with `HX-Redirect`).
-async fn password_change_gate<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
+/// While the signed-in account has a step to take first (terms, e-mail,
+/// own password), every page but that step's, logout and the assets sends
+/// it there (htmx: 401 with `HX-Redirect`).
+async fn pending_step_gate<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Result<Response> {
     let pending = req
         .extensions()
         .get::<Session>()
-        .is_some_and(current_user::must_change_password);
-    if pending && !web::open_during_password_change(req.uri().path()) {
-        let to = web::paths::PASSWORD_CHANGE;
+        .and_then(current_user::pending);
+    if let Some(step) = pending.filter(|step| !web::open_during(*step, req.uri().path())) {
+        let to = web::step_path(step);
         let resp = if HxRequest::of(&req).0 {
             let mut resp = StatusCode::UNAUTHORIZED.into_response();
             resp.headers_mut()
@@ -441,6 +441,12 @@ async fn cleanup(store: Store, config: Arc<Config>, limiter: Arc<LoginLimiter>) 
         }
         if let Err(e) = store.write_ok(crate::store::tokens::purge_stale).await {
             tracing::warn!(error = ?e, "token cleanup failed");
+        }
+        if let Err(e) = store
+            .write_ok(crate::store::email_changes::purge_stale)
+            .await
+        {
+            tracing::warn!(error = ?e, "e-mail confirmation cleanup failed");
         }
         match limiter.purge().await {
             Ok(n) if n > 0 => tracing::info!(removed = n, "old login counters removed"),

@@ -13,6 +13,7 @@
 use std::net::IpAddr;
 
 use poem::{FromRequest, Request, RequestBody, session::Session};
+use serde::{Deserialize, Serialize};
 
 use crate::{
     auth::session_keys,
@@ -25,27 +26,42 @@ use crate::{
     },
 };
 
+/// A step the account must take after logging in before any other page
+/// opens (see `service::first_login::pending`), in this order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PendingStep {
+    /// Agree to the current version of the terms (利用規約).
+    Terms,
+    /// Give an e-mail address and open the link mailed to it.
+    Email,
+    /// Replace the one-time password with one's own.
+    Password,
+}
+
 /// Signs `user` in on this session: a new session id (so an id planted
 /// before the login is worthless), the account, its session generation and
-/// the time of the login (for the absolute lifetime), and whether its
-/// one-time password must be replaced first.
-pub fn sign_in(session: &Session, user: &users::UserRecord) {
+/// the time of the login (for the absolute lifetime), and the first step it
+/// must take before anything else, if any.
+pub fn sign_in(session: &Session, user: &users::UserRecord, pending: Option<PendingStep>) {
     session.renew();
     session.set(session_keys::USER, user.id);
     session.set(session_keys::GENERATION, user.session_generation);
     session.set(session_keys::LOGIN_AT, now());
-    if user.must_change_password {
-        session.set(session_keys::PASSWORD_CHANGE, true);
-    } else {
-        session.remove(session_keys::PASSWORD_CHANGE);
+    set_pending(session, pending);
+}
+
+/// Records the step the session's account must take next (none: done).
+pub fn set_pending(session: &Session, pending: Option<PendingStep>) {
+    match pending {
+        Some(step) => session.set(session_keys::PENDING, step),
+        None => session.remove(session_keys::PENDING),
     }
 }
 
-/// True while the session's account must replace its one-time password.
-pub fn must_change_password(session: &Session) -> bool {
-    session
-        .get::<bool>(session_keys::PASSWORD_CHANGE)
-        .unwrap_or(false)
+/// The step the session's account must take before anything else, if any.
+pub fn pending(session: &Session) -> Option<PendingStep> {
+    session.get::<PendingStep>(session_keys::PENDING)
 }
 
 /// The account signed in on this session, if any. A session whose account

@@ -388,6 +388,7 @@ mod tests {
             staff_name: None,
             terms_version: "t".into(),
             terms_agreed_at: 0,
+            terms_history: Vec::new(),
             created_at: 0,
         }
     }

@@ -7,6 +7,7 @@ pub const USER: &str = "user_id";
 pub const GENERATION: &str = "user_gen";
 /// Unix time of the login (for the absolute session lifetime).
 pub const LOGIN_AT: &str = "login_at";
-/// Set while the account must replace a one-time password: every page but
-/// the password change and logout sends it there.
-pub const PASSWORD_CHANGE: &str = "pw_change";
+/// The step the account must take before anything else (terms, e-mail,
+/// own password: `current_user::PendingStep`): every page but that step's,
+/// logout and the assets sends it there.
+pub const PENDING: &str = "pending";

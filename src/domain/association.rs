@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::AssociationId;
+use super::{AssociationId, PhoneNumber, PostalCode};
 
 /// The association at the root of the tree.
 pub const NATIONAL: &str = "日本医師会";
@@ -25,9 +25,10 @@ pub enum AssociationKind {
 
 impl AssociationKind {
     /// The kinds added below a prefecture, by the names staff use
-    /// (`郡市区`, `大学`, `職域`).
+    /// (`郡市区`, `大学`, `職域`, also with `医師会` after them).
     pub fn parse_local(label: &str) -> Option<AssociationKind> {
-        match label.trim() {
+        let label = label.trim();
+        match label.strip_suffix("医師会").unwrap_or(label) {
             "郡市区" => Some(AssociationKind::District),
             "大学" => Some(AssociationKind::University),
             "職域" => Some(AssociationKind::Workplace),
@@ -69,6 +70,41 @@ pub struct Association {
     pub kind: AssociationKind,
     /// None for 日本医師会 only.
     pub parent: Option<AssociationId>,
+    /// Contact details (郵便番号, 住所, 電話番号), each optional; absent in
+    /// records written before they were kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub postal_code: Option<PostalCode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub phone: Option<PhoneNumber>,
+}
+
+impl Association {
+    /// The contact details as one value.
+    pub fn contact(&self) -> Contact {
+        Contact {
+            postal_code: self.postal_code.clone(),
+            address: self.address.clone(),
+            phone: self.phone.clone(),
+        }
+    }
+
+    /// Replaces the contact details.
+    pub fn set_contact(&mut self, contact: Contact) {
+        self.postal_code = contact.postal_code;
+        self.address = contact.address;
+        self.phone = contact.phone;
+    }
+}
+
+/// An association's contact details, each optional (parsed by
+/// `association_form::ContactForm`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Contact {
+    pub postal_code: Option<PostalCode>,
+    pub address: Option<String>,
+    pub phone: Option<PhoneNumber>,
 }
 
 /// The 47 prefectural associations' names, in JIS X 0401 order: the
@@ -131,6 +167,29 @@ mod tests {
             name: format!("医師会{id}"),
             kind,
             parent: parent.map(AssociationId),
+            postal_code: None,
+            address: None,
+            phone: None,
+        }
+    }
+
+    #[test]
+    fn a_record_written_before_contact_details_reads_without_them() {
+        let old = r#"{"id":5,"name":"新宿区医師会","kind":"district","parent":2}"#;
+        let read: Association = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            read,
+            a(5, AssociationKind::District, Some(2)).renamed("新宿区医師会")
+        );
+        assert_eq!(read.contact(), Contact::default());
+        // Written again without details, it keeps its old shape.
+        assert_eq!(serde_json::to_string(&read).unwrap(), old);
+    }
+
+    impl Association {
+        fn renamed(mut self, name: &str) -> Association {
+            self.name = name.to_owned();
+            self
         }
     }
 
@@ -177,5 +236,9 @@ mod tests {
         assert!(!district.fits_under(AssociationKind::District));
         assert!(AssociationKind::Prefectural.fits_under(AssociationKind::National));
         assert_eq!(AssociationKind::parse_local("県"), None);
+        assert_eq!(
+            AssociationKind::parse_local("大学医師会"),
+            Some(AssociationKind::University)
+        );
     }
 }

@@ -28,6 +28,7 @@
 mod address;
 pub mod announcement;
 pub mod association;
+pub mod association_form;
 mod dates;
 mod departments;
 mod email;
@@ -41,6 +42,7 @@ pub mod member_csv;
 mod names;
 mod password;
 pub mod person;
+pub mod person_form;
 mod phone;
 mod registration;
 mod registry_number;

@@ -178,6 +178,46 @@ pub fn password_changed(config: &Config, login_id: &str, at: i64) -> (String, St
     (PASSWORD_CHANGED_SUBJECT.to_owned(), body)
 }
 
+pub const EMAIL_CONFIRM_SUBJECT: &str = "【MAMIS】メールアドレスのご確認";
+pub const EMAIL_CHANGED_SUBJECT: &str = "【MAMIS】メールアドレス変更のお知らせ";
+
+/// The link that confirms an account's address (first login, or a change
+/// on マイページ); valid for 24 hours.
+pub fn email_confirm(config: &Config, login_id: &str, link: &str) -> (String, String) {
+    let body = format!(
+        "医師会会員情報システム【MAMIS】をご利用いただき、ありがとうございます。\n\
+\n\
+ログインID「{login_id}」のメールアドレスとして、このアドレスが入力されました。\n\
+下記のURLを開くと、メールアドレスの確認が完了します（有効期限：24時間）。\n\
+\n\
+{link}\n\
+\n\
+お心当たりのない場合は、このメールを破棄してください。メールアドレスは変更されません。\n\
+\n\
+{helpdesk}",
+        helpdesk = helpdesk_block(config),
+    );
+    (EMAIL_CONFIRM_SUBJECT.to_owned(), body)
+}
+
+/// Tells the old address that the account's address was changed to
+/// another one (not named: it may not be the holder's).
+pub fn email_changed(config: &Config, login_id: &str, at: i64) -> (String, String) {
+    let body = format!(
+        "医師会会員情報システム【MAMIS】をご利用いただき、ありがとうございます。\n\
+\n\
+ログインID「{login_id}」のメールアドレスが {when}（日本時間）に変更されました。\n\
+今後のお知らせは新しいメールアドレスにお送りします。\n\
+\n\
+この変更にお心当たりのない場合は、至急下記のお問い合わせ先までご連絡ください。\n\
+\n\
+{helpdesk}",
+        when = jst(at),
+        helpdesk = helpdesk_block(config),
+    );
+    (EMAIL_CHANGED_SUBJECT.to_owned(), body)
+}
+
 /// An inquiry, forwarded to the help desk.
 pub fn inquiry(name: &str, email: &str, subject: &str, message: &str, id: u64) -> (String, String) {
     let body = format!(

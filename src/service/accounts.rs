@@ -30,7 +30,7 @@ use crate::{
     store::{
         Store,
         audit::{self, AuditEntry, AuditKind},
-        login_attempts, now, outbox, resets, tokens,
+        last_logins, login_attempts, now, outbox, resets, tokens,
         users::{self, UserRecord},
     },
     text::normalize_halfwidth_field,
@@ -196,7 +196,7 @@ fn reminder_detail(known: bool, limited: Option<&str>) -> String {
 
 /// The new password if it follows the rules, is not the account's login ID
 /// and matches its confirmation.
-fn check_new_password(
+pub(super) fn check_new_password(
     login_id: &str,
     input: &NewPasswordInput<'_>,
 ) -> Result<Password, NewPasswordError> {
@@ -389,6 +389,7 @@ impl Accounts<'_> {
         self.store
             .write_ok(move |tx| {
                 login_attempts::refund(tx, &reservation.keys)?;
+                last_logins::set(tx, uid, now())?;
                 let rehashed = match rehash {
                     Some(new_hash) => users::upgrade_hash(tx, uid, &verified_hash, new_hash)?,
                     None => false,
@@ -462,7 +463,7 @@ impl Accounts<'_> {
     /// target lately, or the client has used up its hourly allowance
     /// (`mail::limit`). Counted whether or not the target exists, so that
     /// the limits tell nothing about who is registered.
-    fn mail_refusal(&self, target: &str, client: IpAddr) -> Option<&'static str> {
+    pub(super) fn mail_refusal(&self, target: &str, client: IpAddr) -> Option<&'static str> {
         let key = format!("forgot:{}", target.to_ascii_lowercase());
         if self.throttle.is_blocked(&key, MAILS_PER_TARGET) {
             tracing::warn!(%client, "reminder not sent: too many for one target");
@@ -797,6 +798,7 @@ mod tests {
                 staff_name: None,
                 terms_version: "t".into(),
                 terms_agreed_at: 0,
+                terms_history: Vec::new(),
                 created_at: 0,
             };
             self.store

@@ -377,6 +377,7 @@ pub async fn import(store: &Store, staff: &Staff, reference: &str) -> anyhow::Re
                     staff_name: None,
                     terms_version: String::new(),
                     terms_agreed_at: 0,
+                    terms_history: Vec::new(),
                     created_at: started,
                 };
                 let id = loop {

@@ -5,14 +5,20 @@
 //! call one function, render.
 
 pub mod accounts;
+pub mod association_import;
+pub mod associations;
+pub mod first_login;
 pub mod inbox;
 pub mod inquiries;
 pub mod mailing;
 pub mod member_import;
+pub mod my_account;
 pub mod notices;
 pub mod office;
 pub mod outbox;
+pub mod person_record;
 pub mod postcards;
 pub mod registration;
+pub mod staff;
 
 pub use mailing::Mailing;

@@ -14,7 +14,7 @@ use crate::{
     store::{
         Store,
         associations::{self, AddRefusal},
-        audit::{self, AuditEntry, AuditKind},
+        audit::{self, AuditEntry, AuditKind, Target},
         inquiries, now,
         users::{self, Conflict, UserRecord},
     },
@@ -77,11 +77,9 @@ pub async fn add_association(
                 Ok(a) => {
                     audit::record(
                         tx,
-                        AuditEntry::new(AuditKind::AssociationAdded).detail(format!(
-                            "{} ({}) under {parent}",
-                            a.name,
-                            a.kind.label()
-                        )),
+                        AuditEntry::new(AuditKind::AssociationAdded)
+                            .target(Target::Association(a.id), Some(a.id))
+                            .detail(format!("{} ({}) under {parent}", a.name, a.kind.label())),
                     )?;
                     Ok(a)
                 }
@@ -101,6 +99,37 @@ pub async fn add_association(
         })
         .await?;
     Ok(added)
+}
+
+/// A new staff account of `association` whose one-time password hashes to
+/// `password_hash`: no person, e-mail address or 医籍登録番号, and the
+/// password to be changed at the first login.
+pub(crate) fn staff_record(
+    login_id: &str,
+    name: Option<&str>,
+    association: AssociationId,
+    role: StaffRole,
+    password_hash: String,
+) -> UserRecord {
+    UserRecord {
+        initial_password_expires_at: None,
+        membership: None,
+        association: None,
+        id: 0,
+        login_id: login_id.to_owned(),
+        email: String::new(),
+        registry_number: String::new(),
+        password_hash,
+        role: Role::Staff { association, role },
+        person: None,
+        session_generation: 0,
+        must_change_password: true,
+        staff_name: name.map(str::to_owned),
+        terms_version: String::new(),
+        terms_agreed_at: 0,
+        terms_history: Vec::new(),
+        created_at: now(),
+    }
 }
 
 /// A staff account to make (`mamis admin staff add`).
@@ -163,29 +192,9 @@ pub async fn add_staff(
     };
     let password = one_time_password();
     let hash = hasher.hash(password.clone()).await?;
-    let at = now();
-    let user = UserRecord {
-        initial_password_expires_at: None,
-        membership: None,
-        association: None,
-        id: 0,
-        login_id: login_id.clone(),
-        email: String::new(),
-        registry_number: String::new(),
-        password_hash: hash,
-        role: Role::Staff {
-            association: association.id,
-            role,
-        },
-        person: None,
-        session_generation: 0,
-        must_change_password: true,
-        staff_name: name.map(str::to_owned),
-        terms_version: String::new(),
-        terms_agreed_at: 0,
-        created_at: at,
-    };
+    let user = staff_record(&login_id, name, association.id, role, hash);
     let detail = format!("{} of {}", role.label(), association.name);
+    let association_id = association.id;
     let created = store
         .write_ok(move |tx| {
             Ok(match users::create(tx, user)? {
@@ -195,6 +204,7 @@ pub async fn add_staff(
                         AuditEntry::new(AuditKind::StaffAdded)
                             .user(id)
                             .login_id(&login_id)
+                            .target(Target::Staff(id), Some(association_id))
                             .detail(detail),
                     )?;
                     Ok(id)

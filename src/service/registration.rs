@@ -247,6 +247,7 @@ fn account(link: &TokenRecord, login_id: String, person: Person, hash: String) -
         staff_name: None,
         terms_version: link.terms_version.clone(),
         terms_agreed_at: link.terms_agreed_at,
+        terms_history: Vec::new(),
         created_at: now(),
     }
 }

@@ -8,7 +8,7 @@ use super::{
 };
 use crate::domain::{
     AssociationId,
-    association::{self, Association, AssociationKind, NATIONAL},
+    association::{self, Association, AssociationKind, Contact, NATIONAL},
 };
 
 /// Why an association was not added.
@@ -27,18 +27,23 @@ fn insert(
     name: &str,
     kind: AssociationKind,
     parent: Option<AssociationId>,
-) -> anyhow::Result<AssociationId> {
+    contact: Contact,
+) -> anyhow::Result<Association> {
     let id = AssociationId(next_id(tx, "associations")?);
-    let record = Association {
+    let mut record = Association {
         id,
         name: name.to_owned(),
         kind,
         parent,
+        postal_code: None,
+        address: None,
+        phone: None,
     };
+    record.set_contact(contact);
     tx.open_table(ASSOCIATIONS)?
         .insert(id.0, encode(&record)?.as_slice())?;
     tx.open_table(ASSOCIATIONS_BY_NAME)?.insert(name, id.0)?;
-    Ok(id)
+    Ok(record)
 }
 
 fn id_in_write(tx: &WriteTransaction, name: &str) -> anyhow::Result<Option<AssociationId>> {
@@ -58,12 +63,25 @@ pub fn seed(tx: &WriteTransaction) -> anyhow::Result<usize> {
         Some(id) => id,
         None => {
             added += 1;
-            insert(tx, NATIONAL, AssociationKind::National, None)?
+            insert(
+                tx,
+                NATIONAL,
+                AssociationKind::National,
+                None,
+                Contact::default(),
+            )?
+            .id
         }
     };
     for name in association::prefectural_names() {
         if id_in_write(tx, &name)?.is_none() {
-            insert(tx, &name, AssociationKind::Prefectural, Some(national))?;
+            insert(
+                tx,
+                &name,
+                AssociationKind::Prefectural,
+                Some(national),
+                Contact::default(),
+            )?;
             added += 1;
         }
     }
@@ -80,6 +98,17 @@ pub fn add(
     let Some(parent_id) = id_in_write(tx, parent)? else {
         return Ok(Err(AddRefusal::UnknownParent));
     };
+    add_under(tx, parent_id, name, kind, Contact::default())
+}
+
+/// Adds an association with its contact details below `parent_id`.
+pub fn add_under(
+    tx: &WriteTransaction,
+    parent_id: AssociationId,
+    name: &str,
+    kind: AssociationKind,
+    contact: Contact,
+) -> anyhow::Result<Result<Association, AddRefusal>> {
     if id_in_write(tx, name)?.is_some() {
         return Ok(Err(AddRefusal::Duplicate));
     }
@@ -98,13 +127,37 @@ pub fn add(
             parent: parent_kind,
         }));
     }
-    let id = insert(tx, name, kind, Some(parent_id))?;
-    Ok(Ok(Association {
-        id,
-        name: name.to_owned(),
-        kind,
-        parent: Some(parent_id),
-    }))
+    Ok(Ok(insert(tx, name, kind, Some(parent_id), contact)?))
+}
+
+/// Replaces the contact details of association `id`; the record before
+/// and after, or `None` when there is no such association.
+pub fn set_contact(
+    tx: &WriteTransaction,
+    id: AssociationId,
+    contact: Contact,
+) -> anyhow::Result<Option<(Association, Association)>> {
+    let mut t = tx.open_table(ASSOCIATIONS)?;
+    let old: Option<Association> = t.get(id.0)?.map(|v| decode(v.value())).transpose()?;
+    let Some(old) = old else {
+        return Ok(None);
+    };
+    let mut new = old.clone();
+    new.set_contact(contact);
+    t.insert(id.0, encode(&new)?.as_slice())?;
+    Ok(Some((old, new)))
+}
+
+/// Every association, in id order, read in a write transaction (so that
+/// a change and the scope it is checked against agree).
+pub fn all_in_write(tx: &WriteTransaction) -> anyhow::Result<Vec<Association>> {
+    let t = tx.open_table(ASSOCIATIONS)?;
+    let mut out = Vec::new();
+    for entry in t.iter()? {
+        let (_, v) = entry?;
+        out.push(decode(v.value())?);
+    }
+    Ok(out)
 }
 
 /// The association of this name.

@@ -36,9 +36,10 @@ pub enum AuditKind {
     /// 「登録する」 refused because the 医籍登録番号 is already registered.
     RegistrationRefused,
     MailGivenUp,
-    /// An association added to the tree (`mamis admin association add`).
+    /// An association added to the tree (`mamis admin association add`, the
+    /// office console, the CSV import).
     AssociationAdded,
-    /// A staff account made (`mamis admin staff add`).
+    /// A staff account made (`mamis admin staff add`, the office console).
     StaffAdded,
     /// An inquiry's status or note changed in the office's inbox.
     InquiryUpdated,
@@ -48,6 +49,22 @@ pub enum AuditKind {
     AnnouncementAdded,
     AnnouncementChanged,
     AnnouncementDeleted,
+    /// A person agreed to a (new) version of the terms at login.
+    TermsAgreed,
+    /// A link confirming an account's address was mailed to it.
+    EmailConfirmationSent,
+    /// An account's address was confirmed by its link (set or changed).
+    EmailChanged,
+    /// A person's registered fields corrected by staff (old → new).
+    PersonCorrected,
+    /// A password-reset link mailed to a person at a staff member's request.
+    PasswordResetSentByStaff,
+    /// An association's contact details changed in the office console.
+    AssociationChanged,
+    /// A staff account's role changed by a 管理者 in the office console.
+    StaffChanged,
+    /// A new one-time password issued for a staff account by a 管理者.
+    StaffPasswordReissued,
     /// A member created by a member import (with a postcard batch).
     MemberImported,
     /// A postcard batch closed: its initial passwords deleted.
@@ -82,6 +99,14 @@ impl AuditKind {
             AuditKind::AnnouncementAdded => "announcement_added",
             AuditKind::AnnouncementChanged => "announcement_changed",
             AuditKind::AnnouncementDeleted => "announcement_deleted",
+            AuditKind::TermsAgreed => "terms_agreed",
+            AuditKind::EmailConfirmationSent => "email_confirmation_sent",
+            AuditKind::EmailChanged => "email_changed",
+            AuditKind::PersonCorrected => "person_corrected",
+            AuditKind::PasswordResetSentByStaff => "password_reset_sent_by_staff",
+            AuditKind::AssociationChanged => "association_changed",
+            AuditKind::StaffChanged => "staff_changed",
+            AuditKind::StaffPasswordReissued => "staff_password_reissued",
             AuditKind::MemberImported => "member_imported",
             AuditKind::PostcardBatchClosed => "postcard_batch_closed",
             AuditKind::InitialPasswordReissued => "initial_password_reissued",

@@ -204,6 +204,7 @@ fn v1_to_v2(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
             staff_name: None,
             terms_version: old.terms_version,
             terms_agreed_at: old.terms_agreed_at,
+            terms_history: Vec::new(),
             created_at: old.created_at,
         };
         tx.open_table(USERS)?.insert(id, encode(&new)?.as_slice())?;

@@ -41,6 +41,10 @@ pub const PERSONS_BY_PHONE: MultimapTableDefinition<&str, u64> =
 /// SHA-256 of an e-mail verification token → token record.
 pub const EMAIL_TOKENS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("email_tokens");
 
+/// SHA-256 of an account's e-mail confirmation token (first login, change
+/// of address) → the address it confirms (`store::email_changes`).
+pub const EMAIL_CHANGES: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("email_changes");
+
 /// Mail id → queued or delivered mail.
 pub const OUTBOX: TableDefinition<u64, &[u8]> = TableDefinition::new("outbox");
 /// Mail ids still to be delivered → Unix time of the next attempt.
@@ -77,6 +81,8 @@ pub const AUDIT_BY_TARGET: MultimapTableDefinition<&str, u64> =
 /// against it (see `store::login_attempts`).
 pub const LOGIN_ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("login_attempts");
 
+/// User id → Unix time of the account's last login.
+pub const LAST_LOGINS: TableDefinition<u64, i64> = TableDefinition::new("last_logins");
 /// Postcard batch id → the ID・パスワード通知ハガキ of one import or
 /// re-issue, with the initial passwords until the batch is closed
 /// (`store::postcards`).
@@ -102,6 +108,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_multimap_table(PERSONS_BY_NAME)?;
     tx.open_multimap_table(PERSONS_BY_PHONE)?;
     tx.open_table(EMAIL_TOKENS)?;
+    tx.open_table(EMAIL_CHANGES)?;
     tx.open_table(OUTBOX)?;
     tx.open_table(OUTBOX_PENDING)?;
     tx.open_table(SESSIONS)?;
@@ -113,6 +120,7 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(ASSOCIATIONS)?;
     tx.open_table(ASSOCIATIONS_BY_NAME)?;
     tx.open_table(LOGIN_ATTEMPTS)?;
+    tx.open_table(LAST_LOGINS)?;
     tx.open_table(POSTCARD_BATCHES)?;
     tx.open_table(IMPORT_UPLOADS)?;
     tx.open_table(IMPORT_SETTINGS)?;

@@ -63,6 +63,19 @@ pub struct UserRecord {
     pub terms_version: String,
     pub terms_agreed_at: i64,
     pub created_at: i64,
+    /// Every agreement to the terms after the first (a new version agreed
+    /// at a later login), oldest first; the first is `terms_version` /
+    /// `terms_agreed_at` as registered. Absent in older records.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub terms_history: Vec<TermsAgreed>,
+}
+
+/// One agreement to a version of the terms.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq, Eq)]
+pub struct TermsAgreed {
+    pub version: String,
+    /// Unix seconds.
+    pub at: i64,
 }
 
 impl UserRecord {
@@ -280,6 +293,39 @@ pub fn email_taken_in_write(tx: &WriteTransaction, email: &str) -> anyhow::Resul
         .is_some())
 }
 
+/// Reads an account by id inside a write transaction (to change it there).
+pub fn get_for_update(tx: &WriteTransaction, id: u64) -> anyhow::Result<Option<UserRecord>> {
+    let t = tx.open_table(USERS)?;
+    let v = t.get(id)?;
+    v.map(|v| decode(v.value())).transpose()
+}
+
+/// Gives account `id` the 医籍登録番号 `number` (moving its unique key);
+/// false when another account holds `number` (nothing is written then) or
+/// there is no such account.
+pub fn set_registry_number(tx: &WriteTransaction, id: u64, number: &str) -> anyhow::Result<bool> {
+    let mut by_registry = tx.open_table(USERS_BY_REGISTRY)?;
+    if let Some(holder) = by_registry.get(number)?.map(|v| v.value())
+        && holder != id
+    {
+        return Ok(false);
+    }
+    let Some(user) = get_for_update(tx, id)? else {
+        return Ok(false);
+    };
+    if !user.registry_number.is_empty() {
+        by_registry.remove(user.registry_number.as_str())?;
+    }
+    by_registry.insert(number, id)?;
+    drop(by_registry);
+    let number = number.to_owned();
+    Ok(update(tx, id, |u| {
+        u.registry_number = number;
+        true
+    })?
+    .is_some())
+}
+
 /// Reads an account by id.
 pub fn get(tx: &ReadTransaction, id: u64) -> anyhow::Result<Option<UserRecord>> {
     let t = tx.open_table(USERS)?;
@@ -332,6 +378,59 @@ pub fn set_password(
         user.session_generation = user.session_generation.saturating_add(1);
         true
     })
+}
+
+/// Records the account's agreement to terms `version` now (kept with every
+/// earlier one); `None` when there is no such account.
+pub fn agree_terms(
+    tx: &WriteTransaction,
+    id: u64,
+    version: &str,
+    at: i64,
+) -> anyhow::Result<Option<UserRecord>> {
+    update(tx, id, |user| {
+        if user.terms_version == version {
+            return true;
+        }
+        user.terms_history.push(TermsAgreed {
+            version: version.to_owned(),
+            at,
+        });
+        user.terms_version = version.to_owned();
+        user.terms_agreed_at = at;
+        true
+    })
+}
+
+/// Gives the account a new (confirmed) e-mail address: the new address's
+/// unique key claimed, the old one released. Returns the address it had and
+/// the account; `Ok(None)`: no such account; `Err(Conflict::Email)`:
+/// another account holds the address.
+pub fn set_email(
+    tx: &WriteTransaction,
+    id: u64,
+    email: &str,
+) -> anyhow::Result<Result<Option<(String, UserRecord)>, Conflict>> {
+    let key = email_key(email);
+    let mut by_email = tx.open_table(USERS_BY_EMAIL)?;
+    let holder = by_email.get(key.as_str())?.map(|v| v.value());
+    if holder.is_some_and(|h| h != id) {
+        return Ok(Err(Conflict::Email));
+    }
+    let mut old = String::new();
+    let updated = update(tx, id, |user| {
+        old = std::mem::replace(&mut user.email, email.trim().to_owned());
+        true
+    })?;
+    let Some(user) = updated else {
+        return Ok(Ok(None));
+    };
+    let old_key = email_key(&old);
+    if !old_key.is_empty() && old_key != key {
+        by_email.remove(old_key.as_str())?;
+    }
+    by_email.insert(key.as_str(), id)?;
+    Ok(Ok(Some((old, user))))
 }
 
 /// Replaces the one-time password of an account that must change it: the
@@ -424,7 +523,7 @@ pub fn upgrade_hash(
 /// Reads account `id`, lets `change` alter it, and writes it back when
 /// `change` returns true. The updated account, or `None` when there is no
 /// such account or `change` declined (nothing is written then).
-fn update(
+pub(crate) fn update(
     tx: &WriteTransaction,
     id: u64,
     change: impl FnOnce(&mut UserRecord) -> bool,
@@ -524,6 +623,7 @@ mod tests {
             staff_name: None,
             terms_version: "t".into(),
             terms_agreed_at: 0,
+            terms_history: Vec::new(),
             created_at: 0,
         }
     }

@@ -9,13 +9,20 @@ use poem::{
 };
 
 use crate::{
-    auth::{client::ClientIp, current_user, guards::SignedIn},
+    auth::{
+        client::ClientIp,
+        current_user::{self, PendingStep},
+        guards::SignedIn,
+    },
     error::OrInternal,
-    service::accounts::{NewPasswordError, NewPasswordInput, OneTimeOutcome},
+    service::{
+        self,
+        accounts::{NewPasswordError, NewPasswordInput, OneTimeOutcome},
+    },
     state::AppState,
     views::layout::page as layout,
     web::{
-        context,
+        context, first_login,
         forgot::reset::{NewPasswordForm, new_password_form},
         landing, paths,
     },
@@ -37,11 +44,16 @@ fn change_page(csrf: &str, error: Option<&NewPasswordError>) -> Markup {
 }
 
 #[handler]
-pub async fn page(csrf: &CsrfToken, session: &Session, SignedIn(account): SignedIn) -> Response {
-    if !current_user::must_change_password(session) {
-        return Redirect::see_other(landing(account.role, false)).into_response();
+pub async fn page(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    session: &Session,
+    SignedIn(account): SignedIn,
+) -> poem::Result<Response> {
+    if current_user::pending(session) != Some(PendingStep::Password) {
+        return first_login::next(&state, session, account.id).await;
     }
-    change_page(csrf, None).into_response()
+    Ok(change_page(csrf, None).into_response())
 }
 
 #[handler]
@@ -64,14 +76,12 @@ pub async fn submit(
     Ok(match outcome {
         OneTimeOutcome::Saved(user) => {
             // The change ended every session of the account: this one
-            // starts again (a new id), without the one-time flag.
-            current_user::sign_in(session, &user);
-            Redirect::see_other(landing(user.role, false)).into_response()
+            // starts again (a new id), with what is left to do.
+            let step = service::first_login::pending(&user, &state.texts.version);
+            current_user::sign_in(session, &user, step);
+            Redirect::see_other(landing(user.role, step)).into_response()
         }
-        OneTimeOutcome::NotRequired => {
-            session.remove(crate::auth::session_keys::PASSWORD_CHANGE);
-            Redirect::see_other(landing(account.role, false)).into_response()
-        }
+        OneTimeOutcome::NotRequired => return first_login::next(&state, session, account.id).await,
         OneTimeOutcome::Refused(e) => change_page(csrf, Some(&e))
             .with_status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response(),

@@ -10,7 +10,7 @@ use poem::{
     http::{StatusCode, header},
     session::Session,
     web::{
-        CsrfToken, Data, Form, Redirect,
+        CsrfToken, Data, Form, Query, Redirect,
         cookie::{Cookie, SameSite},
     },
 };
@@ -21,7 +21,7 @@ use crate::{
     error::OrInternal,
     service::{
         accounts::{self, LoginAttempt, LoginOutcome},
-        notices,
+        first_login, notices,
     },
     state::{AppState, cookie_names},
     views::{
@@ -188,7 +188,8 @@ fn start_session(
     req: &Request,
     s: accounts::SignedIn,
 ) -> Response {
-    current_user::sign_in(session, &s.user);
+    let step = first_login::pending(&s.user, &state.texts.version);
+    current_user::sign_in(session, &s.user, step);
     req.cookie().add(s.device_cookie);
     let https = state.config.is_https();
     let mut csrf_cookie = Cookie::new_with_str(cookie_names(https).1, "");
@@ -198,7 +199,13 @@ fn start_session(
     csrf_cookie.set_same_site(SameSite::Lax);
     csrf_cookie.set_max_age(Duration::ZERO);
     req.cookie().add(csrf_cookie);
-    Redirect::see_other(landing(s.user.role, s.user.must_change_password)).into_response()
+    Redirect::see_other(landing(s.user.role, step)).into_response()
+}
+
+#[derive(Deserialize, Default)]
+#[serde(default)]
+pub struct DoneQuery {
+    done: String,
 }
 
 #[handler]
@@ -206,6 +213,7 @@ pub async fn mypage(
     state: Data<&AppState>,
     csrf: &CsrfToken,
     SignedIn(account): SignedIn,
+    Query(q): Query<DoneQuery>,
 ) -> poem::Result<Response> {
     let profile = context::accounts(&state)
         .profile(account.id)
@@ -222,9 +230,18 @@ pub async fn mypage(
         section.card {
             h1 { "マイページ" }
             p.lead { (name) " 様、ようこそ。" }
+            @match q.done.as_str() {
+                "email" => div.helpbox role="status" { p { "メールアドレスを変更しました。" } },
+                "password" => div.helpbox role="status" { p { "パスワードを変更しました。ほかの端末やブラウザでのログインは終了しました。" } },
+                _ => {},
+            }
             dl.review {
                 dt { "ログインID" } dd { (user.login_id) }
                 dt { "メールアドレス" } dd { (user.email) }
+            }
+            ul.linklist {
+                li { a href=(paths::MY_EMAIL) { "メールアドレスの変更 →" } }
+                li { a href=(paths::MY_PASSWORD) { "パスワードの変更 →" } }
             }
             form method="post" action="/logout" {
                 (csrf_input(csrf))

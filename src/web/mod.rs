@@ -2,20 +2,30 @@
 
 mod context;
 pub mod dev_outbox;
+pub mod first_login;
 pub mod first_password;
 pub mod forgot;
 pub mod inquiry;
 pub mod login;
 pub mod member_import;
+pub mod my_account;
 pub mod office;
 pub mod office_announcements;
+pub mod office_associations;
+pub mod office_audit;
+pub mod office_history;
+pub mod office_import;
 pub mod office_inbox;
+pub mod office_person;
 pub mod office_postcards;
+pub mod office_staff;
 pub mod pages;
 pub mod register;
 pub mod suggest;
 
 use poem::{Route, get, post};
+
+use crate::auth::current_user::PendingStep;
 
 /// URLs of the screens, in one place.
 pub mod paths {
@@ -37,24 +47,50 @@ pub mod paths {
     pub const OFFICE: &str = "/office";
     /// The first login's change of a one-time password.
     pub const PASSWORD_CHANGE: &str = "/password/change";
+    /// The terms agreed after logging in (first login, or a new version).
+    pub const FIRST_TERMS: &str = "/first-login/terms";
+    /// A member's first e-mail address, confirmed by a mailed link.
+    pub const FIRST_EMAIL: &str = "/first-login/email";
+    pub const FIRST_EMAIL_SENT: &str = "/first-login/email/sent";
+    /// マイページ: a new e-mail address, and a new password.
+    pub const MY_EMAIL: &str = "/mypage/email";
+    pub const MY_PASSWORD: &str = "/mypage/password";
 }
 
-/// Where an account goes after logging in: the change of its one-time
-/// password first; then 事務局TOP for staff, マイページ for everyone else.
-pub fn landing(role: crate::domain::Role, must_change_password: bool) -> &'static str {
-    match role {
-        _ if must_change_password => paths::PASSWORD_CHANGE,
-        crate::domain::Role::Staff { .. } => paths::OFFICE,
-        crate::domain::Role::Physician | crate::domain::Role::Member => paths::MYPAGE,
+/// Where an account goes after logging in: the first step it must still
+/// take (terms, e-mail, own password); then 事務局TOP for staff, マイページ
+/// for everyone else.
+pub fn landing(role: crate::domain::Role, pending: Option<PendingStep>) -> &'static str {
+    match (pending, role) {
+        (Some(step), _) => step_path(step),
+        (None, crate::domain::Role::Staff { .. }) => paths::OFFICE,
+        (None, crate::domain::Role::Physician | crate::domain::Role::Member) => paths::MYPAGE,
     }
 }
 
-/// Paths an account that must change its one-time password may still open.
-pub fn open_during_password_change(path: &str) -> bool {
-    path == paths::PASSWORD_CHANGE
-        || path == paths::LOGOUT
-        || path == "/healthz"
-        || path.starts_with("/assets/")
+/// The screen of a step taken after logging in.
+pub fn step_path(step: PendingStep) -> &'static str {
+    match step {
+        PendingStep::Terms => paths::FIRST_TERMS,
+        PendingStep::Email => paths::FIRST_EMAIL,
+        PendingStep::Password => paths::PASSWORD_CHANGE,
+    }
+}
+
+/// Paths an account with a pending `step` may still open: that step's
+/// screens, logout and the assets.
+pub fn open_during(step: PendingStep, path: &str) -> bool {
+    let own = match step {
+        PendingStep::Terms => path == paths::FIRST_TERMS,
+        PendingStep::Email => {
+            path == paths::FIRST_EMAIL
+                || path == paths::FIRST_EMAIL_SENT
+                || path == crate::service::my_account::EMAIL_CONFIRM_LINK
+                || path.starts_with("/register/email/check/")
+        }
+        PendingStep::Password => path == paths::PASSWORD_CHANGE,
+    };
+    own || path == paths::LOGOUT || path == "/healthz" || path.starts_with("/assets/")
 }
 
 /// Today's date in Japan, for date rules.
@@ -73,6 +109,27 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         .at(paths::MYPAGE, get(login::mypage))
         .at(paths::LOGOUT, post(login::logout))
         .at(paths::OFFICE, get(office::top))
+        .at(
+            paths::FIRST_TERMS,
+            get(first_login::terms).post(first_login::agree),
+        )
+        .at(
+            paths::FIRST_EMAIL,
+            get(first_login::email).post(first_login::send_email),
+        )
+        .at(paths::FIRST_EMAIL_SENT, get(first_login::email_sent))
+        .at(
+            crate::service::my_account::EMAIL_CONFIRM_LINK,
+            get(first_login::confirm),
+        )
+        .at(
+            paths::MY_EMAIL,
+            get(my_account::email).post(my_account::send_email),
+        )
+        .at(
+            paths::MY_PASSWORD,
+            get(my_account::password).post(my_account::change_password),
+        )
         .at(office_inbox::INBOX, get(office_inbox::list))
         .at("/office/inquiries/:id", get(office_inbox::show))
         .at(
@@ -80,6 +137,16 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             post(office_inbox::set_status),
         )
         .at("/office/inquiries/:id/reply", post(office_inbox::reply))
+        .at("/office/people/:id", get(office_person::show))
+        .at(
+            "/office/people/:id/edit",
+            get(office_person::edit).post(office_person::update),
+        )
+        .at(
+            "/office/people/:id/password-reset",
+            post(office_person::password_reset),
+        )
+        .at(office_audit::AUDIT, get(office_audit::search))
         .at(
             office_announcements::LIST,
             get(office_announcements::list).post(office_announcements::create),
@@ -96,6 +163,27 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             "/office/announcements/:id/delete",
             post(office_announcements::delete),
         )
+        .at(
+            office_associations::LIST,
+            get(office_associations::list).post(office_associations::add),
+        )
+        .at(
+            "/office/associations/:id",
+            get(office_associations::show).post(office_associations::update),
+        )
+        .at(
+            office_import::IMPORT,
+            get(office_import::page).post(office_import::upload),
+        )
+        .at(office_import::COMMIT, post(office_import::commit))
+        .at(office_import::TEMPLATE, get(office_import::template))
+        .at(
+            office_staff::LIST,
+            get(office_staff::list).post(office_staff::create),
+        )
+        .at("/office/staff/:id", get(office_staff::show))
+        .at("/office/staff/:id/role", post(office_staff::set_role))
+        .at("/office/staff/:id/password", post(office_staff::reissue))
         .at(
             member_import::UPLOAD,
             get(member_import::page).post(member_import::upload),

@@ -8,11 +8,15 @@ use poem::{
 
 use crate::{
     auth::guards::Staff,
+    domain::StaffRole,
     error::OrInternal,
-    service::office,
+    service::{associations, office},
     state::AppState,
     views::layout::{csrf_input, page as layout},
-    web::{office_announcements, office_inbox, paths},
+    web::{
+        office_announcements, office_associations, office_audit, office_import, office_inbox,
+        office_staff, paths,
+    },
 };
 
 #[handler]
@@ -20,6 +24,10 @@ pub async fn top(state: Data<&AppState>, csrf: &CsrfToken, staff: Staff) -> poem
     let Some(top) = office::top(&state.store, &staff).await.or_internal()? else {
         return Ok(Redirect::see_other(paths::LOGIN).into_response());
     };
+    let may_import = associations::may_import(&state.store, &staff)
+        .await
+        .or_internal()?;
+    let admin = staff.role == StaffRole::Admin;
     let title = "事務局TOP";
     let body = html! {
         section.card aria-labelledby="office-title" {
@@ -41,16 +49,22 @@ pub async fn top(state: Data<&AppState>, csrf: &CsrfToken, staff: Staff) -> poem
             }
             p.hint { "所属医師会の範囲（下部の医師会を含みます）に登録されている医師の数です。医師会に未申請の医師は、日本医師会の事務局にのみ表示されます。" }
         }
-        @if top.open_inquiries.is_some() || top.manages_announcements {
-            section.card aria-labelledby="office-links" {
-                h2 #office-links { "業務メニュー" }
-                ul.linklist {
-                    @if let Some(open) = top.open_inquiries {
-                        li { a href={ (office_inbox::INBOX) "?status=open" } { "お問合せ（未対応 " (open) " 件）→" } }
-                    }
-                    @if top.manages_announcements {
-                        li { a href=(office_announcements::LIST) { "お知らせの管理 →" } }
-                    }
+        section.card aria-labelledby="office-links" {
+            h2 #office-links { "業務メニュー" }
+            ul.linklist {
+                @if let Some(open) = top.open_inquiries {
+                    li { a href={ (office_inbox::INBOX) "?status=open" } { "お問合せ（未対応 " (open) " 件）→" } }
+                }
+                li { a href=(office_associations::LIST) { "医師会の一覧 →" } }
+                @if may_import {
+                    li { a href=(office_import::IMPORT) { "医師会のCSV取り込み →" } }
+                }
+                @if admin {
+                    li { a href=(office_staff::LIST) { "事務局アカウントの管理 →" } }
+                    li { a href=(office_audit::AUDIT) { "変更履歴の検索 →" } }
+                }
+                @if top.manages_announcements {
+                    li { a href=(office_announcements::LIST) { "お知らせの管理 →" } }
                 }
             }
         }

@@ -346,8 +346,10 @@ async fn create_account(data_dir: &Path, login_id: &str) {
                         session_generation: 0,
                         must_change_password: false,
                         staff_name: None,
-                        terms_version: "test".into(),
+                        // The built-in terms, agreed: the login lands on マイページ.
+                        terms_version: mamis::texts::TERMS_VERSION.into(),
                         terms_agreed_at: now(),
+                        terms_history: Vec::new(),
                         created_at: now(),
                     },
                 )

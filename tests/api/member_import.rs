@@ -2,8 +2,8 @@
 //! and import a CSV (UTF-8 with and without a BOM, Shift_JIS), refused rows
 //! with their line and the registration form's message, nothing imported
 //! then, the same file twice creating nothing new, the scope of 所属医師会;
-//! the postcards printed, a member logging in with them and landing on the
-//! password change, an expired and a replaced initial password refused, the
+//! the postcards printed, a member logging in with them and going through
+//! the first login's steps to their own password, an expired and a replaced initial password refused, the
 //! batch closed (its passwords gone); physicians finding none of it.
 
 use mamis::{
@@ -14,12 +14,16 @@ use reqwest::StatusCode;
 
 use crate::{
     helpers::*,
+    my_account::{confirmation_link, path_of},
     office::{add_district, first_login, staff},
 };
 
 const HEADER: &str = "氏名,フリガナ,生年月日,性別,医籍登録番号,医籍登録日,郵便番号,都道府県,住所,建物名,電話番号,会員種別,入会日,所属医師会";
 const IMPORT: &str = "/office/members/import";
 const RUN: &str = "/office/members/import/run";
+/// Where a member's first login begins (the lead's steps: terms, address,
+/// own password).
+const FIRST_LOGIN: &str = "/first-login/terms";
 /// A password of the member's own choosing.
 const OWN_PASSWORD: &str = "Kusuri#Hako2027";
 
@@ -174,14 +178,32 @@ async fn a_bom_file_is_checked_imported_printed_logged_in_with_and_closed() {
             .contains(&format!("佐藤 花子,{},{}", ids[0], passwords[0]))
     );
 
-    // The member logs in with the postcard and must choose a password.
+    // The member logs in with the postcard: the first login's steps
+    // (terms, address, own password) before anything else.
     let member = app.browser();
     member
         .log_in(&ids[0], &passwords[0])
         .await
-        .assert_redirect_to("/password/change");
+        .assert_redirect_to(FIRST_LOGIN);
+    member.get("/mypage").await.assert_redirect_to(FIRST_LOGIN);
+    member.get(FIRST_LOGIN).await.assert_status(StatusCode::OK);
     member
-        .get("/mypage")
+        .post_form(FIRST_LOGIN, &[("agree", "yes")])
+        .await
+        .assert_redirect_to("/first-login/email");
+    member
+        .post_form(
+            "/first-login/email",
+            &[
+                ("email", "sato@example.jp"),
+                ("email_confirm", "sato@example.jp"),
+            ],
+        )
+        .await
+        .assert_redirect_to("/first-login/email/sent");
+    let link = confirmation_link(&app, "sato@example.jp").await;
+    member
+        .get(path_of(&link))
         .await
         .assert_redirect_to("/password/change");
     member
@@ -240,7 +262,7 @@ async fn a_bom_file_is_checked_imported_printed_logged_in_with_and_closed() {
     app.browser()
         .log_in(&ids[1], &passwords[1])
         .await
-        .assert_redirect_to("/password/change");
+        .assert_redirect_to(FIRST_LOGIN);
 }
 
 #[tokio::test]
@@ -554,7 +576,7 @@ async fn a_reissued_initial_password_replaces_the_old_one_in_a_batch_of_its_own(
     app.browser()
         .log_in(&login_id, &new)
         .await
-        .assert_redirect_to("/password/change");
+        .assert_redirect_to(FIRST_LOGIN);
     // Outside the scope: nothing happens.
     let shinjuku = add_district(&app.store, "新宿区医師会").await;
     let district = scope_of(&app.store, shinjuku.id).await.expect("scope");

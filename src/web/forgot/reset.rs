@@ -97,6 +97,18 @@ pub fn new_password_form(
     action: &str,
     button: &str,
 ) -> Markup {
+    new_password_form_with(csrf, error, action, button, html! {})
+}
+
+/// [`new_password_form`] with `before` (e.g. the current password) first
+/// inside the form.
+pub fn new_password_form_with(
+    csrf: &str,
+    error: Option<&NewPasswordError>,
+    action: &str,
+    button: &str,
+    before: Markup,
+) -> Markup {
     let (password_error, confirm_error) = match error {
         Some(NewPasswordError::Password(m)) => (Some(m.as_str()), None),
         Some(NewPasswordError::Confirmation(m)) => (None, Some(*m)),
@@ -136,6 +148,7 @@ pub fn new_password_form(
         (error_summary(&errors))
         form method="post" action=(action) novalidate {
             (csrf_input(csrf))
+            (before)
             (text_field(&pw))
             (text_field(&confirm))
             div.checkline {

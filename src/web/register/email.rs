@@ -24,11 +24,16 @@ use crate::{
     web::{context, paths},
 };
 
-fn check_url(f: EmailField) -> String {
+pub(crate) fn check_url(f: EmailField) -> String {
     format!("{}/{}", paths::EMAIL_CHECK, f.name())
 }
 
-fn input<'a>(f: EmailField, value: &'a str, error: Option<&'a str>, url: &'a str) -> Input<'a> {
+pub(crate) fn input<'a>(
+    f: EmailField,
+    value: &'a str,
+    error: Option<&'a str>,
+    url: &'a str,
+) -> Input<'a> {
     Input {
         name: f.name(),
         label: f.label(),

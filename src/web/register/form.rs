@@ -73,7 +73,7 @@ pub fn to_pairs(form: &RegistrationForm) -> Vec<(String, String)> {
 
 /// Reads a posted form: the society typed in the search box but not chosen
 /// from the list is added to the chosen ones.
-fn read_form(pairs: &[(String, String)]) -> RegistrationForm {
+pub fn read_form(pairs: &[(String, String)]) -> RegistrationForm {
     let mut pairs = pairs.to_vec();
     let typed = pairs
         .iter()

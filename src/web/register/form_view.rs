@@ -385,7 +385,7 @@ fn run_markup(ctx: &Ctx, fields: &[Field]) -> Markup {
 
 /// Fields in screen order, each group in its `fieldset` under the group's
 /// caption.
-fn fields_markup(ctx: &Ctx, fields: &[Field]) -> Markup {
+pub fn fields_markup(ctx: &Ctx, fields: &[Field]) -> Markup {
     html! {
         @for (group, run) in group_runs(fields) {
             @if let Some(g) = group {

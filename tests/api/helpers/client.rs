@@ -225,6 +225,29 @@ impl Browser {
             .await
     }
 
+    /// Posts a `multipart/form-data` form as a browser sends an upload:
+    /// `fields` (the form's other inputs, hidden ones included, in order)
+    /// as text parts, then the file `(input name, file name, bytes)`.
+    pub async fn post_multipart(
+        &self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: (&str, &str, Vec<u8>),
+    ) -> Page {
+        let mut form = reqwest::multipart::Form::new();
+        for (name, value) in fields {
+            form = form.text(name.to_string(), value.to_string());
+        }
+        let (name, file_name, bytes) = file;
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str("text/csv")
+            .expect("a valid MIME type");
+        form = form.part(name.to_owned(), part);
+        self.send(self.client.post(self.url(path)).multipart(form))
+            .await
+    }
+
     /// Posts as htmx does: the token in the `X-CSRF-Token` header.
     pub async fn htmx_post<K: AsRef<str>, V: AsRef<str>>(
         &self,
