@@ -144,6 +144,14 @@ async fn a_bom_file_is_checked_imported_printed_logged_in_with_and_closed() {
     assert!(sato.password_hash.starts_with("$mamis-initial$v=1$"));
     let m = sato.membership.clone().expect("membership kept");
     assert_eq!(m.class.as_deref(), Some("A①会員"));
+    // The person page and its correction form open for an imported member
+    // (whose 携帯電話番号, 主たる科名, 出身校 and 卒業年月 are unknown).
+    let person = b.get(&format!("/office/people/{}", sato.id)).await;
+    person.assert_status(StatusCode::OK);
+    person.assert_contains("佐藤");
+    b.get(&format!("/office/people/{}/edit", sato.id))
+        .await
+        .assert_status(StatusCode::OK);
     // The import's reference is used up.
     b.post_form(RUN, &[("reference", reference(&dry))])
         .await
