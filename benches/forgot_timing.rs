@@ -43,6 +43,8 @@ fn main() {
 
 fn account(i: usize) -> UserRecord {
     UserRecord {
+        initial_password_expires_at: None,
+        membership: None,
         association: None,
         id: 0,
         login_id: format!("doctor{i:04}"),

@@ -106,28 +106,29 @@ async fn csrf_guard<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return ep.call(req).await.map(IntoResponse::into_response);
     }
+    let limit = web::member_import::body_limit(req.uri().path(), MAX_BODY_BYTES);
     let declared = req
         .header(header::CONTENT_LENGTH)
         .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > MAX_BODY_BYTES) {
+    if declared.is_some_and(|n| n > limit) {
         return Err(UserError::into_error(
             StatusCode::PAYLOAD_TOO_LARGE,
             status_message(StatusCode::PAYLOAD_TOO_LARGE),
         ));
     }
-    let body = req
-        .take_body()
-        .into_bytes_limit(MAX_BODY_BYTES)
-        .await
-        .map_err(|e| {
-            let status = poem::Error::from(e).status();
-            UserError::into_error(status, status_message(status))
-        })?;
+    let body = req.take_body().into_bytes_limit(limit).await.map_err(|e| {
+        let status = poem::Error::from(e).status();
+        UserError::into_error(status, status_message(status))
+    })?;
     let token = match req.header(CSRF_HEADER) {
         Some(t) => Some(t.to_owned()),
         None => url::form_urlencoded::parse(&body)
             .find(|(k, _)| k == CSRF_FIELD)
-            .map(|(_, v)| v.into_owned()),
+            .map(|(_, v)| v.into_owned())
+            .or_else(|| {
+                let content_type = req.header(header::CONTENT_TYPE).unwrap_or_default();
+                web::member_import::multipart_field(content_type, &body, CSRF_FIELD)
+            }),
     };
     let valid = match (token, req.extensions().get::<CsrfVerifier>()) {
         (Some(t), Some(v)) => v.is_valid(&t),

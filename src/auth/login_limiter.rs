@@ -373,6 +373,8 @@ mod tests {
 
     fn user(id: u64, generation: u64) -> UserRecord {
         UserRecord {
+            initial_password_expires_at: None,
+            membership: None,
             association: None,
             id,
             login_id: format!("doctor{id:04}"),

@@ -38,6 +38,7 @@ mod field_error;
 mod gender;
 pub mod inquiry;
 mod login_id;
+pub mod member_csv;
 mod names;
 mod password;
 pub mod person;

@@ -68,25 +68,35 @@ pub struct Address {
     pub building: Option<BuildingName>,
 }
 
+/// The mobile number is required at registration; a member imported from an
+/// association's old records may have only a landline (`tel`), so it is
+/// optional here (always present in records written by a registration).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Phones {
-    pub mobile: PhoneNumber,
+    #[serde(default)]
+    pub mobile: Option<PhoneNumber>,
     pub tel: Option<PhoneNumber>,
     pub fax: Option<PhoneNumber>,
 }
 
-/// 主たる科名 and 担当する科名.
+/// 主たる科名 and 担当する科名. The main department is unknown for a member
+/// imported from old records (none); a registration always gives it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Departments {
-    pub main: DepartmentCode,
+    #[serde(default)]
+    pub main: Option<DepartmentCode>,
     pub sub: Vec<DepartmentCode>,
 }
 
-/// 出身校 and graduation, 大学院 and 学位.
+/// 出身校 and graduation, 大学院 and 学位. School and graduation are unknown
+/// for a member imported from old records (none); a registration always
+/// gives them.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Education {
-    pub school: SchoolName,
-    pub graduation: YearMonth,
+    #[serde(default)]
+    pub school: Option<SchoolName>,
+    #[serde(default)]
+    pub graduation: Option<YearMonth>,
     pub grad_university: Option<UniversityName>,
     pub grad_department: Option<GradDepartment>,
     pub grad_completion: Option<YearMonth>,
@@ -157,17 +167,17 @@ impl From<NewRegistration> for Person {
                 building: r.building,
             },
             phones: Phones {
-                mobile: r.mobile,
+                mobile: Some(r.mobile),
                 tel: r.tel,
                 fax: r.fax,
             },
             departments: Departments {
-                main: r.main_dept,
+                main: Some(r.main_dept),
                 sub: r.sub_depts,
             },
             education: Education {
-                school: r.school,
-                graduation: r.graduation,
+                school: Some(r.school),
+                graduation: Some(r.graduation),
                 grad_university: r.grad_university,
                 grad_department: r.grad_department,
                 grad_completion: r.grad_completion,
@@ -218,7 +228,7 @@ impl Person {
             push_key(&mut keys.names, name_key(&name));
         }
         let p = &self.phones;
-        for phone in [Some(&p.mobile), p.tel.as_ref(), p.fax.as_ref()]
+        for phone in [p.mobile.as_ref(), p.tel.as_ref(), p.fax.as_ref()]
             .into_iter()
             .flatten()
         {
@@ -331,5 +341,51 @@ mod tests {
         assert_eq!(json, expected);
         let back: Person = serde_json::from_value(json).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, p);
+    }
+
+    /// Records written before mobile, main department, school and
+    /// graduation became optional read back with them present; a record
+    /// without them (an imported member) reads back with none.
+    #[test]
+    fn old_records_read_back_and_imported_ones_may_lack_the_unknown_fields() {
+        let old = serde_json::json!({
+            "name": {"last": "山田", "first": "太郎"},
+            "kana": {"last": "ヤマダ", "first": "タロウ"},
+            "former": {
+                "kana_last": null, "kana_first": null,
+                "name_last": null, "name_first": null,
+                "use_on_mail": false
+            },
+            "birth_date": "1980/04/01",
+            "gender": "unanswered",
+            "registry": {"number": "123456", "date": "2008/05/01"},
+            "address": {
+                "postal_code": "113-8621", "prefecture": "東京都",
+                "line": "文京区本駒込2-28-16", "building": null
+            },
+            "phones": {"mobile": "090-1234-5678", "tel": null, "fax": null},
+            "departments": {"main": {"code": "01", "name": "内科"}, "sub": []},
+            "education": {
+                "school": {"listed": {"id": "tohoku", "name": "東北大学"}},
+                "graduation": "2006/03",
+                "grad_university": null, "grad_department": null,
+                "grad_completion": null, "degree_date": null
+            },
+            "societies": []
+        });
+        let p: Person = serde_json::from_value(old.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p, Person::from(registration(&[])));
+        let mut imported = old;
+        imported["phones"] = serde_json::json!({"tel": "03-3823-2101", "fax": null});
+        imported["departments"] = serde_json::json!({"sub": []});
+        imported["education"] = serde_json::json!({
+            "grad_university": null, "grad_department": null,
+            "grad_completion": null, "degree_date": null
+        });
+        let p: Person = serde_json::from_value(imported).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(p.phones.mobile, None);
+        assert_eq!(p.departments.main, None);
+        assert!(p.education.school.is_none() && p.education.graduation.is_none());
+        assert_eq!(p.search_keys().phones, ["0338232101"]);
     }
 }

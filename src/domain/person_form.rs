@@ -8,14 +8,35 @@
 //! a correction shows is the one registration shows for that field.
 
 use super::{
-    Field, FieldErrors, Group, LoginId, NewRegistration, RegistrationForm, person::Person,
-    validate_registration,
+    DepartmentCode, Field, FieldErrors, Group, LoginId, NewRegistration, PhoneNumber,
+    RegistrationForm, SchoolName, YearMonth, person::Person, validate_registration,
 };
 
 /// Stands in for the login ID while a person's fields are validated.
 const LOGIN_ID_STAND_IN: &str = "standin01";
 /// Stands in for the password while a person's fields are validated.
 const PASSWORD_STAND_IN: &str = "Kept!Passw0rd#StandIn";
+
+/// Stand-ins for what a member imported from old records may lack (see
+/// [`missing_fields`]): shown and pre-filled as empty.
+const MOBILE_STAND_IN: &str = "090-0000-0000";
+const DEPT_STAND_IN: &str = "01";
+const SCHOOL_STAND_IN: &str = "東北大学";
+const GRADUATION_STAND_IN: &str = "2000/03";
+
+/// The registration's required fields this person lacks (an imported
+/// member: 携帯電話番号, 主たる科名, 出身校, 卒業年月).
+pub fn missing_fields(p: &Person) -> Vec<Field> {
+    [
+        (Field::Mobile, p.phones.mobile.is_none()),
+        (Field::MainDept, p.departments.main.is_none()),
+        (Field::School, p.education.school.is_none()),
+        (Field::Graduation, p.education.graduation.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(f, missing)| missing.then_some(f))
+    .collect()
+}
 
 /// True for the fields of a person (every field of the registration form but
 /// the login ID and the password).
@@ -44,15 +65,27 @@ fn as_registration(p: &Person) -> Option<NewRegistration> {
         prefecture: p.address.prefecture.clone(),
         address: p.address.line.clone(),
         building: p.address.building.clone(),
-        mobile: p.phones.mobile.clone(),
+        mobile: match &p.phones.mobile {
+            Some(m) => m.clone(),
+            None => PhoneNumber::parse(MOBILE_STAND_IN).ok()?,
+        },
         tel: p.phones.tel.clone(),
         fax: p.phones.fax.clone(),
         birth_date: p.birth_date,
         gender: p.gender,
-        main_dept: p.departments.main.clone(),
+        main_dept: match &p.departments.main {
+            Some(d) => d.clone(),
+            None => DepartmentCode::parse_as(DEPT_STAND_IN, Field::MainDept.label()).ok()?,
+        },
         sub_depts: p.departments.sub.clone(),
-        school: p.education.school.clone(),
-        graduation: p.education.graduation,
+        school: match &p.education.school {
+            Some(s) => s.clone(),
+            None => SchoolName::parse(SCHOOL_STAND_IN).ok()?,
+        },
+        graduation: match p.education.graduation {
+            Some(g) => g,
+            None => YearMonth::parse(GRADUATION_STAND_IN).ok()?,
+        },
         grad_university: p.education.grad_university.clone(),
         grad_department: p.education.grad_department.clone(),
         grad_completion: p.education.grad_completion,
@@ -68,6 +101,9 @@ pub fn person_form(p: &Person) -> RegistrationForm {
         .map(|r| {
             let mut form = r.to_form();
             form.login_id.clear();
+            for f in missing_fields(p) {
+                form.set_value(f, String::new());
+            }
             form
         })
         .unwrap_or_default()
@@ -80,9 +116,17 @@ pub fn person_rows(p: &Person) -> Vec<(String, String)> {
         return Vec::new();
     };
     let login_label = Field::LoginId.label();
+    let missing: Vec<&str> = missing_fields(p).into_iter().map(Field::label).collect();
     r.display_rows()
         .into_iter()
         .filter(|(label, _)| label != login_label)
+        .map(|(label, value)| {
+            if missing.contains(&label.as_str()) {
+                (label, String::new())
+            } else {
+                (label, value)
+            }
+        })
         .collect()
 }
 

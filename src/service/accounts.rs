@@ -40,6 +40,9 @@ use crate::{
 pub const LOGIN_FAILED: &str = "ログインIDまたはパスワードが正しくありません。";
 /// A throttled login; followed by how long to wait.
 const LOGIN_THROTTLED: &str = "ログインに続けて失敗したため、しばらくの間ログインできません。";
+/// An imported member's initial password matched but is past its date.
+pub const INITIAL_PASSWORD_EXPIRED: &str =
+    "初期パスワードの有効期限が切れています。所属医師会にお問い合わせください。";
 /// The password-reset request without a usable login ID or address.
 pub const LOGIN_OR_EMAIL_MISSING: &str = "ログインIDまたはメールアドレスを入力してください。";
 /// The new password and its confirmation differ.
@@ -165,6 +168,14 @@ pub enum ResetOutcome {
     Refused(NewPasswordError),
 }
 
+/// True when the account still has an initial password and it has expired.
+fn initial_expired(user: &UserRecord) -> bool {
+    password::is_initial(&user.password_hash)
+        && user
+            .initial_password_expires_at
+            .is_some_and(|at| at <= now())
+}
+
 /// The login ID as shown in the log (bounded; `Debug` escapes it).
 fn shown(login_id: &str) -> &str {
     login_id
@@ -273,6 +284,20 @@ impl Accounts<'_> {
             Err(e) => return Err(e),
         };
         let known_id = user.as_ref().map(|u| u.id);
+        // An imported member's initial password past its date: said only
+        // once the password itself matched.
+        if let Some(u) = user.as_ref().filter(|u| matches && initial_expired(u)) {
+            tracing::warn!(user_id = u.id, addr = %ip, "login refused: initial password expired");
+            let entry = AuditEntry::new(AuditKind::LoginFailed)
+                .user(u.id)
+                .login_id(&login_id)
+                .addr(ip)
+                .detail("initial password expired");
+            self.store.audit(entry).await?;
+            return Ok(LoginOutcome::Failed {
+                message: INITIAL_PASSWORD_EXPIRED,
+            });
+        }
         let Some(user) = user.filter(|_| matches) else {
             tracing::warn!(login_id = ?shown(&login_id), addr = %ip, "login failed");
             let mut entry = AuditEntry::new(AuditKind::LoginFailed)
@@ -313,13 +338,23 @@ impl Accounts<'_> {
             Some(u) => u.password_hash.clone(),
             None => self.hasher.dummy_hash().await?,
         };
+        if password::is_initial(&hash) {
+            // An imported member's keyed hash, after the same argon2 work
+            // as any other login, so that timing does not tell them apart.
+            let dummy = self.hasher.dummy_hash().await?;
+            self.hasher.verify(typed.clone(), dummy).await?;
+            let key = crate::store::imports::initial_key(self.store).await?;
+            return Ok(password::verify_initial(&key, &typed, &hash));
+        }
         self.hasher.verify(typed, hash).await
     }
 
     /// A new hash of `typed` when the stored one was made with older
     /// parameters. A failure only skips it: the next login tries again.
     async fn rehash(&self, user: &UserRecord, typed: String) -> Option<String> {
-        if !password::needs_rehash(&user.password_hash, self.hasher.params()) {
+        if password::is_initial(&user.password_hash)
+            || !password::needs_rehash(&user.password_hash, self.hasher.params())
+        {
             return None;
         }
         match self.hasher.hash(typed).await {
@@ -748,6 +783,8 @@ mod tests {
         /// An account `doctor0001` whose password hash was made with `p`.
         async fn account(&self, p: Argon2Params) -> u64 {
             let user = UserRecord {
+                initial_password_expires_at: None,
+                membership: None,
                 association: None,
                 id: 0,
                 login_id: "doctor0001".into(),

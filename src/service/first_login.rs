@@ -77,6 +77,8 @@ mod tests {
 
     fn account(role: Role, email: &str, must_change: bool, terms: &str) -> UserRecord {
         UserRecord {
+            initial_password_expires_at: None,
+            membership: None,
             id: 1,
             login_id: "m0000001".into(),
             email: email.into(),

@@ -11,12 +11,14 @@ pub mod first_login;
 pub mod inbox;
 pub mod inquiries;
 pub mod mailing;
+pub mod member_import;
 pub mod my_account;
 pub mod my_profile;
 pub mod notices;
 pub mod office;
 pub mod outbox;
 pub mod person_record;
+pub mod postcards;
 pub mod registration;
 pub mod staff;
 

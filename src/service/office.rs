@@ -112,6 +112,8 @@ pub(crate) fn staff_record(
     password_hash: String,
 ) -> UserRecord {
     UserRecord {
+        initial_password_expires_at: None,
+        membership: None,
         association: None,
         id: 0,
         login_id: login_id.to_owned(),

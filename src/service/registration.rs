@@ -232,6 +232,8 @@ fn decide(
 /// The new physician's account, for the link's address and terms.
 fn account(link: &TokenRecord, login_id: String, person: Person, hash: String) -> UserRecord {
     UserRecord {
+        initial_password_expires_at: None,
+        membership: None,
         association: None,
         id: 0,
         login_id,

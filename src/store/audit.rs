@@ -67,6 +67,14 @@ pub enum AuditKind {
     StaffPasswordReissued,
     /// A person changed their own contact details on マイページ (old → new).
     ContactChanged,
+    /// A member created by a member import (with a postcard batch).
+    MemberImported,
+    /// A postcard batch closed: its initial passwords deleted.
+    PostcardBatchClosed,
+    /// A new initial password issued to a member (a batch of one).
+    InitialPasswordReissued,
+    /// An association's member-import settings changed.
+    ImportSettingsChanged,
 }
 
 impl AuditKind {
@@ -102,6 +110,10 @@ impl AuditKind {
             AuditKind::StaffChanged => "staff_changed",
             AuditKind::StaffPasswordReissued => "staff_password_reissued",
             AuditKind::ContactChanged => "contact_changed",
+            AuditKind::MemberImported => "member_imported",
+            AuditKind::PostcardBatchClosed => "postcard_batch_closed",
+            AuditKind::InitialPasswordReissued => "initial_password_reissued",
+            AuditKind::ImportSettingsChanged => "import_settings_changed",
         }
     }
 }

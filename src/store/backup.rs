@@ -242,6 +242,9 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         LAST_LOGINS,
         ASSOCIATIONS,
         ASSOCIATIONS_BY_NAME,
+        POSTCARD_BATCHES,
+        IMPORT_UPLOADS,
+        IMPORT_SETTINGS,
     );
     macro_rules! copy_multimap {
         ($($table:ident),* $(,)?) => {

@@ -140,17 +140,17 @@ impl From<ProfileV1> for Person {
                 building: p.building,
             },
             phones: Phones {
-                mobile: p.mobile,
+                mobile: Some(p.mobile),
                 tel: p.tel,
                 fax: p.fax,
             },
             departments: Departments {
-                main: p.main_dept,
+                main: Some(p.main_dept),
                 sub: p.sub_depts,
             },
             education: Education {
-                school: p.school,
-                graduation: p.graduation,
+                school: Some(p.school),
+                graduation: Some(p.graduation),
                 grad_university: p.grad_university,
                 grad_department: p.grad_department,
                 grad_completion: p.grad_completion,
@@ -189,6 +189,8 @@ fn v1_to_v2(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
             report.index_entries += users::index_person(tx, id, p)? as u64;
         }
         let new = UserRecord {
+            initial_password_expires_at: None,
+            membership: None,
             association: None,
             id: old.id,
             login_id: old.login_id,

@@ -83,6 +83,18 @@ pub const LOGIN_ATTEMPTS: TableDefinition<&str, &[u8]> = TableDefinition::new("l
 
 /// User id → Unix time of the account's last login.
 pub const LAST_LOGINS: TableDefinition<u64, i64> = TableDefinition::new("last_logins");
+/// Postcard batch id → the ID・パスワード通知ハガキ of one import or
+/// re-issue, with the initial passwords until the batch is closed
+/// (`store::postcards`).
+pub const POSTCARD_BATCHES: TableDefinition<u64, &[u8]> = TableDefinition::new("postcard_batches");
+
+/// SHA-256 of an upload reference → a member-import file checked by a dry
+/// run and waiting for 「取り込む」 (`store::imports`).
+pub const IMPORT_UPLOADS: TableDefinition<&[u8; 32], &[u8]> =
+    TableDefinition::new("import_uploads");
+
+/// Association id → its member-import settings (`store::imports`).
+pub const IMPORT_SETTINGS: TableDefinition<u64, &[u8]> = TableDefinition::new("import_settings");
 
 /// Creates every table that does not exist yet.
 pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
@@ -109,5 +121,8 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(ASSOCIATIONS_BY_NAME)?;
     tx.open_table(LOGIN_ATTEMPTS)?;
     tx.open_table(LAST_LOGINS)?;
+    tx.open_table(POSTCARD_BATCHES)?;
+    tx.open_table(IMPORT_UPLOADS)?;
+    tx.open_table(IMPORT_SETTINGS)?;
     Ok(())
 }

@@ -47,6 +47,15 @@ pub struct UserRecord {
     /// written before it was kept.
     #[serde(default)]
     pub must_change_password: bool,
+    /// Until when (Unix seconds) the initial password printed on an
+    /// imported member's postcard logs in; none for other passwords.
+    /// Absent in records written before it was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub initial_password_expires_at: Option<i64>,
+    /// 会員種別 and 入会日 as an import gave them (none for accounts not
+    /// imported).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub membership: Option<crate::domain::member_csv::Membership>,
     /// The name of an account without a person (a staff member), as given
     /// when it was made.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -440,9 +449,36 @@ pub fn replace_one_time_password(
         }
         user.password_hash = password_hash;
         user.must_change_password = false;
+        user.initial_password_expires_at = None;
         user.session_generation = user.session_generation.saturating_add(1);
         true
     })
+}
+
+/// Gives an account a new initial password (a member's, re-issued by
+/// staff): its keyed hash and expiry, the change required at the next
+/// login, and the session generation bumped (every session ends). `None`
+/// when there is no such account.
+pub fn set_initial_password(
+    tx: &WriteTransaction,
+    id: u64,
+    password_hash: String,
+    expires_at: i64,
+) -> anyhow::Result<Option<UserRecord>> {
+    update(tx, id, |user| {
+        user.password_hash = password_hash;
+        user.must_change_password = true;
+        user.initial_password_expires_at = Some(expires_at);
+        user.session_generation = user.session_generation.saturating_add(1);
+        true
+    })
+}
+
+/// Reads an account by id inside a write transaction.
+pub fn get_in_write(tx: &WriteTransaction, id: u64) -> anyhow::Result<Option<UserRecord>> {
+    let t = tx.open_table(USERS)?;
+    let v = t.get(id)?;
+    v.map(|v| decode(v.value())).transpose()
 }
 
 /// Only the role of an account record (cheaper than the whole record).
@@ -572,6 +608,8 @@ mod tests {
             panic!("invalid test form");
         };
         UserRecord {
+            initial_password_expires_at: None,
+            membership: None,
             association: None,
             id: 0,
             login_id: login_id.to_owned(),
@@ -646,7 +684,7 @@ mod tests {
             .person
             .unwrap();
         let stranger = moved.clone();
-        moved.phones.mobile = crate::domain::PhoneNumber::parse("080-9999-0000").unwrap();
+        moved.phones.mobile = Some(crate::domain::PhoneNumber::parse("080-9999-0000").unwrap());
         store
             .write_ok(move |tx| {
                 create(

@@ -7,6 +7,7 @@ pub mod first_password;
 pub mod forgot;
 pub mod inquiry;
 pub mod login;
+pub mod member_import;
 pub mod my_account;
 pub mod my_profile;
 pub mod office;
@@ -17,6 +18,7 @@ pub mod office_history;
 pub mod office_import;
 pub mod office_inbox;
 pub mod office_person;
+pub mod office_postcards;
 pub mod office_staff;
 pub mod pages;
 pub mod register;
@@ -191,6 +193,17 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         .at("/office/staff/:id", get(office_staff::show))
         .at("/office/staff/:id/role", post(office_staff::set_role))
         .at("/office/staff/:id/password", post(office_staff::reissue))
+        .at(
+            member_import::UPLOAD,
+            get(member_import::page).post(member_import::upload),
+        )
+        .at(member_import::RUN, post(member_import::run))
+        .at(member_import::SETTINGS, post(member_import::settings))
+        .at(member_import::TEMPLATE, get(member_import::template))
+        .at(office_postcards::LIST, get(office_postcards::list))
+        .at("/office/postcards/:id/print", get(office_postcards::print))
+        .at("/office/postcards/:id/csv", get(office_postcards::csv))
+        .at("/office/postcards/:id/close", post(office_postcards::close))
         .at(
             paths::PASSWORD_CHANGE,
             get(first_password::page).post(first_password::submit),

@@ -18,7 +18,7 @@ pub fn person_path(id: u64) -> String {
 }
 
 /// Every kind, in the order the search's select shows them.
-pub const KINDS: [AuditKind; 29] = [
+pub const KINDS: [AuditKind; 33] = [
     AuditKind::PersonCorrected,
     AuditKind::ContactChanged,
     AuditKind::PasswordResetSentByStaff,
@@ -48,6 +48,10 @@ pub const KINDS: [AuditKind; 29] = [
     AuditKind::AssociationChanged,
     AuditKind::StaffChanged,
     AuditKind::StaffPasswordReissued,
+    AuditKind::MemberImported,
+    AuditKind::PostcardBatchClosed,
+    AuditKind::InitialPasswordReissued,
+    AuditKind::ImportSettingsChanged,
 ];
 
 /// The kind's name on screen.
@@ -82,6 +86,10 @@ pub fn kind_label(kind: AuditKind) -> &'static str {
         AuditKind::StaffChanged => "事務局アカウントの権限の変更",
         AuditKind::StaffPasswordReissued => "事務局アカウントの初期パスワードの再発行",
         AuditKind::ContactChanged => "連絡先の変更（本人）",
+        AuditKind::MemberImported => "会員データの取り込み",
+        AuditKind::PostcardBatchClosed => "通知ハガキの締め（初期パスワードの削除）",
+        AuditKind::InitialPasswordReissued => "会員の初期パスワードの再発行",
+        AuditKind::ImportSettingsChanged => "初期パスワードの有効期間の変更",
     }
 }
 

@@ -333,6 +333,8 @@ async fn create_account(data_dir: &Path, login_id: &str) {
                 users::create(
                     tx,
                     UserRecord {
+                        initial_password_expires_at: None,
+                        membership: None,
                         association: None,
                         id: 0,
                         login_id,

@@ -12,6 +12,7 @@ mod helpers;
 mod journey;
 mod login_attacks;
 mod mail_delivery;
+mod member_import;
 mod migration;
 mod my_account;
 mod my_profile;

@@ -27,6 +27,8 @@ const INITIAL: &str = "Hx7pQ2mRt9kWz3Na";
 async fn member(app: &TestApp, login_id: &str) {
     let hash = password::hash_blocking(INITIAL, Argon2Params::TESTING).expect("hash");
     let user = UserRecord {
+        initial_password_expires_at: None,
+        membership: None,
         id: 0,
         login_id: login_id.to_owned(),
         email: String::new(),
@@ -51,7 +53,7 @@ async fn member(app: &TestApp, login_id: &str) {
 }
 
 /// The link of the confirmation mail sent to `to`.
-async fn confirmation_link(app: &TestApp, to: &str) -> String {
+pub(crate) async fn confirmation_link(app: &TestApp, to: &str) -> String {
     let mail = app
         .smtp()
         .wait_for(to, templates::EMAIL_CONFIRM_SUBJECT, MAIL_WAIT)
@@ -64,7 +66,7 @@ async fn confirmation_link(app: &TestApp, to: &str) -> String {
     mail.body[start..end].to_owned()
 }
 
-fn path_of(link: &str) -> &str {
+pub(crate) fn path_of(link: &str) -> &str {
     let rest = link.split_once("//").map_or(link, |(_, r)| r);
     rest.find('/').map_or("/", |i| &rest[i..])
 }

@@ -316,6 +316,27 @@ impl Browser {
         done
     }
 
+    /// Uploads a file as a `multipart/form-data` form would: its hidden
+    /// CSRF token first, then the file in the field `field`.
+    pub async fn post_file(
+        &self,
+        path: &str,
+        field: &str,
+        file_name: &str,
+        bytes: Vec<u8>,
+    ) -> Page {
+        let token = self.csrf_token().await;
+        let part = reqwest::multipart::Part::bytes(bytes)
+            .file_name(file_name.to_owned())
+            .mime_str("text/csv")
+            .expect("a valid MIME type");
+        let form = reqwest::multipart::Form::new()
+            .text("csrf_token", token)
+            .part(field.to_owned(), part);
+        self.send(self.client.post(self.url(path)).multipart(form))
+            .await
+    }
+
     /// Logs in; returns the answer (303 to /mypage on success).
     pub async fn log_in(&self, login_id: &str, password: &str) -> Page {
         self.post_form("/login", &[("login_id", login_id), ("password", password)])
