@@ -27,7 +27,9 @@
 
 mod address;
 pub mod announcement;
+pub mod application;
 pub mod association;
+pub mod completion;
 mod dates;
 mod departments;
 mod email;
@@ -37,14 +39,17 @@ mod field_error;
 mod gender;
 pub mod inquiry;
 mod login_id;
+pub mod membership;
 mod names;
 mod password;
 pub mod person;
 pub mod person_form;
 mod phone;
+pub mod procedure;
 mod registration;
 mod registry_number;
 mod role;
+pub mod routing;
 mod rules;
 mod schools;
 pub mod wareki;
