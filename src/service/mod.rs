@@ -14,6 +14,7 @@ pub mod notices;
 pub mod office;
 pub mod outbox;
 pub mod person_record;
+pub mod procedures;
 pub mod registration;
 
 pub use mailing::Mailing;

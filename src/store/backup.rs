@@ -242,6 +242,9 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         LAST_LOGINS,
         ASSOCIATIONS,
         ASSOCIATIONS_BY_NAME,
+        APPLICATIONS,
+        OPEN_APPLICATIONS,
+        MEMBERSHIPS,
     );
     macro_rules! copy_multimap {
         ($($table:ident),* $(,)?) => {
@@ -257,7 +260,9 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         PERSONS_BY_KANA,
         PERSONS_BY_NAME,
         PERSONS_BY_PHONE,
-        AUDIT_BY_TARGET
+        AUDIT_BY_TARGET,
+        APPLICATIONS_BY_QUEUE,
+        APPLICATIONS_BY_PERSON,
     );
     let known: BTreeSet<&str> = copied.iter().map(|(t, _)| t.as_str()).collect();
     let mut missing: Vec<String> = src

@@ -18,8 +18,16 @@ pub fn person_path(id: u64) -> String {
 }
 
 /// Every kind, in the order the search's select shows them.
-pub const KINDS: [AuditKind; 25] = [
+pub const KINDS: [AuditKind; 33] = [
     AuditKind::PersonCorrected,
+    AuditKind::ApplicationFiled,
+    AuditKind::ApplicationResubmitted,
+    AuditKind::ApplicationWithdrawn,
+    AuditKind::ApplicationApproved,
+    AuditKind::ApplicationSentBack,
+    AuditKind::ApplicationRejected,
+    AuditKind::MembershipChanged,
+    AuditKind::NoticeConfirmed,
     AuditKind::PasswordResetSentByStaff,
     AuditKind::RegistrationCompleted,
     AuditKind::RegistrationRefused,
@@ -74,6 +82,14 @@ pub fn kind_label(kind: AuditKind) -> &'static str {
         AuditKind::TermsAgreed => "利用規約への同意",
         AuditKind::EmailConfirmationSent => "メールアドレス確認メールの送信",
         AuditKind::EmailChanged => "メールアドレスの変更",
+        AuditKind::ApplicationFiled => "手続きの申請",
+        AuditKind::ApplicationResubmitted => "手続きの再申請",
+        AuditKind::ApplicationWithdrawn => "手続きの取下げ",
+        AuditKind::ApplicationApproved => "手続きの承認",
+        AuditKind::ApplicationSentBack => "手続きの差戻し",
+        AuditKind::ApplicationRejected => "手続きの却下",
+        AuditKind::MembershipChanged => "所属・会員種別の変更",
+        AuditKind::NoticeConfirmed => "確認依頼の確認",
     }
 }
 
