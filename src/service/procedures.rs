@@ -756,6 +756,38 @@ pub async fn mine(store: &Store, person: u64) -> anyhow::Result<Vec<ApplicationV
         .await
 }
 
+/// A 郡市区・大学・職域医師会 to choose on 入会申込.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LocalChoice {
+    pub id: AssociationId,
+    pub name: String,
+    /// The prefectural association above it.
+    pub prefecture: String,
+}
+
+/// Every association a district membership may be held at, by prefecture
+/// then name.
+pub async fn local_associations(store: &Store) -> anyhow::Result<Vec<LocalChoice>> {
+    let all = store.read(associations::all).await?;
+    let mut out: Vec<(AssociationId, LocalChoice)> = all
+        .iter()
+        .filter(|a| procedure::is_local(a.id, &all))
+        .map(|a| {
+            let pref = procedure::prefecture_of(a.id, &all).unwrap_or(a.id);
+            (
+                pref,
+                LocalChoice {
+                    id: a.id,
+                    name: a.name.clone(),
+                    prefecture: name_of(pref, &all),
+                },
+            )
+        })
+        .collect();
+    out.sort_by(|a, b| (a.0, &a.1.name).cmp(&(b.0, &b.1.name)));
+    Ok(out.into_iter().map(|(_, c)| c).collect())
+}
+
 /// The memberships of `person` (所属状況).
 pub async fn memberships_of(store: &Store, person: u64) -> anyhow::Result<MemberFile> {
     store.read(move |tx| memberships::get(tx, person)).await
