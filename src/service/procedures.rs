@@ -756,6 +756,47 @@ pub async fn mine(store: &Store, person: u64) -> anyhow::Result<Vec<ApplicationV
         .await
 }
 
+/// What the system flags for a member on a given day (it does not bill).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct MemberFlags {
+    /// JMA dues are reduced (up to the 5th year after graduation).
+    pub dues_reduced: bool,
+    /// A 研修医 class member (A②(C), C) whose 2-year training has ended,
+    /// to be reminded to file the class change; the training is taken to
+    /// begin on the 医籍登録日.
+    pub class_change_due: bool,
+}
+
+/// The flags of `person` on `today`; none when there is no such physician.
+pub async fn flags(store: &Store, person: u64, today: Date) -> anyhow::Result<Option<MemberFlags>> {
+    store
+        .read(move |tx| {
+            let Some((_, p)) = physician(users::get(tx, person)?) else {
+                return Ok(None);
+            };
+            let file = memberships::get(tx, person)?;
+            let graduation = p.education.graduation;
+            let jma = file
+                .current(crate::domain::membership::Level::National)
+                .and_then(|m| m.jma_class);
+            Ok(Some(MemberFlags {
+                dues_reduced: crate::domain::membership::dues_reduced(
+                    graduation.year(),
+                    graduation.month(),
+                    today,
+                ),
+                class_change_due: jma.is_some_and(|c| {
+                    crate::domain::membership::class_change_reminder_due(
+                        c,
+                        p.registry.date.get(),
+                        today,
+                    )
+                }),
+            }))
+        })
+        .await
+}
+
 /// A 郡市区・大学・職域医師会 to choose on 入会申込.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct LocalChoice {

@@ -81,6 +81,10 @@ pub async fn list(
     let choices = procedures::local_associations(&state.store)
         .await
         .or_internal()?;
+    let flags = procedures::flags(&state.store, person, crate::web::today())
+        .await
+        .or_internal()?
+        .unwrap_or_default();
     let name_of = |id: AssociationId| {
         choices
             .iter()
@@ -122,6 +126,12 @@ pub async fn list(
                         }
                     }
                 }
+            }
+            @if flags.dues_reduced {
+                p.hint { "卒後5年目までのため、日医会費の減免の対象です。" }
+            }
+            @if flags.class_change_due {
+                div.helpbox role="status" { p { "臨床研修の2年間が経過しました。会員種別の変更（異動届）をお願いします。" } }
             }
             ul.linklist {
                 li { a href=(NEW) { "入会申込 →" } }

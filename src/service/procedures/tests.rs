@@ -867,3 +867,23 @@ async fn staff_enter_a_paper_form_and_a_record_change_applies_only_when_complete
     assert_eq!(name(w.account(p).await), "佐藤 太郎");
     assert_eq!(w.file_of(p).await.mail_to, MailTo::Home);
 }
+
+#[tokio::test]
+async fn a_trainee_member_is_flagged_for_reduced_dues_and_reminded_after_two_years() {
+    let w = World::new().await;
+    // Graduated 2024/03, registered 2024/04/20 (see `procedure::tests::person`).
+    let p = w.member_of_all(1, w.shinjuku).await;
+    let on = |d| flags(&w.store, p, d);
+    let f = on(date!(2026 - 04 - 19)).await.unwrap().unwrap();
+    assert_eq!((f.dues_reduced, f.class_change_due), (true, false));
+    let f = on(date!(2026 - 04 - 20)).await.unwrap().unwrap();
+    assert_eq!((f.dues_reduced, f.class_change_due), (true, true));
+    let f = on(date!(2029 - 04 - 01)).await.unwrap().unwrap();
+    assert!(!f.dues_reduced, "FY2024..FY2028 only");
+    assert!(
+        flags(&w.store, 99, date!(2026 - 04 - 01))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
