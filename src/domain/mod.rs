@@ -27,8 +27,10 @@
 
 mod address;
 pub mod announcement;
+pub mod application;
 pub mod association;
 pub mod association_form;
+pub mod completion;
 mod dates;
 mod departments;
 mod email;
@@ -39,14 +41,17 @@ mod gender;
 pub mod inquiry;
 mod login_id;
 pub mod member_csv;
+pub mod membership;
 mod names;
 mod password;
 pub mod person;
 pub mod person_form;
 mod phone;
+pub mod procedure;
 mod registration;
 mod registry_number;
 mod role;
+pub mod routing;
 mod rules;
 mod schools;
 pub mod wareki;

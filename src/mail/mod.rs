@@ -3,6 +3,7 @@
 //! causes it (`store::outbox`), so it is never lost and never blocks a request.
 
 pub mod limit;
+pub mod procedure_mails;
 pub mod smtp;
 pub mod templates;
 pub mod worker;

@@ -19,6 +19,7 @@ pub mod office;
 pub mod outbox;
 pub mod person_record;
 pub mod postcards;
+pub mod procedures;
 pub mod registration;
 pub mod staff;
 

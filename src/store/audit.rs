@@ -75,6 +75,24 @@ pub enum AuditKind {
     InitialPasswordReissued,
     /// An association's member-import settings changed.
     ImportSettingsChanged,
+    /// A membership application (入会・異動・退会) filed, by the physician or
+    /// by staff on their behalf (代行入力).
+    ApplicationFiled,
+    /// A sent-back application edited and filed again.
+    ApplicationResubmitted,
+    /// An application withdrawn (取下げ).
+    ApplicationWithdrawn,
+    /// An application approved at a stage (the last approval completes it).
+    ApplicationApproved,
+    /// An application sent back to the applicant (差戻し).
+    ApplicationSentBack,
+    /// An application rejected (却下).
+    ApplicationRejected,
+    /// Memberships (and the record) changed by a completed application,
+    /// old → new.
+    MembershipChanged,
+    /// A 確認依頼 confirmed by an association's staff.
+    NoticeConfirmed,
 }
 
 impl AuditKind {
@@ -114,6 +132,14 @@ impl AuditKind {
             AuditKind::PostcardBatchClosed => "postcard_batch_closed",
             AuditKind::InitialPasswordReissued => "initial_password_reissued",
             AuditKind::ImportSettingsChanged => "import_settings_changed",
+            AuditKind::ApplicationFiled => "application_filed",
+            AuditKind::ApplicationResubmitted => "application_resubmitted",
+            AuditKind::ApplicationWithdrawn => "application_withdrawn",
+            AuditKind::ApplicationApproved => "application_approved",
+            AuditKind::ApplicationSentBack => "application_sent_back",
+            AuditKind::ApplicationRejected => "application_rejected",
+            AuditKind::MembershipChanged => "membership_changed",
+            AuditKind::NoticeConfirmed => "notice_confirmed",
         }
     }
 }

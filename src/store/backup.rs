@@ -245,6 +245,9 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         POSTCARD_BATCHES,
         IMPORT_UPLOADS,
         IMPORT_SETTINGS,
+        APPLICATIONS,
+        OPEN_APPLICATIONS,
+        MEMBERSHIPS,
     );
     macro_rules! copy_multimap {
         ($($table:ident),* $(,)?) => {
@@ -260,7 +263,9 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         PERSONS_BY_KANA,
         PERSONS_BY_NAME,
         PERSONS_BY_PHONE,
-        AUDIT_BY_TARGET
+        AUDIT_BY_TARGET,
+        APPLICATIONS_BY_QUEUE,
+        APPLICATIONS_BY_PERSON,
     );
     let known: BTreeSet<&str> = copied.iter().map(|(t, _)| t.as_str()).collect();
     let mut missing: Vec<String> = src

@@ -7,6 +7,7 @@
 //! version that `open` brings up to date (`migrations.rs`).
 
 pub mod announcements;
+pub mod applications;
 pub mod associations;
 pub mod audit;
 pub mod backup;
@@ -15,6 +16,7 @@ pub mod imports;
 pub mod inquiries;
 pub mod last_logins;
 pub mod login_attempts;
+pub mod memberships;
 pub mod migrations;
 pub mod outbox;
 pub mod postcards;

@@ -96,6 +96,22 @@ pub const IMPORT_UPLOADS: TableDefinition<&[u8; 32], &[u8]> =
 /// Association id → its member-import settings (`store::imports`).
 pub const IMPORT_SETTINGS: TableDefinition<u64, &[u8]> = TableDefinition::new("import_settings");
 
+/// Application id → membership procedure (`store::applications`).
+pub const APPLICATIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("applications");
+/// (association id, queue: 1 waiting for its decision, 2 確認依頼 open)
+/// → application ids: the office queues.
+pub const APPLICATIONS_BY_QUEUE: MultimapTableDefinition<(u64, u8), u64> =
+    MultimapTableDefinition::new("applications_by_queue");
+/// Person id → their application ids.
+pub const APPLICATIONS_BY_PERSON: MultimapTableDefinition<u64, u64> =
+    MultimapTableDefinition::new("applications_by_person");
+/// (person id, application kind code) → the open application of that kind:
+/// one open application per person and kind.
+pub const OPEN_APPLICATIONS: TableDefinition<(u64, u8), u64> =
+    TableDefinition::new("open_applications");
+/// Person id → memberships, workplace, 送付先 (`store::memberships`).
+pub const MEMBERSHIPS: TableDefinition<u64, &[u8]> = TableDefinition::new("memberships");
+
 /// Creates every table that does not exist yet.
 pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(META)?;
@@ -124,5 +140,10 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_table(POSTCARD_BATCHES)?;
     tx.open_table(IMPORT_UPLOADS)?;
     tx.open_table(IMPORT_SETTINGS)?;
+    tx.open_table(APPLICATIONS)?;
+    tx.open_multimap_table(APPLICATIONS_BY_QUEUE)?;
+    tx.open_multimap_table(APPLICATIONS_BY_PERSON)?;
+    tx.open_table(OPEN_APPLICATIONS)?;
+    tx.open_table(MEMBERSHIPS)?;
     Ok(())
 }

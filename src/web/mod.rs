@@ -9,6 +9,7 @@ pub mod inquiry;
 pub mod login;
 pub mod member_import;
 pub mod my_account;
+pub mod my_applications;
 pub mod my_profile;
 pub mod office;
 pub mod office_announcements;
@@ -22,6 +23,7 @@ pub mod office_postcards;
 pub mod office_staff;
 pub mod pages;
 pub mod register;
+pub mod staff_applications;
 pub mod suggest;
 
 use poem::{Route, get, post};
@@ -156,6 +158,31 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             post(office_person::password_reset),
         )
         .at(office_audit::AUDIT, get(office_audit::search))
+        .at(my_applications::LIST, get(my_applications::list))
+        .at(
+            my_applications::NEW,
+            get(my_applications::new_join).post(my_applications::submit_join),
+        )
+        .at(my_applications::CLASS, post(my_applications::class_preview))
+        .at(
+            my_applications::WITHDRAW,
+            get(my_applications::new_withdraw).post(my_applications::submit_withdraw),
+        )
+        .at(
+            "/mypage/applications/:id/withdraw",
+            post(my_applications::withdraw_application),
+        )
+        .at(staff_applications::LIST, get(staff_applications::list))
+        .at(staff_applications::BULK, post(staff_applications::bulk))
+        .at("/office/applications/:id", get(staff_applications::show))
+        .at(
+            "/office/applications/:id/decide",
+            post(staff_applications::decide),
+        )
+        .at(
+            "/office/applications/:id/confirm",
+            post(staff_applications::confirm),
+        )
         .at(
             office_announcements::LIST,
             get(office_announcements::list).post(office_announcements::create),

@@ -18,9 +18,17 @@ pub fn person_path(id: u64) -> String {
 }
 
 /// Every kind, in the order the search's select shows them.
-pub const KINDS: [AuditKind; 33] = [
+pub const KINDS: [AuditKind; 41] = [
     AuditKind::PersonCorrected,
     AuditKind::ContactChanged,
+    AuditKind::ApplicationFiled,
+    AuditKind::ApplicationResubmitted,
+    AuditKind::ApplicationWithdrawn,
+    AuditKind::ApplicationApproved,
+    AuditKind::ApplicationSentBack,
+    AuditKind::ApplicationRejected,
+    AuditKind::MembershipChanged,
+    AuditKind::NoticeConfirmed,
     AuditKind::PasswordResetSentByStaff,
     AuditKind::RegistrationCompleted,
     AuditKind::RegistrationRefused,
@@ -90,6 +98,14 @@ pub fn kind_label(kind: AuditKind) -> &'static str {
         AuditKind::PostcardBatchClosed => "通知ハガキの締め（初期パスワードの削除）",
         AuditKind::InitialPasswordReissued => "会員の初期パスワードの再発行",
         AuditKind::ImportSettingsChanged => "初期パスワードの有効期間の変更",
+        AuditKind::ApplicationFiled => "手続きの申請",
+        AuditKind::ApplicationResubmitted => "手続きの再申請",
+        AuditKind::ApplicationWithdrawn => "手続きの取下げ",
+        AuditKind::ApplicationApproved => "手続きの承認",
+        AuditKind::ApplicationSentBack => "手続きの差戻し",
+        AuditKind::ApplicationRejected => "手続きの却下",
+        AuditKind::MembershipChanged => "所属・会員種別の変更",
+        AuditKind::NoticeConfirmed => "確認依頼の確認",
     }
 }
 

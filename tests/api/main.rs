@@ -22,6 +22,7 @@ mod office_inbox;
 mod office_person;
 mod operator;
 mod postal;
+mod procedures;
 mod registration_attacks;
 mod security;
 mod sessions;
