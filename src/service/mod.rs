@@ -11,6 +11,7 @@ pub mod mailing;
 pub mod notices;
 pub mod office;
 pub mod outbox;
+pub mod people;
 pub mod registration;
 
 pub use mailing::Mailing;

@@ -48,6 +48,9 @@ pub enum AuditKind {
     AnnouncementAdded,
     AnnouncementChanged,
     AnnouncementDeleted,
+    /// The office's people search exported as CSV (the search and the
+    /// number of rows in `detail`).
+    PeopleExported,
 }
 
 impl AuditKind {
@@ -74,6 +77,7 @@ impl AuditKind {
             AuditKind::AnnouncementAdded => "announcement_added",
             AuditKind::AnnouncementChanged => "announcement_changed",
             AuditKind::AnnouncementDeleted => "announcement_deleted",
+            AuditKind::PeopleExported => "people_exported",
         }
     }
 }

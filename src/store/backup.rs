@@ -240,6 +240,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         LOGIN_ATTEMPTS,
         ASSOCIATIONS,
         ASSOCIATIONS_BY_NAME,
+        PERSON_FACETS,
     );
     macro_rules! copy_multimap {
         ($($table:ident),* $(,)?) => {
@@ -255,6 +256,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         PERSONS_BY_KANA,
         PERSONS_BY_NAME,
         PERSONS_BY_PHONE,
+        PERSONS_BY_BIRTH,
         AUDIT_BY_TARGET
     );
     let known: BTreeSet<&str> = copied.iter().map(|(t, _)| t.as_str()).collect();

@@ -14,6 +14,7 @@ pub mod inquiries;
 pub mod login_attempts;
 pub mod migrations;
 pub mod outbox;
+pub mod person_index;
 pub mod resets;
 pub mod tables;
 pub mod tokens;

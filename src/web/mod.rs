@@ -9,7 +9,9 @@ pub mod login;
 pub mod office;
 pub mod office_announcements;
 pub mod office_inbox;
+pub mod office_people;
 pub mod pages;
+pub mod people_csv;
 pub mod register;
 pub mod suggest;
 
@@ -72,6 +74,8 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         .at(paths::LOGOUT, post(login::logout))
         .at(paths::OFFICE, get(office::top))
         .at(office_inbox::INBOX, get(office_inbox::list))
+        .at(office_people::SEARCH, get(office_people::search_page))
+        .at(office_people::EXPORT, get(office_people::export))
         .at("/office/inquiries/:id", get(office_inbox::show))
         .at(
             "/office/inquiries/:id/status",
