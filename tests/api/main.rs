@@ -15,6 +15,7 @@ mod mail_delivery;
 mod migration;
 mod office;
 mod office_inbox;
+mod office_people;
 mod operator;
 mod postal;
 mod registration_attacks;
