@@ -290,7 +290,10 @@ fn matching(tx: &ReadTransaction, scope: &Scope, search: &Search) -> anyhow::Res
     };
     match search.sort {
         Sort::Kana => found.sort_by(|(a, fa), (b, fb)| fa.kana.cmp(&fb.kana).then(a.cmp(b))),
-        Sort::Newest => found.sort_by_key(|(id, f)| Reverse((f.created_at, *id))),
+        // Account ids are given in the order accounts are made: the newest
+        // registration has the highest id. `all_facets` reads newest first.
+        Sort::Newest if search.q.trim().is_empty() => {}
+        Sort::Newest => found.sort_unstable_by_key(|(id, _)| Reverse(*id)),
     }
     Ok(found.into_iter().map(|(id, _)| id).collect())
 }

@@ -181,7 +181,7 @@ fn results(search: &Search, found: &Found) -> Markup {
                     }
                     button.secondary type="submit" { "CSV出力（" (found.total) "件）" }
                 }
-                table.people {
+                table.mails.people {
                     caption.sr-only { "検索結果" }
                     thead {
                         tr {

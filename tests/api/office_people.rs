@@ -411,3 +411,30 @@ async fn the_csv_is_utf8_with_a_bom_or_cp932_with_variants_kept_and_formulas_neu
     assert!(exports[0].actor.is_some());
     assert_eq!(audit::AuditKind::PeopleExported.as_str(), "people_exported");
 }
+
+#[tokio::test]
+async fn a_character_cp932_lacks_becomes_a_geta_mark_and_a_large_export_streams_every_row() {
+    let app = spawn_app().await;
+    let mut people = vec![physician(
+        40,
+        &[("name_last", "\u{20BB7}田"), ("kana_last", "ヨシダ")],
+        None,
+    )];
+    people.extend((0..1_200).map(|n| physician(1_000 + n, &[], None)));
+    put(&app.store, people).await;
+    let b = staff_browser(&app, NATIONAL, "jmastaff1").await;
+
+    // 𠮷 is found by 吉, and CP932 has no code for it: 〓 takes its place.
+    b.get(&search_url("吉田")).await.assert_contains("\u{20BB7}田 太郎");
+    let (_, _, sjis) = bytes(&b, "/office/people.csv?q=%E5%90%89%E7%94%B0&encoding=sjis").await;
+    let (decoded, _, errors) = SHIFT_JIS.decode(&sjis);
+    assert!(!errors);
+    assert!(decoded.contains("\r\n1,〓田 太郎,"), "{decoded}");
+
+    // Every row of every page, in chunks, without a Content-Length.
+    let (status, headers, body) = bytes(&b, "/office/people.csv?q=%E3%82%84%E3%81%BE%E3%81%A0").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(headers.get("content-length").is_none(), "{headers:?}");
+    let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
+    assert_eq!(text.split_terminator("\r\n").count(), 1 + 1_200);
+}
