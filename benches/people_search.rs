@@ -315,13 +315,13 @@ async fn main() -> anyhow::Result<()> {
 
     let pick = |i: usize| &samples[i % samples.len()];
     let person = |i: usize| pick(i).person.as_ref().map(|p| p.clone()).unwrap_or_else(template);
-    type Make = Box<dyn Fn(usize) -> Search>;
+    type Make<'a> = Box<dyn Fn(usize) -> Search + 'a>;
     let q = |q: String| Search {
         q,
         page: 1,
         ..Search::default()
     };
-    let kinds: Vec<(&str, Make)> = vec![
+    let kinds: Vec<(&str, Make<'_>)> = vec![
         (
             "kana prefix (2 chars, hiragana)",
             Box::new(move |i| {

@@ -24,7 +24,7 @@ use crate::{
     store::{
         Store, associations,
         audit::{AuditEntry, AuditKind},
-        person_index::{self, Facet, Lookup},
+        person_index::{self, FacetView, Lookup},
         users::{self, UserRecord},
     },
     text::normalize_halfwidth_field,
@@ -270,32 +270,75 @@ fn scope_in(tx: &ReadTransaction, staff: &Staff) -> anyhow::Result<(Vec<Associat
     Ok((within, scope))
 }
 
-/// The ids matching `search` in `scope`, in the order asked.
-fn matching(tx: &ReadTransaction, scope: &Scope, search: &Search) -> anyhow::Result<Vec<u64>> {
-    let keep = |f: &Facet| {
+/// What a search matched: how many, and the ids of the window asked for,
+/// in the order asked.
+struct Matches {
+    total: usize,
+    ids: Vec<u64>,
+}
+
+/// The persons matching `search` in `scope`: their number and the ids of
+/// `skip..skip + take` in the order asked. An empty query with the newest
+/// first reads every facet once, newest first, keeping the window's ids
+/// only; otherwise the matches are collected and sorted.
+fn matching(
+    tx: &ReadTransaction,
+    scope: &Scope,
+    search: &Search,
+    skip: usize,
+    take: usize,
+) -> anyhow::Result<Matches> {
+    let keep = |f: &FacetView<'_>| {
         scope.sees(f.association)
             && search.association.matches(f.association)
             && search
                 .state
                 .is_none_or(|s| s == AccountState::of(f.must_change_password))
     };
-    let lookups = lookups(&search.q);
-    let mut found = if search.q.trim().is_empty() {
-        person_index::all_facets(tx, keep)?
-    } else if lookups.is_empty() {
-        Vec::new()
-    } else {
-        let ids = person_index::ids(tx, &lookups)?;
-        person_index::facets_of(tx, &ids, keep)?
-    };
-    match search.sort {
-        Sort::Kana => found.sort_by(|(a, fa), (b, fb)| fa.kana.cmp(&fb.kana).then(a.cmp(b))),
+    let window = |total: usize| total >= skip && total - skip < take;
+    let empty = search.q.trim().is_empty();
+    if empty && search.sort == Sort::Newest {
         // Account ids are given in the order accounts are made: the newest
-        // registration has the highest id. `all_facets` reads newest first.
-        Sort::Newest if search.q.trim().is_empty() => {}
-        Sort::Newest => found.sort_unstable_by_key(|(id, _)| Reverse(*id)),
+        // registration has the highest id, and is read first.
+        let mut m = Matches {
+            total: 0,
+            ids: Vec::new(),
+        };
+        person_index::visit_all_facets(tx, |id, f| {
+            if keep(&f) {
+                if window(m.total) {
+                    m.ids.push(id);
+                }
+                m.total += 1;
+            }
+        })?;
+        return Ok(m);
     }
-    Ok(found.into_iter().map(|(id, _)| id).collect())
+    let kana = search.sort == Sort::Kana;
+    let mut found: Vec<(String, u64)> = Vec::new();
+    let mut visit = |id: u64, f: FacetView<'_>| {
+        if keep(&f) {
+            found.push((if kana { f.kana.to_owned() } else { String::new() }, id));
+        }
+    };
+    if empty {
+        person_index::visit_all_facets(tx, &mut visit)?;
+    } else {
+        let lookups = lookups(&search.q);
+        if !lookups.is_empty() {
+            let ids = person_index::ids(tx, &lookups)?;
+            person_index::visit_facets(tx, &ids, &mut visit)?;
+        }
+    }
+    if kana {
+        found.sort_unstable();
+    } else {
+        found.sort_unstable_by_key(|(_, id)| Reverse(*id));
+    }
+    Ok(Matches {
+        total: found.len(),
+        ids: found.into_iter().skip(skip).take(take).map(|(_, id)| id).collect(),
+    })
 }
 
 /// The rows of `ids` that `scope` sees (read again: the check is made on
@@ -334,17 +377,16 @@ pub async fn search(store: &Store, staff: &Staff, search: Search) -> anyhow::Res
     store
         .read(move |tx| {
             let (within, scope) = scope_in(tx, &staff)?;
-            let ids = matching(tx, &scope, &search)?;
-            let total = ids.len();
-            let pages = total.div_ceil(PAGE_SIZE).max(1);
-            let page = search.page.clamp(1, pages);
-            let shown: Vec<u64> = ids
-                .iter()
-                .copied()
-                .skip((page - 1) * PAGE_SIZE)
-                .take(PAGE_SIZE)
-                .collect();
-            let rows = rows_of(tx, &scope, &within, &shown)?;
+            let page = search.page.max(1);
+            let mut m = matching(tx, &scope, &search, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
+            let pages = m.total.div_ceil(PAGE_SIZE).max(1);
+            let total = m.total;
+            if page > pages {
+                // Past the last page (an old link): show the last one.
+                m = matching(tx, &scope, &search, (pages - 1) * PAGE_SIZE, PAGE_SIZE)?;
+            }
+            let page = page.min(pages);
+            let rows = rows_of(tx, &scope, &within, &m.ids)?;
             Ok(Found {
                 rows,
                 total,
@@ -380,7 +422,7 @@ pub async fn export(
     let (within, scope, ids) = store
         .read(move |tx| {
             let (within, scope) = scope_in(tx, &who)?;
-            let ids = matching(tx, &scope, &search)?;
+            let ids = matching(tx, &scope, &search, 0, usize::MAX)?.ids;
             Ok((within, scope, ids))
         })
         .await

@@ -4,7 +4,7 @@
 //! a small record beside the account that filters and sorts matches without
 //! decoding whole accounts.
 
-use redb::{ReadOnlyTable, ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
+use redb::{ReadTransaction, ReadableTable, TableDefinition, WriteTransaction};
 
 use super::{
     tables::{
@@ -61,24 +61,6 @@ impl Facet {
         out.push(u8::from(self.must_change_password));
         out.extend_from_slice(self.kana.as_bytes());
         out
-    }
-
-    fn decode(bytes: &[u8]) -> anyhow::Result<Facet> {
-        let (Some(association), Some(created_at), Some(flags), Some(kana)) = (
-            bytes.get(0..8),
-            bytes.get(8..16),
-            bytes.get(16),
-            bytes.get(HEAD..),
-        ) else {
-            anyhow::bail!("a person facet of {} bytes", bytes.len());
-        };
-        let association = u64::from_be_bytes(association.try_into()?);
-        Ok(Facet {
-            association: (association != NO_ASSOCIATION).then_some(AssociationId(association)),
-            created_at: i64::from_be_bytes(created_at.try_into()?),
-            must_change_password: flags & 1 == 1,
-            kana: String::from_utf8(kana.to_vec())?,
-        })
     }
 }
 
@@ -186,44 +168,89 @@ pub fn ids(tx: &ReadTransaction, lookups: &[Lookup]) -> anyhow::Result<Vec<u64>>
     Ok(ids)
 }
 
-/// The facets of `ids` that `keep` accepts, in the order of `ids`; ids of
-/// no person (staff accounts, unknown ids) are left out.
+/// A facet as stored, read without copying: what the search filters by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FacetView<'a> {
+    pub association: Option<AssociationId>,
+    pub must_change_password: bool,
+    pub created_at: i64,
+    pub kana: &'a str,
+}
+
+impl<'a> FacetView<'a> {
+    fn read(bytes: &'a [u8]) -> anyhow::Result<FacetView<'a>> {
+        let (Some(association), Some(created_at), Some(flags), Some(kana)) = (
+            bytes.get(0..8),
+            bytes.get(8..16),
+            bytes.get(16),
+            bytes.get(HEAD..),
+        ) else {
+            anyhow::bail!("a person facet of {} bytes", bytes.len());
+        };
+        let association = u64::from_be_bytes(association.try_into()?);
+        Ok(FacetView {
+            association: (association != NO_ASSOCIATION).then_some(AssociationId(association)),
+            created_at: i64::from_be_bytes(created_at.try_into()?),
+            must_change_password: flags & 1 == 1,
+            kana: std::str::from_utf8(kana)?,
+        })
+    }
+}
+
+/// Calls `visit` with the facet of each of `ids` in turn; ids of no person
+/// (staff accounts, unknown ids) are skipped.
+pub fn visit_facets(
+    tx: &ReadTransaction,
+    ids: &[u64],
+    mut visit: impl FnMut(u64, FacetView<'_>),
+) -> anyhow::Result<()> {
+    let t = tx.open_table(PERSON_FACETS)?;
+    for &id in ids {
+        if let Some(bytes) = t.get(id)? {
+            visit(id, FacetView::read(bytes.value())?);
+        }
+    }
+    Ok(())
+}
+
+/// Calls `visit` with every person's facet, newest account first.
+pub fn visit_all_facets(
+    tx: &ReadTransaction,
+    mut visit: impl FnMut(u64, FacetView<'_>),
+) -> anyhow::Result<()> {
+    let t = tx.open_table(PERSON_FACETS)?;
+    for entry in t.iter()?.rev() {
+        let (id, bytes) = entry?;
+        visit(id.value(), FacetView::read(bytes.value())?);
+    }
+    Ok(())
+}
+
+/// The facets of `ids` that `keep` accepts, in the order of `ids`, copied.
 pub fn facets_of(
     tx: &ReadTransaction,
     ids: &[u64],
     mut keep: impl FnMut(&Facet) -> bool,
 ) -> anyhow::Result<Vec<(u64, Facet)>> {
-    let t = tx.open_table(PERSON_FACETS)?;
     let mut out = Vec::new();
-    for &id in ids {
-        if let Some(facet) = facet(&t, id)?
-            && keep(&facet)
-        {
+    visit_facets(tx, ids, |id, v| {
+        let facet = Facet::from(v);
+        if keep(&facet) {
             out.push((id, facet));
         }
-    }
+    })?;
     Ok(out)
 }
 
-fn facet(t: &ReadOnlyTable<u64, &[u8]>, id: u64) -> anyhow::Result<Option<Facet>> {
-    t.get(id)?.map(|v| Facet::decode(v.value())).transpose()
-}
-
-/// Every person's facet that `keep` accepts, newest account first.
-pub fn all_facets(
-    tx: &ReadTransaction,
-    mut keep: impl FnMut(&Facet) -> bool,
-) -> anyhow::Result<Vec<(u64, Facet)>> {
-    let t = tx.open_table(PERSON_FACETS)?;
-    let mut out = Vec::new();
-    for entry in t.iter()?.rev() {
-        let (id, bytes) = entry?;
-        let facet = Facet::decode(bytes.value())?;
-        if keep(&facet) {
-            out.push((id.value(), facet));
+impl From<FacetView<'_>> for Facet {
+    fn from(v: FacetView<'_>) -> Facet {
+        Facet {
+            association: v.association,
+            must_change_password: v.must_change_password,
+            created_at: v.created_at,
+            kana: v.kana.to_owned(),
         }
     }
-    Ok(out)
 }
 
 #[cfg(test)]
@@ -246,8 +273,9 @@ mod tests {
                 kana: String::new(),
             },
         ] {
-            assert_eq!(Facet::decode(&facet.encode()).ok(), Some(facet));
+            let bytes = facet.encode();
+            assert_eq!(FacetView::read(&bytes).ok().map(Facet::from), Some(facet));
         }
-        assert!(Facet::decode(&[1, 2, 3]).is_err());
+        assert!(FacetView::read(&[1, 2, 3]).is_err());
     }
 }
