@@ -257,7 +257,8 @@ async fn main() -> anyhow::Result<()> {
     let (root, tokyo, districts) = store
         .write_ok(|tx| {
             let mut districts = Vec::new();
-            for (parent, prefix) in [("東京都医師会", "東京"), ("大阪府医師会", "大阪")] {
+            for (parent, prefix) in [("東京都医師会", "東京"), ("大阪府医師会", "大阪")]
+            {
                 for d in 0..10 {
                     let a = associations::add(
                         tx,
@@ -314,7 +315,13 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let pick = |i: usize| &samples[i % samples.len()];
-    let person = |i: usize| pick(i).person.as_ref().map(|p| p.clone()).unwrap_or_else(template);
+    let person = |i: usize| {
+        pick(i)
+            .person
+            .as_ref()
+            .map(|p| p.clone())
+            .unwrap_or_else(template)
+    };
     type Make<'a> = Box<dyn Fn(usize) -> Search + 'a>;
     let q = |q: String| Search {
         q,
@@ -340,7 +347,11 @@ async fn main() -> anyhow::Result<()> {
             "kana full name",
             Box::new(move |i| {
                 let p = person(i);
-                q(format!("{} {}", p.kana.last.as_str(), p.kana.first.as_str()))
+                q(format!(
+                    "{} {}",
+                    p.kana.last.as_str(),
+                    p.kana.first.as_str()
+                ))
             }),
         ),
         (
@@ -371,10 +382,7 @@ async fn main() -> anyhow::Result<()> {
             "login ID prefix",
             Box::new(move |i| q(pick(i).login_id[..6].to_owned())),
         ),
-        (
-            "e-mail",
-            Box::new(move |i| q(pick(i).email.clone())),
-        ),
+        ("e-mail", Box::new(move |i| q(pick(i).email.clone()))),
         (
             "empty query, newest, page 3",
             Box::new(move |_| Search {
@@ -396,7 +404,8 @@ async fn main() -> anyhow::Result<()> {
     println!();
     println!("| query kind | staff of | p50 ms | p99 ms | max ms | rows found (mean) |");
     println!("|---|---|---:|---:|---:|---:|");
-    for (who_name, who) in [("日本医師会", staff(root)), ("東京都医師会", staff(tokyo))] {
+    for (who_name, who) in [("日本医師会", staff(root)), ("東京都医師会", staff(tokyo))]
+    {
         for (name, make) in &kinds {
             // Warm the page cache, then time.
             for i in 0..10 {

@@ -238,7 +238,11 @@ mod tests {
             ("濱田", "浜田"),
             ("\u{20BB7}田", "吉田"),
         ] {
-            assert_eq!(name_search_key(variant), name_search_key(everyday), "{variant}");
+            assert_eq!(
+                name_search_key(variant),
+                name_search_key(everyday),
+                "{variant}"
+            );
             assert_eq!(name_search_key(variant), everyday, "{variant}");
         }
         assert_eq!(name_search_key("やまだ　たろう"), "ヤマダタロウ");

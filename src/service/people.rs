@@ -16,15 +16,11 @@ use redb::ReadTransaction;
 
 use crate::{
     auth::guards::{Scope, Staff},
-    domain::{
-        AssociationId, Date,
-        association::Association,
-        person::birth_key,
-    },
+    domain::{AssociationId, Date, association::Association, person::birth_key},
     store::{
         Store, associations,
         audit::{AuditEntry, AuditKind},
-        person_index::{self, FacetView, Lookup},
+        person_index::{self, FacetView, Facets, Lookup},
         users::{self, UserRecord},
     },
     text::normalize_halfwidth_field,
@@ -102,9 +98,9 @@ impl AssociationFilter {
     pub fn from_key(key: &str) -> AssociationFilter {
         match key.trim() {
             "none" => AssociationFilter::Unaffiliated,
-            k => k
-                .parse()
-                .map_or(AssociationFilter::Any, |id| AssociationFilter::Of(AssociationId(id))),
+            k => k.parse().map_or(AssociationFilter::Any, |id| {
+                AssociationFilter::Of(AssociationId(id))
+            }),
         }
     }
 
@@ -262,10 +258,7 @@ impl Found {
 fn scope_in(tx: &ReadTransaction, staff: &Staff) -> anyhow::Result<(Vec<Association>, Scope)> {
     let all = associations::all(tx)?;
     let scope = staff.scope(&all);
-    let mut within: Vec<Association> = all
-        .into_iter()
-        .filter(|a| scope.allows(a.id))
-        .collect();
+    let mut within: Vec<Association> = all.into_iter().filter(|a| scope.allows(a.id)).collect();
     within.sort_by_key(|a| a.id.0);
     Ok((within, scope))
 }
@@ -283,6 +276,7 @@ struct Matches {
 /// only; otherwise the matches are collected and sorted.
 fn matching(
     tx: &ReadTransaction,
+    facets: &Facets,
     scope: &Scope,
     search: &Search,
     skip: usize,
@@ -304,30 +298,42 @@ fn matching(
             total: 0,
             ids: Vec::new(),
         };
-        person_index::visit_all_facets(tx, |id, f| {
+        for (id, f) in facets.newest_first() {
             if keep(&f) {
                 if window(m.total) {
                     m.ids.push(id);
                 }
                 m.total += 1;
             }
-        })?;
+        }
         return Ok(m);
     }
     let kana = search.sort == Sort::Kana;
     let mut found: Vec<(String, u64)> = Vec::new();
     let mut visit = |id: u64, f: FacetView<'_>| {
         if keep(&f) {
-            found.push((if kana { f.kana.to_owned() } else { String::new() }, id));
+            found.push((
+                if kana {
+                    f.kana.to_owned()
+                } else {
+                    String::new()
+                },
+                id,
+            ));
         }
     };
     if empty {
-        person_index::visit_all_facets(tx, &mut visit)?;
+        for (id, f) in facets.newest_first() {
+            visit(id, f);
+        }
     } else {
         let lookups = lookups(&search.q);
         if !lookups.is_empty() {
-            let ids = person_index::ids(tx, &lookups)?;
-            person_index::visit_facets(tx, &ids, &mut visit)?;
+            for id in person_index::ids(tx, &lookups)? {
+                if let Some(f) = facets.get(id) {
+                    visit(id, f);
+                }
+            }
         }
     }
     if kana {
@@ -337,7 +343,12 @@ fn matching(
     }
     Ok(Matches {
         total: found.len(),
-        ids: found.into_iter().skip(skip).take(take).map(|(_, id)| id).collect(),
+        ids: found
+            .into_iter()
+            .skip(skip)
+            .take(take)
+            .map(|(_, id)| id)
+            .collect(),
     })
 }
 
@@ -374,16 +385,32 @@ fn rows_of(
 /// One page of the persons in `staff`'s scope that `search` finds.
 pub async fn search(store: &Store, staff: &Staff, search: Search) -> anyhow::Result<Found> {
     let staff = staff.clone();
+    let cache = store.facet_cache();
     store
         .read(move |tx| {
             let (within, scope) = scope_in(tx, &staff)?;
+            let facets = cache.facets(tx)?;
             let page = search.page.max(1);
-            let mut m = matching(tx, &scope, &search, (page - 1) * PAGE_SIZE, PAGE_SIZE)?;
+            let mut m = matching(
+                tx,
+                &facets,
+                &scope,
+                &search,
+                (page - 1) * PAGE_SIZE,
+                PAGE_SIZE,
+            )?;
             let pages = m.total.div_ceil(PAGE_SIZE).max(1);
             let total = m.total;
             if page > pages {
                 // Past the last page (an old link): show the last one.
-                m = matching(tx, &scope, &search, (pages - 1) * PAGE_SIZE, PAGE_SIZE)?;
+                m = matching(
+                    tx,
+                    &facets,
+                    &scope,
+                    &search,
+                    (pages - 1) * PAGE_SIZE,
+                    PAGE_SIZE,
+                )?;
             }
             let page = page.min(pages);
             let rows = rows_of(tx, &scope, &within, &m.ids)?;
@@ -419,10 +446,12 @@ pub async fn export(
 ) -> anyhow::Result<Export> {
     let who = staff.clone();
     let detail_search = search.describe();
+    let cache = store.facet_cache();
     let (within, scope, ids) = store
         .read(move |tx| {
             let (within, scope) = scope_in(tx, &who)?;
-            let ids = matching(tx, &scope, &search, 0, usize::MAX)?.ids;
+            let facets = cache.facets(tx)?;
+            let ids = matching(tx, &facets, &scope, &search, 0, usize::MAX)?.ids;
             Ok((within, scope, ids))
         })
         .await
@@ -482,11 +511,7 @@ mod tests {
             ]
         );
         for date in ["1980/04/01", "1980-4-1", "昭和55年4月1日", "S55.4.1"] {
-            assert_eq!(
-                lookups(date),
-                [Lookup::Birth("19800401".into())],
-                "{date}"
-            );
+            assert_eq!(lookups(date), [Lookup::Birth("19800401".into())], "{date}");
         }
         assert_eq!(
             lookups("19800401"),

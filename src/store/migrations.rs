@@ -13,8 +13,7 @@ use redb::{ReadableTable, WriteTransaction};
 use serde::Deserialize;
 
 use super::{
-    decode, encode,
-    person_index,
+    decode, encode, person_index,
     tables::{
         PERSON_FACETS, PERSONS_BY_BIRTH, PERSONS_BY_KANA, PERSONS_BY_NAME, PERSONS_BY_PHONE,
         SCHEMA_VERSION, USERS,

@@ -40,6 +40,8 @@ const CACHE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
+    /// The people search's facets held in memory (`person_index`).
+    facets: Arc<person_index::FacetCache>,
 }
 
 impl Store {
@@ -72,7 +74,10 @@ impl Store {
         if let Err(e) = db.compact() {
             tracing::warn!(error = %e, "compaction skipped");
         }
-        let store = Store { db: Arc::new(db) };
+        let store = Store {
+            db: Arc::new(db),
+            facets: Arc::default(),
+        };
         store.init_schema()?;
         Ok(store)
     }
@@ -117,6 +122,11 @@ impl Store {
             );
         }
         Ok(())
+    }
+
+    /// The people search's in-memory facets, to take into a read.
+    pub fn facet_cache(&self) -> Arc<person_index::FacetCache> {
+        self.facets.clone()
     }
 
     /// Runs `f` in a read transaction on a blocking thread.

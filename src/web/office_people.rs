@@ -19,7 +19,7 @@ use crate::{
     service::people::{self, AccountState, AssociationFilter, Found, PAGE_SIZE, Search, Sort},
     state::AppState,
     views::layout::page as layout,
-    web::{paths, people_csv::Encoding, people_csv},
+    web::{paths, people_csv, people_csv::Encoding},
 };
 
 /// The search page.

@@ -95,7 +95,10 @@ pub fn header(encoding: Encoding) -> anyhow::Result<Vec<u8>> {
     if encoding == Encoding::Utf8Bom {
         out.extend_from_slice(BOM);
     }
-    out.extend(records(encoding, std::iter::once(COLUMNS.map(String::from).to_vec()))?);
+    out.extend(records(
+        encoding,
+        std::iter::once(COLUMNS.map(String::from).to_vec()),
+    )?);
     Ok(out)
 }
 
@@ -132,7 +135,8 @@ pub fn to_cp932(s: &str) -> Vec<u8> {
             .unwrap_or(rest.len().saturating_mul(2))
             .max(16);
         out.reserve(room);
-        let (result, read) = encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
+        let (result, read) =
+            encoder.encode_from_utf8_to_vec_without_replacement(rest, &mut out, true);
         rest = rest.get(read..).unwrap_or("");
         match result {
             EncoderResult::InputEmpty => return out,

@@ -13,8 +13,8 @@ use mamis::{
     mail::templates,
     store::{
         DB_FILE,
-        tables::{META, SCHEMA_VERSION},
         person_index::{self, Lookup},
+        tables::{META, SCHEMA_VERSION},
         users,
     },
 };
@@ -321,7 +321,10 @@ async fn a_version_2_database_gets_the_people_search_indexes_and_facets_at_start
         ids(vec![Lookup::Name("けんじ".into())]).await,
         ["イトウケンジ"]
     );
-    assert_eq!(ids(vec![Lookup::Name("花子".into())]).await, ["サトウハナコ"]);
+    assert_eq!(
+        ids(vec![Lookup::Name("花子".into())]).await,
+        ["サトウハナコ"]
+    );
     // The keys of schema 2 are still found.
     assert_eq!(
         ids(vec![Lookup::Name("スズキ".into())]).await,

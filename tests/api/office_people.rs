@@ -23,11 +23,7 @@ use crate::{
 
 /// A physician's account as `users::create` takes it: the applicant's
 /// example form with `changes`, in `association`.
-fn physician(
-    n: u32,
-    changes: &[(&str, &str)],
-    association: Option<AssociationId>,
-) -> UserRecord {
+fn physician(n: u32, changes: &[(&str, &str)], association: Option<AssociationId>) -> UserRecord {
     let who = Applicant::numbered(n);
     let fields = who.fields_with(changes);
     let form = RegistrationForm::from_pairs(&fields).normalized();
@@ -89,12 +85,7 @@ fn search_url(q: &str) -> String {
 
 /// The raw bytes of an answer.
 async fn bytes(b: &Browser, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
-    let resp = b
-        .client()
-        .get(b.url(path))
-        .send()
-        .await
-        .expect("request");
+    let resp = b.client().get(b.url(path)).send().await.expect("request");
     let status = resp.status();
     let headers = resp.headers().clone();
     let body = resp.bytes().await.expect("body").to_vec();
@@ -171,7 +162,9 @@ async fn names_are_found_by_kana_in_any_width_and_by_either_form_of_a_variant_ch
     let variant = b.get(&search_url("髙橋")).await;
     variant.assert_contains("高橋 次郎");
     assert_eq!(rows_in(&variant), 2);
-    b.get(&search_url("山崎")).await.assert_contains("山\u{FA11} 一郎");
+    b.get(&search_url("山崎"))
+        .await
+        .assert_contains("山\u{FA11} 一郎");
     b.get(&search_url("渡辺")).await.assert_contains("渡邊 健");
     // A given name alone, in hiragana.
     let given = b.get(&search_url("はなこ")).await;
@@ -269,10 +262,35 @@ async fn each_office_sees_the_people_of_its_scope_only() {
         .await;
     outside.assert_contains("該当する医師はいません。");
     // Nor does the export.
-    let (_, _, csv) = bytes(&district, "/office/people.csv?q=%E3%82%84%E3%81%BE%E3%81%A0").await;
+    let (_, _, csv) = bytes(
+        &district,
+        "/office/people.csv?q=%E3%82%84%E3%81%BE%E3%81%A0",
+    )
+    .await;
     let text = String::from_utf8(csv).expect("utf-8");
     assert!(text.contains("新宿 太郎"));
     assert!(!text.contains("渋谷") && !text.contains("東京 太郎") && !text.contains("無所属"));
+
+    // A person moved into the district is seen at the next search (the
+    // in-memory facets follow every write).
+    let moved = put(
+        &app.store,
+        vec![physician(29, &[("name_last", "転入")], None)],
+    )
+    .await[0];
+    assert_eq!(rows_in(&district.get(&search_url("やまだ")).await), 1);
+    let to = shinjuku.id;
+    app.store
+        .write_ok(move |tx| users::set_association(tx, moved, Some(to)))
+        .await
+        .expect("move");
+    let page = district.get(&search_url("やまだ")).await;
+    page.assert_contains("転入 太郎");
+    assert_eq!(rows_in(&page), 2, "{}", page.body);
+    app.store
+        .write_ok(move |tx| users::set_association(tx, moved, None))
+        .await
+        .expect("move back");
 
     let prefecture = staff_browser(&app, "東京都医師会", "tokyostaff1").await;
     let page = prefecture.get(&search_url("やまだ")).await;
@@ -281,11 +299,13 @@ async fn each_office_sees_the_people_of_its_scope_only() {
 
     let root = staff_browser(&app, NATIONAL, "jmastaff1").await;
     let page = root.get(&search_url("やまだ")).await;
-    assert_eq!(rows_in(&page), 4);
+    // The four, and the one moved back out of every association.
+    assert_eq!(rows_in(&page), 5);
     page.assert_contains("無所属 太郎");
     let unaffiliated = root.get("/office/people?association=none").await;
-    assert_eq!(rows_in(&unaffiliated), 1);
+    assert_eq!(rows_in(&unaffiliated), 2);
     unaffiliated.assert_contains("無所属 太郎");
+    unaffiliated.assert_contains("転入 太郎");
 }
 
 #[tokio::test]
@@ -297,7 +317,11 @@ async fn physicians_get_404_and_anonymous_visitors_are_sent_to_log_in() {
     b.log_in(&who.login_id, PASSWORD)
         .await
         .assert_redirect_to("/mypage");
-    for path in ["/office/people", "/office/people.csv", "/office/people?q=yamada"] {
+    for path in [
+        "/office/people",
+        "/office/people.csv",
+        "/office/people?q=yamada",
+    ] {
         b.get(path).await.assert_status(StatusCode::NOT_FOUND);
         app.browser().get(path).await.assert_redirect_to("/login");
     }
@@ -306,9 +330,7 @@ async fn physicians_get_404_and_anonymous_visitors_are_sent_to_log_in() {
 #[tokio::test]
 async fn htmx_gets_the_results_alone_and_pages_are_50_rows() {
     let app = spawn_app().await;
-    let people = (0..55)
-        .map(|n| physician(100 + n, &[], None))
-        .collect();
+    let people = (0..55).map(|n| physician(100 + n, &[], None)).collect();
     put(&app.store, people).await;
     let b = staff_browser(&app, NATIONAL, "jmastaff1").await;
 
@@ -322,12 +344,18 @@ async fn htmx_gets_the_results_alone_and_pages_are_50_rows() {
     let fragment = b.htmx_get(&search_url("やまだ")).await;
     fragment.assert_status(StatusCode::OK);
     assert!(!fragment.body.contains("<html"), "{}", fragment.body);
-    assert!(!fragment.body.contains("name=\"q\" value=\"やまだ\" maxlength"));
+    assert!(
+        !fragment
+            .body
+            .contains("name=\"q\" value=\"やまだ\" maxlength")
+    );
     assert!(fragment.body.starts_with("<section"), "{}", fragment.body);
     fragment.assert_contains("id=\"results\"");
     assert_eq!(rows_in(&fragment), 50);
 
-    let next = b.get("/office/people?q=%E3%82%84%E3%81%BE%E3%81%A0&page=2").await;
+    let next = b
+        .get("/office/people?q=%E3%82%84%E3%81%BE%E3%81%A0&page=2")
+        .await;
     next.assert_contains("55件中 51〜55件を表示");
     assert_eq!(rows_in(&next), 5);
     next.assert_contains("前の50件");
@@ -369,7 +397,8 @@ async fn the_csv_is_utf8_with_a_bom_or_cp932_with_variants_kept_and_formulas_neu
     assert_eq!(headers["content-type"], "text/csv; charset=utf-8");
     let disposition = headers["content-disposition"].to_str().expect("ascii");
     assert!(
-        disposition.starts_with("attachment; filename=\"people-") && disposition.ends_with(".csv\""),
+        disposition.starts_with("attachment; filename=\"people-")
+            && disposition.ends_with(".csv\""),
         "{disposition}"
     );
     assert_eq!(&body[..3], b"\xEF\xBB\xBF", "the BOM");
@@ -385,7 +414,8 @@ async fn the_csv_is_utf8_with_a_bom_or_cp932_with_variants_kept_and_formulas_neu
         lines[1]
     );
 
-    let (_, headers, sjis) = bytes(&b, "/office/people.csv?q=%E9%AB%98%E5%B4%8E&encoding=sjis").await;
+    let (_, headers, sjis) =
+        bytes(&b, "/office/people.csv?q=%E9%AB%98%E5%B4%8E&encoding=sjis").await;
     assert_eq!(headers["content-type"], "text/csv; charset=Shift_JIS");
     assert_ne!(&sjis[..3], b"\xEF\xBB\xBF");
     let (decoded, _, errors) = SHIFT_JIS.decode(&sjis);
@@ -407,7 +437,13 @@ async fn the_csv_is_utf8_with_a_bom_or_cp932_with_variants_kept_and_formulas_neu
     let detail = exports[0].detail.clone().unwrap_or_default();
     assert!(detail.contains("q=\"高崎\""), "{detail}");
     assert!(detail.contains("1 rows"), "{detail}");
-    assert!(exports[1].detail.as_deref().unwrap_or("").contains("format=sjis"));
+    assert!(
+        exports[1]
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("format=sjis")
+    );
     assert!(exports[0].actor.is_some());
     assert_eq!(audit::AuditKind::PeopleExported.as_str(), "people_exported");
 }
@@ -425,14 +461,17 @@ async fn a_character_cp932_lacks_becomes_a_geta_mark_and_a_large_export_streams_
     let b = staff_browser(&app, NATIONAL, "jmastaff1").await;
 
     // 𠮷 is found by 吉, and CP932 has no code for it: 〓 takes its place.
-    b.get(&search_url("吉田")).await.assert_contains("\u{20BB7}田 太郎");
+    b.get(&search_url("吉田"))
+        .await
+        .assert_contains("\u{20BB7}田 太郎");
     let (_, _, sjis) = bytes(&b, "/office/people.csv?q=%E5%90%89%E7%94%B0&encoding=sjis").await;
     let (decoded, _, errors) = SHIFT_JIS.decode(&sjis);
     assert!(!errors);
     assert!(decoded.contains("\r\n1,〓田 太郎,"), "{decoded}");
 
     // Every row of every page, in chunks, without a Content-Length.
-    let (status, headers, body) = bytes(&b, "/office/people.csv?q=%E3%82%84%E3%81%BE%E3%81%A0").await;
+    let (status, headers, body) =
+        bytes(&b, "/office/people.csv?q=%E3%82%84%E3%81%BE%E3%81%A0").await;
     assert_eq!(status, StatusCode::OK);
     assert!(headers.get("content-length").is_none(), "{headers:?}");
     let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
