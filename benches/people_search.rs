@@ -315,13 +315,7 @@ async fn main() -> anyhow::Result<()> {
     );
 
     let pick = |i: usize| &samples[i % samples.len()];
-    let person = |i: usize| {
-        pick(i)
-            .person
-            .as_ref()
-            .map(|p| p.clone())
-            .unwrap_or_else(template)
-    };
+    let person = |i: usize| pick(i).person.clone().unwrap_or_else(template);
     type Make<'a> = Box<dyn Fn(usize) -> Search + 'a>;
     let q = |q: String| Search {
         q,
