@@ -124,6 +124,38 @@ pub fn search_key(s: &str) -> String {
         .collect()
 }
 
+/// Variant characters of people's names and the everyday form a person
+/// types in their place: 髙/高, 﨑/崎, 邊/邉/辺, 齋/齊/斎, 澤/沢, 濵/濱/浜,
+/// 𠮷/吉. A name search treats each group as one character.
+const NAME_VARIANTS: &[(char, char)] = &[
+    ('髙', '高'),
+    ('\u{FA11}', '崎'),
+    ('邊', '辺'),
+    ('邉', '辺'),
+    ('齋', '斎'),
+    ('齊', '斎'),
+    ('澤', '沢'),
+    ('濵', '浜'),
+    ('濱', '浜'),
+    ('\u{20BB7}', '吉'),
+];
+
+/// The everyday form of a variant character of names (`髙` → `高`);
+/// every other character is left as it is.
+pub fn fold_name_variant(c: char) -> char {
+    NAME_VARIANTS
+        .iter()
+        .find(|(variant, _)| *variant == c)
+        .map_or(c, |(_, everyday)| *everyday)
+}
+
+/// [`search_key`] that also folds the variant characters of names
+/// ([`fold_name_variant`]): the key of people's names, kanji and kana, used
+/// on both the index and the query.
+pub fn name_search_key(s: &str) -> String {
+    search_key(s).chars().map(fold_name_variant).collect()
+}
+
 /// True for a full-width katakana character accepted in a フリガナ field:
 /// katakana letters, `ー`, the middle dot and the full-width space.
 pub fn is_fullwidth_katakana(c: char) -> bool {
@@ -193,6 +225,33 @@ mod tests {
     }
 
     #[test]
+    fn name_search_key_folds_every_variant_pair_width_and_kana() {
+        for (variant, everyday) in [
+            ("髙橋", "高橋"),
+            ("山\u{FA11}", "山崎"),
+            ("渡邊", "渡辺"),
+            ("渡邉", "渡辺"),
+            ("齋藤", "斎藤"),
+            ("齊藤", "斎藤"),
+            ("澤田", "沢田"),
+            ("濵田", "浜田"),
+            ("濱田", "浜田"),
+            ("\u{20BB7}田", "吉田"),
+        ] {
+            assert_eq!(
+                name_search_key(variant),
+                name_search_key(everyday),
+                "{variant}"
+            );
+            assert_eq!(name_search_key(variant), everyday, "{variant}");
+        }
+        assert_eq!(name_search_key("やまだ　たろう"), "ヤマダタロウ");
+        assert_eq!(name_search_key("ﾔﾏﾀﾞ ﾀﾛｳ"), "ヤマダタロウ");
+        assert_eq!(name_search_key("ＴＡＫＡＨＡＳＨＩ"), "takahashi");
+        assert_eq!(name_search_key("高橋"), "高橋");
+    }
+
+    #[test]
     fn character_classes() {
         assert!("ヤマダー".chars().all(is_fullwidth_katakana));
         assert!(!"やまだ".chars().any(is_fullwidth_katakana));
@@ -212,6 +271,8 @@ mod tests {
             proptest::prop_assert_eq!(normalize_fullwidth_field(&f), f);
             let key = search_key(&s);
             proptest::prop_assert_eq!(search_key(&key), key);
+            let name = name_search_key(&s);
+            proptest::prop_assert_eq!(name_search_key(&name), name);
         }
 
         #[test]

@@ -113,18 +113,27 @@ pub struct SearchKeys {
     pub names: Vec<String>,
     /// Mobile, tel and fax ([`phone_key`]).
     pub phones: Vec<String>,
+    /// The birth date ([`birth_key`]).
+    pub birth: String,
 }
 
 /// A フリガナ as indexed and searched: katakana, full width, no spaces or
 /// middle dots (`やまだ　ﾀﾛｳ` → `ヤマダタロウ`).
 pub fn kana_key(s: &str) -> String {
-    crate::text::search_key(s)
+    crate::text::name_search_key(s)
 }
 
-/// A 氏名 as indexed and searched: no spaces, widths unified (`山田 太郎` →
-/// `山田太郎`).
+/// A 氏名 as indexed and searched: no spaces, widths unified, variant
+/// characters of names folded (`髙橋 太郎` → `高橋太郎`; see
+/// `text::fold_name_variant`).
 pub fn name_key(s: &str) -> String {
-    crate::text::search_key(s)
+    crate::text::name_search_key(s)
+}
+
+/// A birth date as indexed and searched: `YYYYMMDD`, which sorts by date.
+pub fn birth_key(date: Date) -> String {
+    let d = date.get();
+    format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// A phone number as indexed and searched: its digits (`090-1234-5678` →
@@ -211,19 +220,28 @@ impl Person {
         format!("{} {}", self.name.last.as_str(), self.name.first.as_str())
     }
 
-    /// The index keys of this person.
+    /// The index keys of this person: the full names (current and former,
+    /// found by a prefix of the family name or of the whole name) and the
+    /// given names alone (found by a prefix of the given name).
     pub fn search_keys(&self) -> SearchKeys {
-        let mut keys = SearchKeys::default();
+        let mut keys = SearchKeys {
+            birth: birth_key(self.birth_date),
+            ..SearchKeys::default()
+        };
         let f = &self.former;
         for kana in [
             joined(Some(&self.kana.last), Some(&self.kana.first)),
             joined(f.kana_last.as_ref(), f.kana_first.as_ref()),
+            self.kana.first.as_str().to_owned(),
+            joined(None, f.kana_first.as_ref()),
         ] {
             push_key(&mut keys.kana, kana_key(&kana));
         }
         for name in [
             joined(Some(&self.name.last), Some(&self.name.first)),
             joined(f.name_last.as_ref(), f.name_first.as_ref()),
+            self.name.first.as_str().to_owned(),
+            joined(None, f.name_first.as_ref()),
         ] {
             push_key(&mut keys.names, name_key(&name));
         }
@@ -287,9 +305,11 @@ mod tests {
         ]));
         assert_eq!(p.display_name(), "山田 太郎");
         let keys = p.search_keys();
-        assert_eq!(keys.kana, ["ヤマダタロウ", "スズキ"]);
-        assert_eq!(keys.names, ["山田太郎", "鈴木"]);
+        assert_eq!(keys.kana, ["ヤマダタロウ", "スズキ", "タロウ"]);
+        assert_eq!(keys.names, ["山田太郎", "鈴木", "太郎"]);
         assert_eq!(keys.phones, ["09012345678", "0338232101"]);
+        assert_eq!(keys.birth, "19800401");
+        assert_eq!(name_key("髙橋 﨑子"), "高橋崎子");
         assert_eq!(kana_key("やまだ　ﾀﾛｳ"), "ヤマダタロウ");
         assert_eq!(name_key("山田 太郎"), "山田太郎");
         assert_eq!(phone_key("０９０-1234-5678"), "09012345678");

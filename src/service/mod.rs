@@ -17,6 +17,7 @@ pub mod my_profile;
 pub mod notices;
 pub mod office;
 pub mod outbox;
+pub mod people;
 pub mod person_record;
 pub mod postcards;
 pub mod procedures;

@@ -93,6 +93,9 @@ pub enum AuditKind {
     MembershipChanged,
     /// A 確認依頼 confirmed by an association's staff.
     NoticeConfirmed,
+    /// The office's people search exported as CSV (the search and the
+    /// number of rows in `detail`).
+    PeopleExported,
 }
 
 impl AuditKind {
@@ -140,6 +143,7 @@ impl AuditKind {
             AuditKind::ApplicationRejected => "application_rejected",
             AuditKind::MembershipChanged => "membership_changed",
             AuditKind::NoticeConfirmed => "notice_confirmed",
+            AuditKind::PeopleExported => "people_exported",
         }
     }
 }

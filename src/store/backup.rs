@@ -248,6 +248,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         APPLICATIONS,
         OPEN_APPLICATIONS,
         MEMBERSHIPS,
+        PERSON_FACETS,
     );
     macro_rules! copy_multimap {
         ($($table:ident),* $(,)?) => {
@@ -266,6 +267,8 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         AUDIT_BY_TARGET,
         APPLICATIONS_BY_QUEUE,
         APPLICATIONS_BY_PERSON,
+        PERSONS_BY_BIRTH,
+        AUDIT_BY_TARGET
     );
     let known: BTreeSet<&str> = copied.iter().map(|(t, _)| t.as_str()).collect();
     let mut missing: Vec<String> = src

@@ -6,7 +6,7 @@ use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use super::{
     decode, encode,
-    tables::{MEMBERSHIPS, USERS},
+    tables::MEMBERSHIPS,
     users::{self, UserRecord},
 };
 use crate::domain::{AssociationId, membership::MemberFile};
@@ -48,7 +48,7 @@ pub fn set_account_district(
     };
     let before = user.clone();
     user.association = Some(association);
-    tx.open_table(USERS)?
-        .insert(id, encode(&user)?.as_slice())?;
+    // Through `users::put`, so the people search's facet moves with it.
+    users::put(tx, &user)?;
     Ok(Some(before))
 }

@@ -13,8 +13,11 @@ use redb::{ReadableTable, WriteTransaction};
 use serde::Deserialize;
 
 use super::{
-    decode, encode,
-    tables::{SCHEMA_VERSION, USERS},
+    decode, encode, person_index,
+    tables::{
+        PERSON_FACETS, PERSONS_BY_BIRTH, PERSONS_BY_KANA, PERSONS_BY_NAME, PERSONS_BY_PHONE,
+        SCHEMA_VERSION, USERS,
+    },
     users::{self, Role, UserRecord},
 };
 use crate::domain::{
@@ -47,6 +50,7 @@ pub fn run(tx: &WriteTransaction, from: u32) -> anyhow::Result<Report> {
     for version in from..SCHEMA_VERSION {
         match version {
             1 => v1_to_v2(tx, &mut report).context("migration from schema 1 to 2")?,
+            2 => v2_to_v3(tx, &mut report).context("migration from schema 2 to 3")?,
             other => bail!("no migration from database schema version {other}"),
         }
     }
@@ -209,6 +213,41 @@ fn v1_to_v2(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
         };
         tx.open_table(USERS)?.insert(id, encode(&new)?.as_slice())?;
         report.accounts += 1;
+    }
+    Ok(())
+}
+
+/// 2 → 3: the person indexes are rebuilt with the keys of schema 3 (variant
+/// characters of names folded, given names alone, birth dates) and every
+/// person gets the people search's facet. Accounts keep their shape (the
+/// account of schema 2 is the current `UserRecord`), so they are read as
+/// they are and not rewritten.
+fn v2_to_v3(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
+    for table in [
+        PERSONS_BY_KANA,
+        PERSONS_BY_NAME,
+        PERSONS_BY_PHONE,
+        PERSONS_BY_BIRTH,
+    ] {
+        tx.delete_multimap_table(table)?;
+        tx.open_multimap_table(table)?;
+    }
+    tx.delete_table(PERSON_FACETS)?;
+    tx.open_table(PERSON_FACETS)?;
+    let users: Vec<UserRecord> = tx
+        .open_table(USERS)?
+        .iter()?
+        .map(|e| {
+            let (id, v) = e?;
+            decode::<UserRecord>(v.value()).with_context(|| format!("account {}", id.value()))
+        })
+        .collect::<anyhow::Result<_>>()?;
+    for user in users {
+        if let Some(p) = &user.person {
+            report.persons += 1;
+            report.index_entries += users::index_person(tx, user.id, p)? as u64;
+        }
+        person_index::write_facet(tx, &user)?;
     }
     Ok(())
 }

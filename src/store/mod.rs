@@ -19,6 +19,7 @@ pub mod login_attempts;
 pub mod memberships;
 pub mod migrations;
 pub mod outbox;
+pub mod person_index;
 pub mod postcards;
 pub mod resets;
 pub mod staff;
@@ -46,6 +47,8 @@ const CACHE_BYTES: usize = 16 * 1024 * 1024;
 #[derive(Clone)]
 pub struct Store {
     db: Arc<Database>,
+    /// The people search's facets held in memory (`person_index`).
+    facets: Arc<person_index::FacetCache>,
 }
 
 impl Store {
@@ -78,7 +81,10 @@ impl Store {
         if let Err(e) = db.compact() {
             tracing::warn!(error = %e, "compaction skipped");
         }
-        let store = Store { db: Arc::new(db) };
+        let store = Store {
+            db: Arc::new(db),
+            facets: Arc::default(),
+        };
         store.init_schema()?;
         Ok(store)
     }
@@ -123,6 +129,11 @@ impl Store {
             );
         }
         Ok(())
+    }
+
+    /// The people search's in-memory facets, to take into a read.
+    pub fn facet_cache(&self) -> Arc<person_index::FacetCache> {
+        self.facets.clone()
     }
 
     /// Runs `f` in a read transaction on a blocking thread.

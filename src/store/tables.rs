@@ -11,8 +11,10 @@ use redb::{MultimapTableDefinition, TableDefinition, WriteTransaction};
 ///
 /// 1. accounts with the registration form as a JSON `profile`;
 /// 2. accounts with a typed [`Person`](crate::domain::person::Person) and
-///    the person indexes (`persons_by_*`).
-pub const SCHEMA_VERSION: u32 = 2;
+///    the person indexes (`persons_by_*`);
+/// 3. name keys with the variant characters of names folded, given names
+///    indexed alone, the birth-date index and the people search's facets.
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Schema version and generated secrets.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
@@ -37,6 +39,14 @@ pub const PERSONS_BY_NAME: MultimapTableDefinition<&str, u64> =
 /// Mobile, tel and fax, digits only (`person::phone_key`) → person ids.
 pub const PERSONS_BY_PHONE: MultimapTableDefinition<&str, u64> =
     MultimapTableDefinition::new("persons_by_phone");
+
+/// Birth date (`person::birth_key`, `YYYYMMDD`) → person ids.
+pub const PERSONS_BY_BIRTH: MultimapTableDefinition<&str, u64> =
+    MultimapTableDefinition::new("persons_by_birth");
+/// Person id → what the people search filters and sorts by
+/// (`person_index::Facet`): association, state, registration time, フリガナ.
+/// Written with every write of a person's account (`users::put`).
+pub const PERSON_FACETS: TableDefinition<u64, &[u8]> = TableDefinition::new("person_facets");
 
 /// SHA-256 of an e-mail verification token → token record.
 pub const EMAIL_TOKENS: TableDefinition<&[u8; 32], &[u8]> = TableDefinition::new("email_tokens");
@@ -123,6 +133,8 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_multimap_table(PERSONS_BY_KANA)?;
     tx.open_multimap_table(PERSONS_BY_NAME)?;
     tx.open_multimap_table(PERSONS_BY_PHONE)?;
+    tx.open_multimap_table(PERSONS_BY_BIRTH)?;
+    tx.open_table(PERSON_FACETS)?;
     tx.open_table(EMAIL_TOKENS)?;
     tx.open_table(EMAIL_CHANGES)?;
     tx.open_table(OUTBOX)?;

@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use super::{
     decode, encode, next_id,
     tables::{
-        PERSONS_BY_KANA, PERSONS_BY_NAME, PERSONS_BY_PHONE, USERS, USERS_BY_EMAIL, USERS_BY_LOGIN,
-        USERS_BY_REGISTRY,
+        PERSONS_BY_BIRTH, PERSONS_BY_KANA, PERSONS_BY_NAME, PERSONS_BY_PHONE, USERS,
+        USERS_BY_EMAIL, USERS_BY_LOGIN, USERS_BY_REGISTRY,
     },
 };
 use crate::domain::person::{Person, kana_key, name_key, phone_key};
@@ -147,19 +147,42 @@ pub fn create(
     if let Some(person) = &user.person {
         index_person(tx, id, person)?;
     }
-    tx.open_table(USERS)?
-        .insert(id, encode(&user)?.as_slice())?;
+    put(tx, &user)?;
     Ok(Ok(id))
+}
+
+/// Writes an account record and its people-search facet
+/// (`person_index::write_facet`): every write of an account goes through
+/// here, so the search never filters by stale data.
+pub fn put(tx: &WriteTransaction, user: &UserRecord) -> anyhow::Result<()> {
+    tx.open_table(USERS)?
+        .insert(user.id, encode(user)?.as_slice())?;
+    super::person_index::write_facet(tx, user)
+}
+
+/// Sets the association a person belongs to (none: of no association).
+/// `None` when there is no such account. The caller writes the audit entry.
+pub fn set_association(
+    tx: &WriteTransaction,
+    id: u64,
+    association: Option<crate::domain::AssociationId>,
+) -> anyhow::Result<Option<UserRecord>> {
+    update(tx, id, |user| {
+        user.association = association;
+        true
+    })
 }
 
 /// Adds a person's search keys to the person indexes.
 pub fn index_person(tx: &WriteTransaction, id: u64, person: &Person) -> anyhow::Result<usize> {
     let keys = person.search_keys();
     let mut added = 0;
+    let birth = [keys.birth.clone()];
     for (table, keys) in [
-        (PERSONS_BY_KANA, &keys.kana),
-        (PERSONS_BY_NAME, &keys.names),
-        (PERSONS_BY_PHONE, &keys.phones),
+        (PERSONS_BY_KANA, keys.kana.as_slice()),
+        (PERSONS_BY_NAME, keys.names.as_slice()),
+        (PERSONS_BY_PHONE, keys.phones.as_slice()),
+        (PERSONS_BY_BIRTH, birth.as_slice()),
     ] {
         let mut t = tx.open_multimap_table(table)?;
         for key in keys {
@@ -174,10 +197,12 @@ pub fn index_person(tx: &WriteTransaction, id: u64, person: &Person) -> anyhow::
 /// [`index_person`]).
 pub fn unindex_person(tx: &WriteTransaction, id: u64, person: &Person) -> anyhow::Result<()> {
     let keys = person.search_keys();
+    let birth = [keys.birth.clone()];
     for (table, keys) in [
-        (PERSONS_BY_KANA, &keys.kana),
-        (PERSONS_BY_NAME, &keys.names),
-        (PERSONS_BY_PHONE, &keys.phones),
+        (PERSONS_BY_KANA, keys.kana.as_slice()),
+        (PERSONS_BY_NAME, keys.names.as_slice()),
+        (PERSONS_BY_PHONE, keys.phones.as_slice()),
+        (PERSONS_BY_BIRTH, birth.as_slice()),
     ] {
         let mut t = tx.open_multimap_table(table)?;
         for key in keys {
@@ -209,8 +234,7 @@ pub fn replace_person(
     }
     index_person(tx, id, &person)?;
     user.person = Some(person);
-    tx.open_table(USERS)?
-        .insert(id, encode(&user)?.as_slice())?;
+    put(tx, &user)?;
     Ok(Some(user))
 }
 
@@ -528,8 +552,8 @@ pub(crate) fn update(
     id: u64,
     change: impl FnOnce(&mut UserRecord) -> bool,
 ) -> anyhow::Result<Option<UserRecord>> {
-    let mut t = tx.open_table(USERS)?;
-    let user = t
+    let user = tx
+        .open_table(USERS)?
         .get(id)?
         .map(|v| decode::<UserRecord>(v.value()))
         .transpose()?;
@@ -539,7 +563,7 @@ pub(crate) fn update(
     if !change(&mut user) {
         return Ok(None);
     }
-    t.insert(id, encode(&user)?.as_slice())?;
+    put(tx, &user)?;
     Ok(Some(user))
 }
 

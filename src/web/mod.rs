@@ -18,10 +18,12 @@ pub mod office_audit;
 pub mod office_history;
 pub mod office_import;
 pub mod office_inbox;
+pub mod office_people;
 pub mod office_person;
 pub mod office_postcards;
 pub mod office_staff;
 pub mod pages;
+pub mod people_csv;
 pub mod register;
 pub mod staff_applications;
 pub mod suggest;
@@ -142,6 +144,8 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         )
         .at(paths::MY_CONTACT_CONFIRM, post(my_profile::confirm))
         .at(office_inbox::INBOX, get(office_inbox::list))
+        .at(office_people::SEARCH, get(office_people::search_page))
+        .at(office_people::EXPORT, get(office_people::export))
         .at("/office/inquiries/:id", get(office_inbox::show))
         .at(
             "/office/inquiries/:id/status",

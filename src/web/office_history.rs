@@ -18,7 +18,7 @@ pub fn person_path(id: u64) -> String {
 }
 
 /// Every kind, in the order the search's select shows them.
-pub const KINDS: [AuditKind; 41] = [
+pub const KINDS: [AuditKind; 42] = [
     AuditKind::PersonCorrected,
     AuditKind::ContactChanged,
     AuditKind::ApplicationFiled,
@@ -60,6 +60,7 @@ pub const KINDS: [AuditKind; 41] = [
     AuditKind::PostcardBatchClosed,
     AuditKind::InitialPasswordReissued,
     AuditKind::ImportSettingsChanged,
+    AuditKind::PeopleExported,
 ];
 
 /// The kind's name on screen.
@@ -106,6 +107,7 @@ pub fn kind_label(kind: AuditKind) -> &'static str {
         AuditKind::ApplicationRejected => "手続きの却下",
         AuditKind::MembershipChanged => "所属・会員種別の変更",
         AuditKind::NoticeConfirmed => "確認依頼の確認",
+        AuditKind::PeopleExported => "会員一覧のCSV出力",
     }
 }
 

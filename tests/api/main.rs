@@ -19,6 +19,7 @@ mod my_profile;
 mod office;
 mod office_console;
 mod office_inbox;
+mod office_people;
 mod office_person;
 mod operator;
 mod postal;

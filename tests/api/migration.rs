@@ -1,6 +1,6 @@
 //! Databases written by earlier versions open, are migrated at start-up and
-//! keep every account: the committed `tests/fixtures/schema-v1.redb`, and
-//! the maker of such fixtures.
+//! keep every account: the committed `tests/fixtures/schema-v1.redb` and
+//! `schema-v2.redb`, and the maker of such fixtures.
 
 use std::{
     path::{Path, PathBuf},
@@ -13,6 +13,7 @@ use mamis::{
     mail::templates,
     store::{
         DB_FILE,
+        person_index::{self, Lookup},
         tables::{META, SCHEMA_VERSION},
         users,
     },
@@ -167,7 +168,7 @@ async fn a_version_1_database_is_migrated_at_start_and_every_account_is_found_an
         .await
         .expect("read the version");
     assert_eq!(version, Some(SCHEMA_VERSION.to_be_bytes().to_vec()));
-    assert_eq!(SCHEMA_VERSION, 2);
+    assert_eq!(SCHEMA_VERSION, 3);
     let count = app.store.read(users::count).await.expect("count");
     assert_eq!(count, FIXTURE_ACCOUNTS.len() as u64);
 
@@ -287,6 +288,63 @@ async fn a_version_1_database_is_migrated_at_start_and_every_account_is_found_an
             tanaka.into_iter().collect()
         )
     );
+}
+
+#[tokio::test]
+async fn a_version_2_database_gets_the_people_search_indexes_and_facets_at_start() {
+    let app = spawn_app_on_fixture("schema-v2.redb").await;
+    let version = app
+        .store
+        .read(|tx| {
+            let meta = tx.open_table(META)?;
+            let v = meta.get("schema_version")?.map(|v| v.value().to_vec());
+            Ok(v)
+        })
+        .await
+        .expect("read the version");
+    assert_eq!(version, Some(SCHEMA_VERSION.to_be_bytes().to_vec()));
+    let ids = |lookups: Vec<Lookup>| {
+        let store = app.store.clone();
+        async move {
+            store
+                .read(move |tx| {
+                    let ids = person_index::ids(tx, &lookups)?;
+                    Ok(person_index::facets_of(tx, &ids, |_| true)?
+                        .into_iter()
+                        .map(|(_, f)| f.kana)
+                        .collect::<Vec<_>>())
+                })
+                .await
+                .expect("search")
+        }
+    };
+    // Every person has a facet and the birth-date index (new in schema 3).
+    let mut born = ids(vec![Lookup::Birth("19800401".into())]).await;
+    born.sort();
+    assert_eq!(born, ["イトウケンジ", "サトウハナコ", "タナカイチロウ"]);
+    // Given names alone are keys now, current and former.
+    assert_eq!(
+        ids(vec![Lookup::Name("けんじ".into())]).await,
+        ["イトウケンジ"]
+    );
+    assert_eq!(
+        ids(vec![Lookup::Name("花子".into())]).await,
+        ["サトウハナコ"]
+    );
+    // The keys of schema 2 are still found.
+    assert_eq!(
+        ids(vec![Lookup::Name("スズキ".into())]).await,
+        ["サトウハナコ"]
+    );
+    assert_eq!(
+        ids(vec![Lookup::Phone("070-1111".into())]).await,
+        ["タナカイチロウ"]
+    );
+    let b = Browser::new(&app.base);
+    let who = &FIXTURE_ACCOUNTS[1];
+    b.log_in(who.login_id, who.password)
+        .await
+        .assert_redirect_to("/mypage");
 }
 
 #[tokio::test]

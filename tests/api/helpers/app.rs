@@ -134,23 +134,14 @@ impl TestApp {
         association: Option<mamis::domain::AssociationId>,
     ) {
         let login_id = login_id.to_owned();
+        let user = self
+            .store
+            .read(move |tx| mamis::store::users::by_login_id(tx, &login_id))
+            .await
+            .expect("read the account")
+            .expect("an account with that login ID");
         self.store
-            .write_ok(move |tx| {
-                use redb::ReadableTable as _;
-                let id = tx
-                    .open_table(mamis::store::tables::USERS_BY_LOGIN)?
-                    .get(mamis::store::users::login_key(&login_id).as_str())?
-                    .map(|v| v.value())
-                    .ok_or_else(|| anyhow::anyhow!("no account {login_id}"))?;
-                let mut t = tx.open_table(mamis::store::tables::USERS)?;
-                let mut user: mamis::store::users::UserRecord = {
-                    let raw = t.get(id)?.ok_or_else(|| anyhow::anyhow!("no user {id}"))?;
-                    serde_json::from_slice(raw.value())?
-                };
-                user.association = association;
-                t.insert(id, serde_json::to_vec(&user)?.as_slice())?;
-                Ok(())
-            })
+            .write_ok(move |tx| mamis::store::users::set_association(tx, user.id, association))
             .await
             .expect("set the person's association");
     }
