@@ -2,6 +2,8 @@
 //! security headers, sessions, CSRF, body limits), and the server
 //! (`Application`). Nothing imports `app` but `main` (and the tests).
 
+mod csrf;
+
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
@@ -9,9 +11,8 @@ use poem::{
     Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get,
     http::{HeaderValue, Method, StatusCode, header},
     listener::{Acceptor, Listener, TcpListener},
-    middleware::Csrf,
     session::{CookieConfig, ServerSession, Session},
-    web::{CsrfVerifier, Redirect, cookie::SameSite},
+    web::{Redirect, cookie::SameSite},
 };
 use tracing::Instrument;
 
@@ -37,6 +38,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Builds the whole endpoint: routes and middleware. Besides the state, the
 /// request data carries the store and the trusted proxies on their own, for
 /// the `auth` extractors, which do not know `AppState`.
+///
+/// `/healthz`, the assets and the suggestions skip the session and CSRF
+/// layers (no session read from redb, no cookie set); every other route goes
+/// through both.
 pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
     let https = state.config.is_https();
     let (session_cookie, csrf_cookie) = cookie_names(https);
@@ -50,31 +55,43 @@ pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
             .path("/"),
         RedbSessions::new(state.store.clone(), Lifetimes::from_config(&state.config)),
     );
-    let csrf = Csrf::new()
-        .key(csrf_key)
-        .cookie_name(csrf_cookie)
-        .path("/")
-        .secure(https)
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .ttl(Duration::from_secs(24 * 3600));
+    let csrf = csrf::Csrf::new(csrf_key, csrf_cookie, https, state.config.csrf_lifetime)?;
     let dev_outbox = state.config.smtp.is_none();
-    let routes = web::routes(Route::new(), dev_outbox).at("/healthz", get(healthz));
+    let routes = web::routes(Route::new(), dev_outbox);
+    let bare = Arc::new(web::routes_without_session(Route::new()).at(HEALTHZ, get(healthz)));
+    let kept = Arc::new(web::kept_forms::routes());
     let trusted = TrustedProxies(state.config.trusted_proxies.as_slice().into());
     Ok(routes
-        .around(csrf_guard)
+        .around(move |ep, req| csrf_guard(ep, req, kept.clone()))
         .around(password_change_gate)
         .with(csrf)
         .with(sessions)
+        .around(move |ep, req| without_session(ep, req, bare.clone()))
         .data(trusted)
         .data(state.store.clone())
         .data(state)
         .around(move |ep, req| frame(ep, req, https)))
 }
 
+const HEALTHZ: &str = "/healthz";
+
 #[poem::handler]
 fn healthz() -> &'static str {
     "ok"
+}
+
+/// Sends `/healthz` and what `web::is_without_session` names to `bare`,
+/// around the session and CSRF layers; everything else to `ep`.
+async fn without_session<E: Endpoint>(
+    ep: Arc<E>,
+    req: Request,
+    bare: Arc<Route>,
+) -> poem::Result<Response> {
+    let path = req.uri().path();
+    if path == HEALTHZ || web::is_without_session(path) {
+        return bare.call(req).await;
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
 }
 
 /// While the signed-in account must replace its one-time password, every
@@ -101,8 +118,14 @@ async fn password_change_gate<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Re
 }
 
 /// Refuses unsafe requests whose CSRF token (hidden field or htmx header)
-/// does not match the CSRF cookie, and bodies over `MAX_BODY_BYTES`.
-async fn csrf_guard<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+/// does not match the CSRF cookie, and bodies over `MAX_BODY_BYTES`. A long
+/// form refused so (its page outlived the cookie) is answered by `kept`,
+/// which shows it again with what was typed and processes nothing.
+async fn csrf_guard<E: Endpoint>(
+    ep: Arc<E>,
+    mut req: Request,
+    kept: Arc<Route>,
+) -> poem::Result<Response> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return ep.call(req).await.map(IntoResponse::into_response);
     }
@@ -129,10 +152,15 @@ async fn csrf_guard<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
             .find(|(k, _)| k == CSRF_FIELD)
             .map(|(_, v)| v.into_owned()),
     };
-    let valid = match (token, req.extensions().get::<CsrfVerifier>()) {
-        (Some(t), Some(v)) => v.is_valid(&t),
+    let valid = match (token, req.extensions().get::<csrf::CsrfCheck>()) {
+        (Some(t), Some(check)) => check.is_valid(&t),
         _ => false,
     };
+    if !valid && web::kept_forms::is_kept(req.uri().path()) && body_is_utf8(&req, &body) {
+        tracing::info!("form refused (stale CSRF token): shown again");
+        req.set_body(body);
+        return kept.call(req).await;
+    }
     if !valid {
         tracing::info!("request refused: missing or invalid CSRF token");
         return Err(UserError::into_error(

@@ -86,6 +86,10 @@ pub struct ServeArgs {
     /// A signed-in session ends this many hours after the login, however busy.
     #[arg(long, env = "MAMIS_SESSION_MAX_HOURS", default_value_t = 12)]
     pub session_max_hours: u64,
+    /// Minutes a CSRF cookie lives without a request; a form submitted
+    /// after it ended is shown again with what was typed.
+    #[arg(long, env = "MAMIS_CSRF_MINUTES", default_value_t = 1440)]
+    pub csrf_minutes: u64,
     /// Days the audit log (logins, resets, registrations) is kept.
     #[arg(long, env = "MAMIS_AUDIT_KEEP_DAYS", default_value_t = 400)]
     pub audit_keep_days: u64,
@@ -177,6 +181,9 @@ pub struct Config {
     /// Idle and absolute lifetimes of a signed-in session.
     pub session_idle: Duration,
     pub session_max: Duration,
+    /// Lifetime of the CSRF cookie (renewed, same secret, once half of it
+    /// has passed; tests shorten it).
+    pub csrf_lifetime: Duration,
     /// How long audit entries are kept.
     pub audit_keep: Duration,
     /// Connection limits (see `conn`).
@@ -228,6 +235,9 @@ impl Config {
         if args.session_idle_minutes == 0 || args.session_max_hours == 0 {
             bail!("MAMIS_SESSION_IDLE_MINUTES / MAMIS_SESSION_MAX_HOURS: must be at least 1");
         }
+        if args.csrf_minutes == 0 {
+            bail!("MAMIS_CSRF_MINUTES: must be at least 1");
+        }
         if args.audit_keep_days == 0 {
             bail!("MAMIS_AUDIT_KEEP_DAYS: must be at least 1");
         }
@@ -268,6 +278,7 @@ impl Config {
             trusted_proxies,
             session_idle: Duration::from_secs(args.session_idle_minutes.saturating_mul(60)),
             session_max: Duration::from_secs(args.session_max_hours.saturating_mul(3600)),
+            csrf_lifetime: Duration::from_secs(args.csrf_minutes.saturating_mul(60)),
             audit_keep: Duration::from_secs(args.audit_keep_days.saturating_mul(86400)),
             max_connections: args.max_connections,
             header_timeout: Duration::from_secs(args.header_timeout_seconds),
@@ -302,6 +313,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             session_idle: Duration::from_secs(30 * 60),
             session_max: Duration::from_secs(12 * 3600),
+            csrf_lifetime: Duration::from_secs(24 * 3600),
             audit_keep: Duration::from_secs(400 * 86400),
             max_connections: 512,
             header_timeout: Duration::from_secs(10),

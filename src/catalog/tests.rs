@@ -136,8 +136,12 @@ fn the_societies_new_users_missed_are_suggested() {
     assert_eq!(first(societies(), "ねっしょう"), "日本熱傷学会");
     assert_eq!(first(societies(), "リンパ腫"), "日本リンパ腫学会");
     // Societies that are not 分科会 are not offered as if they were.
-    for not_a_member in ["日本不整脈心電学会", "日本腹部救急医学会", "日本蘇生学会"] {
-        assert!(societies().find_exact(not_a_member).is_none(), "{not_a_member}");
+    for not_a_member in ["日本不整脈心電学会", "日本腹部救急医学会", "日本蘇生学会"]
+    {
+        assert!(
+            societies().find_exact(not_a_member).is_none(),
+            "{not_a_member}"
+        );
     }
 }
 

@@ -13,7 +13,10 @@ use crate::{
     error::OrInternal,
     service::accounts::{NewPasswordError, NewPasswordInput, OneTimeOutcome},
     state::AppState,
-    views::layout::page as layout,
+    views::{
+        components::{RESUBMIT_MESSAGE, resubmit_notice},
+        layout::page as layout,
+    },
     web::{
         context,
         forgot::reset::{NewPasswordForm, new_password_form},
@@ -21,7 +24,7 @@ use crate::{
     },
 };
 
-fn change_page(csrf: &str, error: Option<&NewPasswordError>) -> Markup {
+fn change_page(csrf: &str, error: Option<&NewPasswordError>, notice: Option<&str>) -> Markup {
     let title = "パスワードの変更";
     layout(
         title,
@@ -30,6 +33,7 @@ fn change_page(csrf: &str, error: Option<&NewPasswordError>) -> Markup {
             section.card {
                 h1 { (title) }
                 p.lead { "初回ログインのため、お渡ししたパスワードをご自身で決めたパスワードに変更してください。変更するまで、ほかの画面はご利用いただけません。" }
+                (resubmit_notice(notice))
                 (new_password_form(csrf, error, paths::PASSWORD_CHANGE, "パスワードを変更する"))
             }
         },
@@ -41,7 +45,20 @@ pub async fn page(csrf: &CsrfToken, session: &Session, SignedIn(account): Signed
     if !current_user::must_change_password(session) {
         return Redirect::see_other(landing(account.role, false)).into_response();
     }
-    change_page(csrf, None).into_response()
+    change_page(csrf, None, None).into_response()
+}
+
+/// The submit refused for a stale CSRF token (see `web::kept_forms`): the
+/// page again with a fresh token (passwords are never shown back); nothing
+/// is changed.
+#[handler]
+pub async fn refused(csrf: &CsrfToken, session: &Session, SignedIn(account): SignedIn) -> Response {
+    if !current_user::must_change_password(session) {
+        return Redirect::see_other(landing(account.role, false)).into_response();
+    }
+    change_page(csrf, None, Some(RESUBMIT_MESSAGE))
+        .with_status(StatusCode::FORBIDDEN)
+        .into_response()
 }
 
 #[handler]
@@ -72,7 +89,7 @@ pub async fn submit(
             session.remove(crate::auth::session_keys::PASSWORD_CHANGE);
             Redirect::see_other(landing(account.role, false)).into_response()
         }
-        OneTimeOutcome::Refused(e) => change_page(csrf, Some(&e))
+        OneTimeOutcome::Refused(e) => change_page(csrf, Some(&e), None)
             .with_status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response(),
     })

@@ -6,6 +6,7 @@ mod account;
 mod backup;
 mod browser;
 mod crash;
+mod forms_kept;
 mod guards;
 mod hardening;
 mod helpers;
