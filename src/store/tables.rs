@@ -11,8 +11,10 @@ use redb::{MultimapTableDefinition, TableDefinition, WriteTransaction};
 ///
 /// 1. accounts with the registration form as a JSON `profile`;
 /// 2. accounts with a typed [`Person`](crate::domain::person::Person) and
-///    the person indexes (`persons_by_*`).
-pub const SCHEMA_VERSION: u32 = 2;
+///    the person indexes (`persons_by_*`);
+/// 3. listed 所属学会 under the official 分科会番号 of 日本医学会 (schema 2
+///    used numbers of the old list of its own).
+pub const SCHEMA_VERSION: u32 = 3;
 
 /// Schema version and generated secrets.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");
