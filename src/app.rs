@@ -3,6 +3,7 @@
 //! (`Application`). Nothing imports `app` but `main` (and the tests).
 
 mod csrf;
+mod tls;
 
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
@@ -10,7 +11,7 @@ use anyhow::Context;
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get,
     http::{HeaderValue, Method, StatusCode, header},
-    listener::{Acceptor, Listener, TcpListener},
+    listener::{Acceptor, AcceptorExt, BoxAcceptor, Listener, TcpListener, acme::AutoCert},
     session::{CookieConfig, ServerSession, Session},
     web::{Redirect, cookie::SameSite},
 };
@@ -24,7 +25,7 @@ use crate::{
         password,
         sessions::{Lifetimes, RedbSessions},
     },
-    config::Config,
+    config::{Config, Tls},
     error::{InternalError, UserError, status_message},
     htmx::{self, HxRequest},
     state::{AppState, CSRF_FIELD, CSRF_HEADER, RequestId, cookie_names},
@@ -377,7 +378,7 @@ fn set_security_headers(resp: &mut Response, path: &str, https: bool, rid: &str)
 
 /// A bound, ready-to-run server.
 pub struct Application {
-    acceptor: crate::conn::GuardedAcceptor<poem::listener::TcpAcceptor>,
+    acceptor: crate::conn::GuardedAcceptor<BoxAcceptor>,
     endpoint: poem::endpoint::BoxEndpoint<'static>,
     pub addr: SocketAddr,
     pub state: AppState,
@@ -396,17 +397,35 @@ impl Application {
                 .context("open task failed")?
                 .context("MAMIS_DATA_DIR")?
         };
-        let acceptor = TcpListener::bind(config.addr.to_string())
-            .into_acceptor()
-            .await
-            .with_context(|| format!("MAMIS_ADDR: cannot listen on {}", config.addr))?;
+        let acceptor = bind(&config).await?;
         let addr = acceptor
             .local_addr()
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .context("no local address")?;
         if config.base_url.is_empty() {
-            config.base_url = format!("http://{addr}");
+            let scheme = if config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            config.base_url = format!("{scheme}://{addr}");
+        }
+        if let Some(redirect) = config.redirect_addr {
+            let to = config.base_url.clone();
+            let listener = TcpListener::bind(redirect.to_string())
+                .into_acceptor()
+                .await
+                .with_context(|| format!("MAMIS_REDIRECT_ADDR: cannot listen on {redirect}"))?;
+            tokio::spawn(async move {
+                let redirect = move |req: Request| to_https(&to, &req);
+                if let Err(e) = Server::new_with_acceptor(listener)
+                    .run(poem::endpoint::make_sync(redirect))
+                    .await
+                {
+                    tracing::error!(error = %e, "the redirect to https stopped");
+                }
+            });
         }
         let acceptor =
             crate::conn::GuardedAcceptor::new(acceptor, crate::conn::Limits::from_config(&config));
@@ -455,6 +474,54 @@ impl Application {
                 .context("server failed")
         })
     }
+}
+
+/// The listener of `MAMIS_ADDR`: plain TCP, TLS from certificate files, or
+/// TLS with a certificate obtained and renewed by ACME (cached in
+/// `<data dir>/acme`).
+async fn bind(config: &Config) -> anyhow::Result<BoxAcceptor> {
+    let addr = config.addr;
+    let cannot = || format!("MAMIS_ADDR: cannot listen on {addr}");
+    let tcp = TcpListener::bind(addr.to_string());
+    Ok(match &config.tls {
+        None => tcp.into_acceptor().await.with_context(cannot)?.boxed(),
+        Some(Tls::Files { cert, key }) => {
+            let tcp = tcp.into_acceptor().await.with_context(cannot)?;
+            tls::FilesAcceptor::new(tcp, cert.clone(), key.clone(), tls::RELOAD_CHECK)?.boxed()
+        }
+        Some(Tls::Acme {
+            domain,
+            directory,
+            contact,
+        }) => {
+            let cache = config.data_dir.join("acme");
+            crate::store::create_private_dir(&cache).context("MAMIS_DATA_DIR: the ACME cache")?;
+            let mut builder = AutoCert::builder()
+                .directory_url(directory.as_str())
+                .domain(domain.as_str())
+                .cache_path(cache);
+            if let Some(c) = contact {
+                builder = builder.contact(c.as_str());
+            }
+            let auto = builder.build().context("MAMIS_TLS_DOMAIN: ACME")?;
+            tcp.acme(auto)
+                .into_acceptor()
+                .await
+                .with_context(cannot)?
+                .boxed()
+        }
+    })
+}
+
+/// The answer of `MAMIS_REDIRECT_ADDR`: the same path and query on the https
+/// base URL (308, so that a form's POST stays a POST).
+fn to_https(base: &str, req: &Request) -> Response {
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut resp = StatusCode::PERMANENT_REDIRECT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{base}{path}")) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
 }
 
 async fn cleanup(store: Store, config: Arc<Config>, limiter: Arc<LoginLimiter>) {

@@ -119,7 +119,45 @@ pub struct ServeArgs {
     /// Scheduled backups kept in MAMIS_BACKUP_DIR (older ones are removed).
     #[arg(long, env = "MAMIS_BACKUP_KEEP", default_value_t = 7)]
     pub backup_keep: usize,
+    /// Serve HTTPS on MAMIS_ADDR with this certificate chain (PEM), re-read
+    /// when the file changes. Needs MAMIS_TLS_KEY.
+    #[arg(long, env = "MAMIS_TLS_CERT", default_value = "")]
+    pub tls_cert: String,
+    /// The private key (PEM) of MAMIS_TLS_CERT.
+    #[arg(long, env = "MAMIS_TLS_KEY", default_value = "")]
+    pub tls_key: String,
+    /// Serve HTTPS on MAMIS_ADDR with a certificate for this domain, obtained
+    /// and renewed by ACME (Let's Encrypt, TLS-ALPN-01 on MAMIS_ADDR).
+    #[arg(long, env = "MAMIS_TLS_DOMAIN", default_value = "")]
+    pub tls_domain: String,
+    /// ACME directory URL [default: Let's Encrypt's production directory].
+    #[arg(long, env = "MAMIS_ACME_DIRECTORY", default_value = "")]
+    pub acme_directory: String,
+    /// Contact address given to the ACME server (`mailto:…`; optional).
+    #[arg(long, env = "MAMIS_ACME_CONTACT", default_value = "")]
+    pub acme_contact: String,
+    /// Also listen here (e.g. 0.0.0.0:80) for plain HTTP, answered with a
+    /// redirect to the same path on MAMIS_BASE_URL. Only with TLS.
+    #[arg(long, env = "MAMIS_REDIRECT_ADDR", default_value = "")]
+    pub redirect_addr: String,
 }
+
+/// How MAMIS serves HTTPS itself (without it, plain HTTP behind a proxy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tls {
+    /// A certificate chain and key from PEM files, re-read when they change.
+    Files { cert: PathBuf, key: PathBuf },
+    /// A certificate for `domain` obtained and renewed by ACME, cached in
+    /// `<data dir>/acme`.
+    Acme {
+        domain: String,
+        directory: String,
+        contact: Option<String>,
+    },
+}
+
+/// Let's Encrypt's production ACME directory.
+pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 
 /// How to reach the SMTP server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -200,6 +238,10 @@ pub struct Config {
     pub backup_keep: usize,
     /// Time between scheduled backups (a day; shorter in tests).
     pub backup_interval: Duration,
+    /// HTTPS served by MAMIS itself; `None`: plain HTTP.
+    pub tls: Option<Tls>,
+    /// Plain-HTTP address answered with redirects to the https base URL.
+    pub redirect_addr: Option<SocketAddr>,
 }
 
 impl Config {
@@ -209,10 +251,29 @@ impl Config {
             .addr
             .parse()
             .with_context(|| format!("MAMIS_ADDR: not an address:port: {:?}", args.addr))?;
+        let tls = parse_tls(&args)?;
         let base_url = match args.base_url.as_deref().filter(|s| !s.is_empty()) {
             Some(raw) => parse_base_url(raw)?,
-            None => format!("http://{addr}"),
+            None => match &tls {
+                Some(Tls::Acme { domain, .. }) => format!("https://{domain}"),
+                Some(Tls::Files { .. }) => format!("https://{addr}"),
+                None => format!("http://{addr}"),
+            },
         };
+        let redirect_addr = match args.redirect_addr.trim() {
+            "" => None,
+            _ if tls.is_none() => bail!(
+                "MAMIS_REDIRECT_ADDR: only with MAMIS_TLS_CERT/MAMIS_TLS_KEY or MAMIS_TLS_DOMAIN"
+            ),
+            raw => {
+                Some(raw.parse::<SocketAddr>().with_context(|| {
+                    format!("MAMIS_REDIRECT_ADDR: not an address:port: {raw:?}")
+                })?)
+            }
+        };
+        if tls.is_some() && !base_url.starts_with("https://") {
+            bail!("MAMIS_BASE_URL: must be https://… when MAMIS serves TLS itself");
+        }
         let smtp = match args.smtp_url.as_deref().filter(|s| !s.is_empty()) {
             Some(raw) => Some(parse_smtp_url(raw)?),
             None => None,
@@ -288,6 +349,8 @@ impl Config {
             backup_dir,
             backup_keep: args.backup_keep,
             backup_interval: Duration::from_secs(86400),
+            tls,
+            redirect_addr,
         })
     }
 
@@ -323,6 +386,8 @@ impl Config {
             backup_dir: None,
             backup_keep: 7,
             backup_interval: Duration::from_secs(86400),
+            tls: None,
+            redirect_addr: None,
         }
     }
 
@@ -365,6 +430,56 @@ pub fn parse_trusted_proxies(raw: &str) -> anyhow::Result<Vec<IpNet>> {
 
 /// Parses `MAMIS_BACKUP_DIR`: empty is off; a relative path is taken from
 /// the working folder at start.
+/// MAMIS_TLS_CERT + MAMIS_TLS_KEY (both readable now), or MAMIS_TLS_DOMAIN,
+/// or neither.
+fn parse_tls(args: &ServeArgs) -> anyhow::Result<Option<Tls>> {
+    let (cert, key, domain) = (
+        args.tls_cert.trim(),
+        args.tls_key.trim(),
+        args.tls_domain.trim(),
+    );
+    if !domain.is_empty() {
+        if !cert.is_empty() || !key.is_empty() {
+            bail!("MAMIS_TLS_DOMAIN: set it or MAMIS_TLS_CERT/MAMIS_TLS_KEY, not both");
+        }
+        if domain.contains(['/', ':', ' ']) || !domain.contains('.') {
+            bail!("MAMIS_TLS_DOMAIN: not a domain name: {domain:?}");
+        }
+        let directory = match args.acme_directory.trim() {
+            "" => LETS_ENCRYPT.to_owned(),
+            d if d.starts_with("https://") => d.to_owned(),
+            d => bail!("MAMIS_ACME_DIRECTORY: must be an https:// URL, not {d:?}"),
+        };
+        let contact = Some(args.acme_contact.trim())
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                if c.starts_with("mailto:") {
+                    c.to_owned()
+                } else {
+                    format!("mailto:{c}")
+                }
+            });
+        return Ok(Some(Tls::Acme {
+            domain: domain.to_owned(),
+            directory,
+            contact,
+        }));
+    }
+    match (cert.is_empty(), key.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => {
+            for (name, path) in [("MAMIS_TLS_CERT", cert), ("MAMIS_TLS_KEY", key)] {
+                std::fs::metadata(path).with_context(|| format!("{name}: cannot read {path}"))?;
+            }
+            Ok(Some(Tls::Files {
+                cert: PathBuf::from(cert),
+                key: PathBuf::from(key),
+            }))
+        }
+        _ => bail!("MAMIS_TLS_CERT / MAMIS_TLS_KEY: set both or neither"),
+    }
+}
+
 fn parse_backup_dir(raw: &str) -> anyhow::Result<Option<PathBuf>> {
     let raw = raw.trim();
     if raw.is_empty() {

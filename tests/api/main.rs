@@ -10,6 +10,7 @@ mod forms_kept;
 mod guards;
 mod hardening;
 mod helpers;
+mod https;
 mod journey;
 mod login_attacks;
 mod mail_delivery;
