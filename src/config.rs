@@ -563,6 +563,85 @@ mod tests {
         assert!(parse_trusted_proxies("example.jp").is_err());
     }
 
+    /// `mamis serve` flags as the command line would give them.
+    fn serve_args(flags: &[&str]) -> ServeArgs {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let argv = std::iter::once("mamis").chain(flags.iter().copied());
+        <Cli as clap::Parser>::try_parse_from(argv)
+            .map(|c| c.serve)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn error_of(flags: &[&str]) -> String {
+        Config::from_args(serve_args(flags))
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn tls_is_files_or_a_domain_and_makes_the_base_url_https() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+        std::fs::write(&cert, "x").unwrap();
+        std::fs::write(&key, "x").unwrap();
+        let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+        let c = Config::from_args(serve_args(&[
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+            "--addr",
+            "0.0.0.0:443",
+            "--redirect-addr",
+            "0.0.0.0:80",
+        ]))
+        .unwrap();
+        assert!(matches!(c.tls, Some(Tls::Files { .. })));
+        assert_eq!(c.base_url, "https://0.0.0.0:443");
+        assert_eq!(c.redirect_addr, Some("0.0.0.0:80".parse().unwrap()));
+        let c = Config::from_args(serve_args(&[
+            "--tls-domain",
+            "mamis.example.jp",
+            "--acme-contact",
+            "admin@example.jp",
+        ]))
+        .unwrap();
+        assert_eq!(c.base_url, "https://mamis.example.jp");
+        assert_eq!(
+            c.tls,
+            Some(Tls::Acme {
+                domain: "mamis.example.jp".into(),
+                directory: LETS_ENCRYPT.into(),
+                contact: Some("mailto:admin@example.jp".into()),
+            })
+        );
+        assert!(error_of(&["--tls-cert", cert]).contains("MAMIS_TLS_CERT / MAMIS_TLS_KEY"));
+        assert!(
+            error_of(&["--tls-cert", "/nonexistent.pem", "--tls-key", key])
+                .contains("MAMIS_TLS_CERT: cannot read")
+        );
+        assert!(
+            error_of(&["--tls-domain", "x.jp", "--tls-cert", cert, "--tls-key", key])
+                .contains("not both")
+        );
+        assert!(error_of(&["--tls-domain", "https://x.jp"]).contains("not a domain"));
+        assert!(error_of(&["--redirect-addr", "0.0.0.0:80"]).contains("MAMIS_REDIRECT_ADDR"));
+        assert!(
+            error_of(&["--tls-domain", "x.jp", "--base-url", "http://x.jp"])
+                .contains("must be https")
+        );
+        assert!(
+            error_of(&["--csrf-minutes", "0"]).contains("MAMIS_CSRF_MINUTES"),
+            "{}",
+            error_of(&["--csrf-minutes", "0"])
+        );
+    }
+
     #[test]
     fn sending_domain_is_taken_from_the_from_address() {
         let mut c = Config::for_tests(PathBuf::from("x"), None);
