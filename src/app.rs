@@ -2,16 +2,18 @@
 //! security headers, sessions, CSRF, body limits), and the server
 //! (`Application`). Nothing imports `app` but `main` (and the tests).
 
+mod csrf;
+mod tls;
+
 use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get,
     http::{HeaderValue, Method, StatusCode, header},
-    listener::{Acceptor, Listener, TcpListener},
-    middleware::Csrf,
+    listener::{Acceptor, AcceptorExt, BoxAcceptor, Listener, TcpListener, acme::AutoCert},
     session::{CookieConfig, ServerSession, Session},
-    web::{CsrfVerifier, Redirect, cookie::SameSite},
+    web::{Redirect, cookie::SameSite},
 };
 use tracing::Instrument;
 
@@ -23,7 +25,7 @@ use crate::{
         password,
         sessions::{Lifetimes, RedbSessions},
     },
-    config::Config,
+    config::{Config, Tls},
     error::{InternalError, UserError, status_message},
     htmx::{self, HxRequest},
     state::{AppState, CSRF_FIELD, CSRF_HEADER, RequestId, cookie_names},
@@ -37,6 +39,10 @@ pub const MAX_BODY_BYTES: usize = 64 * 1024;
 /// Builds the whole endpoint: routes and middleware. Besides the state, the
 /// request data carries the store and the trusted proxies on their own, for
 /// the `auth` extractors, which do not know `AppState`.
+///
+/// `/healthz`, the assets and the suggestions skip the session and CSRF
+/// layers (no session read from redb, no cookie set); every other route goes
+/// through both.
 pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
     let https = state.config.is_https();
     let (session_cookie, csrf_cookie) = cookie_names(https);
@@ -50,31 +56,43 @@ pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
             .path("/"),
         RedbSessions::new(state.store.clone(), Lifetimes::from_config(&state.config)),
     );
-    let csrf = Csrf::new()
-        .key(csrf_key)
-        .cookie_name(csrf_cookie)
-        .path("/")
-        .secure(https)
-        .http_only(true)
-        .same_site(SameSite::Lax)
-        .ttl(Duration::from_secs(24 * 3600));
+    let csrf = csrf::Csrf::new(csrf_key, csrf_cookie, https, state.config.csrf_lifetime)?;
     let dev_outbox = state.config.smtp.is_none();
-    let routes = web::routes(Route::new(), dev_outbox).at("/healthz", get(healthz));
+    let routes = web::routes(Route::new(), dev_outbox);
+    let bare = Arc::new(web::routes_without_session(Route::new()).at(HEALTHZ, get(healthz)));
+    let kept = Arc::new(web::kept_forms::routes());
     let trusted = TrustedProxies(state.config.trusted_proxies.as_slice().into());
     Ok(routes
-        .around(csrf_guard)
+        .around(move |ep, req| csrf_guard(ep, req, kept.clone()))
         .around(pending_step_gate)
         .with(csrf)
         .with(sessions)
+        .around(move |ep, req| without_session(ep, req, bare.clone()))
         .data(trusted)
         .data(state.store.clone())
         .data(state)
         .around(move |ep, req| frame(ep, req, https)))
 }
 
+const HEALTHZ: &str = "/healthz";
+
 #[poem::handler]
 fn healthz() -> &'static str {
     "ok"
+}
+
+/// Sends `/healthz` and what `web::is_without_session` names to `bare`,
+/// around the session and CSRF layers; everything else to `ep`.
+async fn without_session<E: Endpoint>(
+    ep: Arc<E>,
+    req: Request,
+    bare: Arc<Route>,
+) -> poem::Result<Response> {
+    let path = req.uri().path();
+    if path == HEALTHZ || web::is_without_session(path) {
+        return bare.call(req).await;
+    }
+    ep.call(req).await.map(IntoResponse::into_response)
 }
 
 /// While the signed-in account has a step to take first (terms, e-mail,
@@ -101,8 +119,14 @@ async fn pending_step_gate<E: Endpoint>(ep: Arc<E>, req: Request) -> poem::Resul
 }
 
 /// Refuses unsafe requests whose CSRF token (hidden field or htmx header)
-/// does not match the CSRF cookie, and bodies over `MAX_BODY_BYTES`.
-async fn csrf_guard<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<Response> {
+/// does not match the CSRF cookie, and bodies over `MAX_BODY_BYTES`. A long
+/// form refused so (its page outlived the cookie) is answered by `kept`,
+/// which shows it again with what was typed and processes nothing.
+async fn csrf_guard<E: Endpoint>(
+    ep: Arc<E>,
+    mut req: Request,
+    kept: Arc<Route>,
+) -> poem::Result<Response> {
     if matches!(*req.method(), Method::GET | Method::HEAD | Method::OPTIONS) {
         return ep.call(req).await.map(IntoResponse::into_response);
     }
@@ -130,10 +154,15 @@ async fn csrf_guard<E: Endpoint>(ep: Arc<E>, mut req: Request) -> poem::Result<R
                 web::member_import::multipart_field(content_type, &body, CSRF_FIELD)
             }),
     };
-    let valid = match (token, req.extensions().get::<CsrfVerifier>()) {
-        (Some(t), Some(v)) => v.is_valid(&t),
+    let valid = match (token, req.extensions().get::<csrf::CsrfCheck>()) {
+        (Some(t), Some(check)) => check.is_valid(&t),
         _ => false,
     };
+    if !valid && web::kept_forms::is_kept(req.uri().path()) && body_is_utf8(&req, &body) {
+        tracing::info!("form refused (stale CSRF token): shown again");
+        req.set_body(body);
+        return kept.call(req).await;
+    }
     if !valid {
         tracing::info!("request refused: missing or invalid CSRF token");
         return Err(UserError::into_error(
@@ -350,7 +379,7 @@ fn set_security_headers(resp: &mut Response, path: &str, https: bool, rid: &str)
 
 /// A bound, ready-to-run server.
 pub struct Application {
-    acceptor: crate::conn::GuardedAcceptor<poem::listener::TcpAcceptor>,
+    acceptor: crate::conn::GuardedAcceptor<BoxAcceptor>,
     endpoint: poem::endpoint::BoxEndpoint<'static>,
     pub addr: SocketAddr,
     pub state: AppState,
@@ -369,17 +398,35 @@ impl Application {
                 .context("open task failed")?
                 .context("MAMIS_DATA_DIR")?
         };
-        let acceptor = TcpListener::bind(config.addr.to_string())
-            .into_acceptor()
-            .await
-            .with_context(|| format!("MAMIS_ADDR: cannot listen on {}", config.addr))?;
+        let acceptor = bind(&config).await?;
         let addr = acceptor
             .local_addr()
             .first()
             .and_then(|a| a.as_socket_addr().copied())
             .context("no local address")?;
         if config.base_url.is_empty() {
-            config.base_url = format!("http://{addr}");
+            let scheme = if config.tls.is_some() {
+                "https"
+            } else {
+                "http"
+            };
+            config.base_url = format!("{scheme}://{addr}");
+        }
+        if let Some(redirect) = config.redirect_addr {
+            let to = config.base_url.clone();
+            let listener = TcpListener::bind(redirect.to_string())
+                .into_acceptor()
+                .await
+                .with_context(|| format!("MAMIS_REDIRECT_ADDR: cannot listen on {redirect}"))?;
+            tokio::spawn(async move {
+                let redirect = move |req: Request| to_https(&to, &req);
+                if let Err(e) = Server::new_with_acceptor(listener)
+                    .run(poem::endpoint::make_sync(redirect))
+                    .await
+                {
+                    tracing::error!(error = %e, "the redirect to https stopped");
+                }
+            });
         }
         let acceptor =
             crate::conn::GuardedAcceptor::new(acceptor, crate::conn::Limits::from_config(&config));
@@ -428,6 +475,54 @@ impl Application {
                 .context("server failed")
         })
     }
+}
+
+/// The listener of `MAMIS_ADDR`: plain TCP, TLS from certificate files, or
+/// TLS with a certificate obtained and renewed by ACME (cached in
+/// `<data dir>/acme`).
+async fn bind(config: &Config) -> anyhow::Result<BoxAcceptor> {
+    let addr = config.addr;
+    let cannot = || format!("MAMIS_ADDR: cannot listen on {addr}");
+    let tcp = TcpListener::bind(addr.to_string());
+    Ok(match &config.tls {
+        None => tcp.into_acceptor().await.with_context(cannot)?.boxed(),
+        Some(Tls::Files { cert, key }) => {
+            let tcp = tcp.into_acceptor().await.with_context(cannot)?;
+            tls::FilesAcceptor::new(tcp, cert.clone(), key.clone(), tls::RELOAD_CHECK)?.boxed()
+        }
+        Some(Tls::Acme {
+            domain,
+            directory,
+            contact,
+        }) => {
+            let cache = config.data_dir.join("acme");
+            crate::store::create_private_dir(&cache).context("MAMIS_DATA_DIR: the ACME cache")?;
+            let mut builder = AutoCert::builder()
+                .directory_url(directory.as_str())
+                .domain(domain.as_str())
+                .cache_path(cache);
+            if let Some(c) = contact {
+                builder = builder.contact(c.as_str());
+            }
+            let auto = builder.build().context("MAMIS_TLS_DOMAIN: ACME")?;
+            tcp.acme(auto)
+                .into_acceptor()
+                .await
+                .with_context(cannot)?
+                .boxed()
+        }
+    })
+}
+
+/// The answer of `MAMIS_REDIRECT_ADDR`: the same path and query on the https
+/// base URL (308, so that a form's POST stays a POST).
+fn to_https(base: &str, req: &Request) -> Response {
+    let path = req.uri().path_and_query().map_or("/", |p| p.as_str());
+    let mut resp = StatusCode::PERMANENT_REDIRECT.into_response();
+    if let Ok(v) = HeaderValue::from_str(&format!("{base}{path}")) {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    resp
 }
 
 async fn cleanup(store: Store, config: Arc<Config>, limiter: Arc<LoginLimiter>) {

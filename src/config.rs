@@ -86,6 +86,10 @@ pub struct ServeArgs {
     /// A signed-in session ends this many hours after the login, however busy.
     #[arg(long, env = "MAMIS_SESSION_MAX_HOURS", default_value_t = 12)]
     pub session_max_hours: u64,
+    /// Minutes a CSRF cookie lives without a request; a form submitted
+    /// after it ended is shown again with what was typed.
+    #[arg(long, env = "MAMIS_CSRF_MINUTES", default_value_t = 1440)]
+    pub csrf_minutes: u64,
     /// Days the audit log (logins, resets, registrations) is kept.
     #[arg(long, env = "MAMIS_AUDIT_KEEP_DAYS", default_value_t = 400)]
     pub audit_keep_days: u64,
@@ -115,7 +119,45 @@ pub struct ServeArgs {
     /// Scheduled backups kept in MAMIS_BACKUP_DIR (older ones are removed).
     #[arg(long, env = "MAMIS_BACKUP_KEEP", default_value_t = 7)]
     pub backup_keep: usize,
+    /// Serve HTTPS on MAMIS_ADDR with this certificate chain (PEM), re-read
+    /// when the file changes. Needs MAMIS_TLS_KEY.
+    #[arg(long, env = "MAMIS_TLS_CERT", default_value = "")]
+    pub tls_cert: String,
+    /// The private key (PEM) of MAMIS_TLS_CERT.
+    #[arg(long, env = "MAMIS_TLS_KEY", default_value = "")]
+    pub tls_key: String,
+    /// Serve HTTPS on MAMIS_ADDR with a certificate for this domain, obtained
+    /// and renewed by ACME (Let's Encrypt, TLS-ALPN-01 on MAMIS_ADDR).
+    #[arg(long, env = "MAMIS_TLS_DOMAIN", default_value = "")]
+    pub tls_domain: String,
+    /// ACME directory URL [default: Let's Encrypt's production directory].
+    #[arg(long, env = "MAMIS_ACME_DIRECTORY", default_value = "")]
+    pub acme_directory: String,
+    /// Contact address given to the ACME server (`mailto:…`; optional).
+    #[arg(long, env = "MAMIS_ACME_CONTACT", default_value = "")]
+    pub acme_contact: String,
+    /// Also listen here (e.g. 0.0.0.0:80) for plain HTTP, answered with a
+    /// redirect to the same path on MAMIS_BASE_URL. Only with TLS.
+    #[arg(long, env = "MAMIS_REDIRECT_ADDR", default_value = "")]
+    pub redirect_addr: String,
 }
+
+/// How MAMIS serves HTTPS itself (without it, plain HTTP behind a proxy).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Tls {
+    /// A certificate chain and key from PEM files, re-read when they change.
+    Files { cert: PathBuf, key: PathBuf },
+    /// A certificate for `domain` obtained and renewed by ACME, cached in
+    /// `<data dir>/acme`.
+    Acme {
+        domain: String,
+        directory: String,
+        contact: Option<String>,
+    },
+}
+
+/// Let's Encrypt's production ACME directory.
+pub const LETS_ENCRYPT: &str = "https://acme-v02.api.letsencrypt.org/directory";
 
 /// How to reach the SMTP server.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -177,6 +219,9 @@ pub struct Config {
     /// Idle and absolute lifetimes of a signed-in session.
     pub session_idle: Duration,
     pub session_max: Duration,
+    /// Lifetime of the CSRF cookie (renewed, same secret, once half of it
+    /// has passed; tests shorten it).
+    pub csrf_lifetime: Duration,
     /// How long audit entries are kept.
     pub audit_keep: Duration,
     /// Connection limits (see `conn`).
@@ -193,6 +238,10 @@ pub struct Config {
     pub backup_keep: usize,
     /// Time between scheduled backups (a day; shorter in tests).
     pub backup_interval: Duration,
+    /// HTTPS served by MAMIS itself; `None`: plain HTTP.
+    pub tls: Option<Tls>,
+    /// Plain-HTTP address answered with redirects to the https base URL.
+    pub redirect_addr: Option<SocketAddr>,
 }
 
 impl Config {
@@ -202,10 +251,29 @@ impl Config {
             .addr
             .parse()
             .with_context(|| format!("MAMIS_ADDR: not an address:port: {:?}", args.addr))?;
+        let tls = parse_tls(&args)?;
         let base_url = match args.base_url.as_deref().filter(|s| !s.is_empty()) {
             Some(raw) => parse_base_url(raw)?,
-            None => format!("http://{addr}"),
+            None => match &tls {
+                Some(Tls::Acme { domain, .. }) => format!("https://{domain}"),
+                Some(Tls::Files { .. }) => format!("https://{addr}"),
+                None => format!("http://{addr}"),
+            },
         };
+        let redirect_addr = match args.redirect_addr.trim() {
+            "" => None,
+            _ if tls.is_none() => bail!(
+                "MAMIS_REDIRECT_ADDR: only with MAMIS_TLS_CERT/MAMIS_TLS_KEY or MAMIS_TLS_DOMAIN"
+            ),
+            raw => {
+                Some(raw.parse::<SocketAddr>().with_context(|| {
+                    format!("MAMIS_REDIRECT_ADDR: not an address:port: {raw:?}")
+                })?)
+            }
+        };
+        if tls.is_some() && !base_url.starts_with("https://") {
+            bail!("MAMIS_BASE_URL: must be https://… when MAMIS serves TLS itself");
+        }
         let smtp = match args.smtp_url.as_deref().filter(|s| !s.is_empty()) {
             Some(raw) => Some(parse_smtp_url(raw)?),
             None => None,
@@ -227,6 +295,9 @@ impl Config {
         let trusted_proxies = parse_trusted_proxies(&args.trusted_proxies)?;
         if args.session_idle_minutes == 0 || args.session_max_hours == 0 {
             bail!("MAMIS_SESSION_IDLE_MINUTES / MAMIS_SESSION_MAX_HOURS: must be at least 1");
+        }
+        if args.csrf_minutes == 0 {
+            bail!("MAMIS_CSRF_MINUTES: must be at least 1");
         }
         if args.audit_keep_days == 0 {
             bail!("MAMIS_AUDIT_KEEP_DAYS: must be at least 1");
@@ -268,6 +339,7 @@ impl Config {
             trusted_proxies,
             session_idle: Duration::from_secs(args.session_idle_minutes.saturating_mul(60)),
             session_max: Duration::from_secs(args.session_max_hours.saturating_mul(3600)),
+            csrf_lifetime: Duration::from_secs(args.csrf_minutes.saturating_mul(60)),
             audit_keep: Duration::from_secs(args.audit_keep_days.saturating_mul(86400)),
             max_connections: args.max_connections,
             header_timeout: Duration::from_secs(args.header_timeout_seconds),
@@ -277,6 +349,8 @@ impl Config {
             backup_dir,
             backup_keep: args.backup_keep,
             backup_interval: Duration::from_secs(86400),
+            tls,
+            redirect_addr,
         })
     }
 
@@ -302,6 +376,7 @@ impl Config {
             trusted_proxies: Vec::new(),
             session_idle: Duration::from_secs(30 * 60),
             session_max: Duration::from_secs(12 * 3600),
+            csrf_lifetime: Duration::from_secs(24 * 3600),
             audit_keep: Duration::from_secs(400 * 86400),
             max_connections: 512,
             header_timeout: Duration::from_secs(10),
@@ -311,6 +386,8 @@ impl Config {
             backup_dir: None,
             backup_keep: 7,
             backup_interval: Duration::from_secs(86400),
+            tls: None,
+            redirect_addr: None,
         }
     }
 
@@ -353,6 +430,56 @@ pub fn parse_trusted_proxies(raw: &str) -> anyhow::Result<Vec<IpNet>> {
 
 /// Parses `MAMIS_BACKUP_DIR`: empty is off; a relative path is taken from
 /// the working folder at start.
+/// MAMIS_TLS_CERT + MAMIS_TLS_KEY (both readable now), or MAMIS_TLS_DOMAIN,
+/// or neither.
+fn parse_tls(args: &ServeArgs) -> anyhow::Result<Option<Tls>> {
+    let (cert, key, domain) = (
+        args.tls_cert.trim(),
+        args.tls_key.trim(),
+        args.tls_domain.trim(),
+    );
+    if !domain.is_empty() {
+        if !cert.is_empty() || !key.is_empty() {
+            bail!("MAMIS_TLS_DOMAIN: set it or MAMIS_TLS_CERT/MAMIS_TLS_KEY, not both");
+        }
+        if domain.contains(['/', ':', ' ']) || !domain.contains('.') {
+            bail!("MAMIS_TLS_DOMAIN: not a domain name: {domain:?}");
+        }
+        let directory = match args.acme_directory.trim() {
+            "" => LETS_ENCRYPT.to_owned(),
+            d if d.starts_with("https://") => d.to_owned(),
+            d => bail!("MAMIS_ACME_DIRECTORY: must be an https:// URL, not {d:?}"),
+        };
+        let contact = Some(args.acme_contact.trim())
+            .filter(|c| !c.is_empty())
+            .map(|c| {
+                if c.starts_with("mailto:") {
+                    c.to_owned()
+                } else {
+                    format!("mailto:{c}")
+                }
+            });
+        return Ok(Some(Tls::Acme {
+            domain: domain.to_owned(),
+            directory,
+            contact,
+        }));
+    }
+    match (cert.is_empty(), key.is_empty()) {
+        (true, true) => Ok(None),
+        (false, false) => {
+            for (name, path) in [("MAMIS_TLS_CERT", cert), ("MAMIS_TLS_KEY", key)] {
+                std::fs::metadata(path).with_context(|| format!("{name}: cannot read {path}"))?;
+            }
+            Ok(Some(Tls::Files {
+                cert: PathBuf::from(cert),
+                key: PathBuf::from(key),
+            }))
+        }
+        _ => bail!("MAMIS_TLS_CERT / MAMIS_TLS_KEY: set both or neither"),
+    }
+}
+
 fn parse_backup_dir(raw: &str) -> anyhow::Result<Option<PathBuf>> {
     let raw = raw.trim();
     if raw.is_empty() {
@@ -434,6 +561,85 @@ mod tests {
         assert!(v[1].contains(&"10.1.2.3".parse::<std::net::IpAddr>().unwrap()));
         assert!(parse_trusted_proxies("").unwrap().is_empty());
         assert!(parse_trusted_proxies("example.jp").is_err());
+    }
+
+    /// `mamis serve` flags as the command line would give them.
+    fn serve_args(flags: &[&str]) -> ServeArgs {
+        #[derive(clap::Parser)]
+        struct Cli {
+            #[command(flatten)]
+            serve: ServeArgs,
+        }
+        let argv = std::iter::once("mamis").chain(flags.iter().copied());
+        <Cli as clap::Parser>::try_parse_from(argv)
+            .map(|c| c.serve)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    fn error_of(flags: &[&str]) -> String {
+        Config::from_args(serve_args(flags))
+            .err()
+            .map(|e| format!("{e:#}"))
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn tls_is_files_or_a_domain_and_makes_the_base_url_https() {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("c.pem"), dir.path().join("k.pem"));
+        std::fs::write(&cert, "x").unwrap();
+        std::fs::write(&key, "x").unwrap();
+        let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+        let c = Config::from_args(serve_args(&[
+            "--tls-cert",
+            cert,
+            "--tls-key",
+            key,
+            "--addr",
+            "0.0.0.0:443",
+            "--redirect-addr",
+            "0.0.0.0:80",
+        ]))
+        .unwrap();
+        assert!(matches!(c.tls, Some(Tls::Files { .. })));
+        assert_eq!(c.base_url, "https://0.0.0.0:443");
+        assert_eq!(c.redirect_addr, Some("0.0.0.0:80".parse().unwrap()));
+        let c = Config::from_args(serve_args(&[
+            "--tls-domain",
+            "mamis.example.jp",
+            "--acme-contact",
+            "admin@example.jp",
+        ]))
+        .unwrap();
+        assert_eq!(c.base_url, "https://mamis.example.jp");
+        assert_eq!(
+            c.tls,
+            Some(Tls::Acme {
+                domain: "mamis.example.jp".into(),
+                directory: LETS_ENCRYPT.into(),
+                contact: Some("mailto:admin@example.jp".into()),
+            })
+        );
+        assert!(error_of(&["--tls-cert", cert]).contains("MAMIS_TLS_CERT / MAMIS_TLS_KEY"));
+        assert!(
+            error_of(&["--tls-cert", "/nonexistent.pem", "--tls-key", key])
+                .contains("MAMIS_TLS_CERT: cannot read")
+        );
+        assert!(
+            error_of(&["--tls-domain", "x.jp", "--tls-cert", cert, "--tls-key", key])
+                .contains("not both")
+        );
+        assert!(error_of(&["--tls-domain", "https://x.jp"]).contains("not a domain"));
+        assert!(error_of(&["--redirect-addr", "0.0.0.0:80"]).contains("MAMIS_REDIRECT_ADDR"));
+        assert!(
+            error_of(&["--tls-domain", "x.jp", "--base-url", "http://x.jp"])
+                .contains("must be https")
+        );
+        assert!(
+            error_of(&["--csrf-minutes", "0"]).contains("MAMIS_CSRF_MINUTES"),
+            "{}",
+            error_of(&["--csrf-minutes", "0"])
+        );
     }
 
     #[test]

@@ -388,8 +388,13 @@ async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         data_dir.clone(),
     )
     .await?;
+    let scheme = if app.state.config.tls.is_some() {
+        "https"
+    } else {
+        "http"
+    };
     tracing::info!(
-        "MAMIS listening on http://{} (data: {}, base URL: {})",
+        "MAMIS listening on {scheme}://{} (data: {}, base URL: {})",
         app.addr,
         data_dir.display(),
         app.state.config.base_url

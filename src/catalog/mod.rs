@@ -75,7 +75,7 @@ fn institutions(file: &'static str, text: &'static str) -> Catalog {
     Catalog::new(file, entries)
 }
 
-/// Parses `societies.tsv`; the sequence number serves as the id.
+/// Parses `societies.tsv`; the official 分科会番号 serves as the id.
 fn societies_from(file: &'static str, text: &'static str) -> Catalog {
     let entries = rows(file, text, &["number", "name", "reading", "former_names"])
         .iter()

@@ -354,7 +354,7 @@ mod tests {
                 "degree_date": null
             },
             "societies": [
-                {"listed": {"id": "1", "name": "日本内科学会"}},
+                {"listed": {"id": "17", "name": "日本内科学会"}},
                 {"unlisted": "地域医療研究会"}
             ]
         });

@@ -51,6 +51,7 @@ pub fn run(tx: &WriteTransaction, from: u32) -> anyhow::Result<Report> {
         match version {
             1 => v1_to_v2(tx, &mut report).context("migration from schema 1 to 2")?,
             2 => v2_to_v3(tx, &mut report).context("migration from schema 2 to 3")?,
+            3 => v3_to_v4(tx, &mut report).context("migration from schema 3 to 4")?,
             other => bail!("no migration from database schema version {other}"),
         }
     }
@@ -252,6 +253,45 @@ fn v2_to_v3(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// 3 → 4: the 所属学会 list became the 143 分科会 of 日本医学会 under their
+/// official numbers (the old list had numbers of its own, and some of its
+/// societies are not 分科会). Every society of every person is read again
+/// by its name: a 分科会 gets its official number, a listed name that is
+/// not one is kept as the person's own text, and a typed name that is now
+/// in the list becomes listed.
+fn v3_to_v4(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
+    let ids: Vec<u64> = tx
+        .open_table(USERS)?
+        .iter()?
+        .map(|e| e.map(|(k, _)| k.value()))
+        .collect::<Result<_, _>>()?;
+    for id in ids {
+        let mut user: UserRecord = {
+            let t = tx.open_table(USERS)?;
+            let Some(bytes) = t.get(id)? else { continue };
+            decode(bytes.value()).with_context(|| format!("account {id}"))?
+        };
+        let Some(person) = user.person.as_mut() else {
+            continue;
+        };
+        let relisted: Vec<SocietyName> = person.societies.iter().map(relisted).collect();
+        if relisted == person.societies {
+            continue;
+        }
+        person.societies = relisted;
+        tx.open_table(USERS)?
+            .insert(id, encode(&user)?.as_slice())?;
+        report.accounts += 1;
+    }
+    Ok(())
+}
+
+/// A society as the current list reads its name.
+fn relisted(society: &SocietyName) -> SocietyName {
+    SocietyName::parse(society.name())
+        .unwrap_or_else(|_| SocietyName::Unlisted(society.name().to_owned()))
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::Path;
@@ -284,6 +324,29 @@ mod tests {
             .unwrap()
             .map(|v| v.value().to_vec());
         (tables, version)
+    }
+
+    #[test]
+    fn societies_are_read_again_under_the_official_numbers() {
+        use crate::domain::ListedEntry;
+        let listed = |id: &str, name: &str| SocietyName::Listed(ListedEntry::new(id, name));
+        // 日本内科学会 was No. 1 of the old list; it is 分科会 No. 17.
+        assert_eq!(
+            relisted(&listed("1", "日本内科学会")),
+            listed("17", "日本内科学会")
+        );
+        // Listed before, but not a 分科会: kept as the person's own text.
+        assert_eq!(
+            relisted(&listed("61", "日本不整脈心電学会")),
+            SocietyName::Unlisted("日本不整脈心電学会".into())
+        );
+        // Typed before because it was missing from the list: listed now.
+        assert_eq!(
+            relisted(&SocietyName::Unlisted("日本熱傷学会".into())),
+            listed("115", "日本熱傷学会")
+        );
+        let own = SocietyName::Unlisted("地域医療研究会".into());
+        assert_eq!(relisted(&own), own);
     }
 
     #[test]

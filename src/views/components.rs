@@ -149,6 +149,23 @@ pub fn error_summary(errors: &FieldErrors) -> Markup {
     }
 }
 
+/// Said above a long form shown again because its submit came after the
+/// CSRF cookie had ended (nothing was processed).
+pub const RESUBMIT_MESSAGE: &str =
+    "一定時間が経過したため、送信できませんでした。内容をご確認のうえ、もう一度送信してください。";
+
+/// The box above a form shown again with what was typed, asking to send it
+/// again; nothing when `notice` is `None`.
+pub fn resubmit_notice(notice: Option<&str>) -> Markup {
+    html! {
+        @if let Some(text) = notice {
+            div.error-summary #resubmit role="alert" tabindex="-1" {
+                p { (text) }
+            }
+        }
+    }
+}
+
 /// The 「1時間経過しても確認メールが届かない場合」 box.
 pub fn help_box(domain: &str) -> Markup {
     html! {

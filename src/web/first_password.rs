@@ -20,7 +20,10 @@ use crate::{
         accounts::{NewPasswordError, NewPasswordInput, OneTimeOutcome},
     },
     state::AppState,
-    views::layout::page as layout,
+    views::{
+        components::{RESUBMIT_MESSAGE, resubmit_notice},
+        layout::page as layout,
+    },
     web::{
         context, first_login,
         forgot::reset::{NewPasswordForm, new_password_form},
@@ -28,7 +31,7 @@ use crate::{
     },
 };
 
-fn change_page(csrf: &str, error: Option<&NewPasswordError>) -> Markup {
+fn change_page(csrf: &str, error: Option<&NewPasswordError>, notice: Option<&str>) -> Markup {
     let title = "パスワードの変更";
     layout(
         title,
@@ -37,6 +40,7 @@ fn change_page(csrf: &str, error: Option<&NewPasswordError>) -> Markup {
             section.card {
                 h1 { (title) }
                 p.lead { "初回ログインのため、お渡ししたパスワードをご自身で決めたパスワードに変更してください。変更するまで、ほかの画面はご利用いただけません。" }
+                (resubmit_notice(notice))
                 (new_password_form(csrf, error, paths::PASSWORD_CHANGE, "パスワードを変更する"))
             }
         },
@@ -53,7 +57,25 @@ pub async fn page(
     if current_user::pending(session) != Some(PendingStep::Password) {
         return first_login::next(&state, session, account.id).await;
     }
-    Ok(change_page(csrf, None).into_response())
+    Ok(change_page(csrf, None, None).into_response())
+}
+
+/// The submit refused for a stale CSRF token (see `web::kept_forms`): the
+/// page again with a fresh token (passwords are never shown back); nothing
+/// is changed.
+#[handler]
+pub async fn refused(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    session: &Session,
+    SignedIn(account): SignedIn,
+) -> poem::Result<Response> {
+    if current_user::pending(session) != Some(PendingStep::Password) {
+        return first_login::next(&state, session, account.id).await;
+    }
+    Ok(change_page(csrf, None, Some(RESUBMIT_MESSAGE))
+        .with_status(StatusCode::FORBIDDEN)
+        .into_response())
 }
 
 #[handler]
@@ -82,7 +104,7 @@ pub async fn submit(
             Redirect::see_other(landing(user.role, step)).into_response()
         }
         OneTimeOutcome::NotRequired => return first_login::next(&state, session, account.id).await,
-        OneTimeOutcome::Refused(e) => change_page(csrf, Some(&e))
+        OneTimeOutcome::Refused(e) => change_page(csrf, Some(&e), None)
             .with_status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response(),
     })

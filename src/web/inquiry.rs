@@ -17,13 +17,16 @@ use crate::{
     state::AppState,
     text::{normalize_fullwidth_field, normalize_halfwidth_field},
     views::{
-        components::{Input, error_summary, message, required_mark, text_field},
+        components::{
+            Input, RESUBMIT_MESSAGE, error_summary, message, required_mark, resubmit_notice,
+            text_field,
+        },
         layout::{csrf_input, page as layout},
     },
     web::context,
 };
 
-const PATH: &str = "/inquiry";
+pub const PATH: &str = "/inquiry";
 
 #[derive(Clone, Debug, Default, Deserialize)]
 pub struct InquiryForm {
@@ -66,13 +69,20 @@ impl InquiryField {
     }
 }
 
-fn render(state: &AppState, csrf: &str, f: &InquiryForm, errors: &FieldErrors) -> Markup {
+fn render(
+    state: &AppState,
+    csrf: &str,
+    f: &InquiryForm,
+    errors: &FieldErrors,
+    notice: Option<&str>,
+) -> Markup {
     let err = |n: &str| errors.message(n);
     let h = &state.config.helpdesk;
     let body = html! {
         section.card {
             h1 { "お問合せフォーム" }
             p { "MAMISに関するお問合せは、次のフォームからお送りください。お電話の場合は " (h.name) "（" (h.phone) "、受付時間 " (h.hours) "）までご連絡ください。" }
+            (resubmit_notice(notice))
             (error_summary(errors))
             form method="post" action=(PATH) novalidate {
                 (csrf_input(csrf))
@@ -103,7 +113,23 @@ pub fn page(state: Data<&AppState>, csrf: &CsrfToken) -> Markup {
         csrf,
         &InquiryForm::default(),
         &FieldErrors::default(),
+        None,
     )
+}
+
+/// The submit refused for a stale CSRF token (see `web::kept_forms`): the
+/// form again with what was typed and a fresh token; nothing is sent.
+#[handler]
+pub fn refused(state: Data<&AppState>, csrf: &CsrfToken, Form(raw): Form<InquiryForm>) -> Response {
+    render(
+        &state,
+        csrf,
+        &raw,
+        &FieldErrors::default(),
+        Some(RESUBMIT_MESSAGE),
+    )
+    .with_status(StatusCode::FORBIDDEN)
+    .into_response()
 }
 
 fn one_line(s: &str, field: &InquiryField, max: usize, errors: &mut FieldErrors) -> String {
@@ -151,7 +177,7 @@ pub async fn submit(
         message: text,
     };
     if !errors.is_empty() {
-        return Ok(render(&state, csrf, &form, &errors)
+        return Ok(render(&state, csrf, &form, &errors, None)
             .with_status(StatusCode::UNPROCESSABLE_ENTITY)
             .into_response());
     }
@@ -168,7 +194,7 @@ pub async fn submit(
         Outcome::Received { id } => id,
         Outcome::TooMany => {
             let e = FieldErrors::from(Some(MESSAGE.error(inquiries::TOO_MANY)));
-            return Ok(render(&state, csrf, &form, &e)
+            return Ok(render(&state, csrf, &form, &e, None)
                 .with_status(StatusCode::TOO_MANY_REQUESTS)
                 .into_response());
         }

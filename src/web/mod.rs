@@ -6,6 +6,7 @@ pub mod first_login;
 pub mod first_password;
 pub mod forgot;
 pub mod inquiry;
+pub mod kept_forms;
 pub mod login;
 pub mod member_import;
 pub mod my_account;
@@ -108,7 +109,26 @@ pub fn today() -> time::Date {
         .date()
 }
 
-/// Adds every screen to `route`. The local outbox page exists only when no
+/// Path prefixes of what needs neither a session nor a CSRF cookie: the
+/// embedded assets and the suggestions (public catalogue data, GET only).
+const WITHOUT_SESSION: [&str; 2] = ["/assets/", "/suggest/"];
+
+/// True for a path served by [`routes_without_session`].
+pub fn is_without_session(path: &str) -> bool {
+    WITHOUT_SESSION
+        .iter()
+        .any(|prefix| path.starts_with(prefix))
+}
+
+/// Adds the routes that need neither a session nor a CSRF cookie (see
+/// [`is_without_session`]): no session is loaded and no cookie set for them.
+pub fn routes_without_session(route: Route) -> Route {
+    route
+        .at("/assets/:hash/*path", get(crate::assets::serve))
+        .at("/suggest/:catalog", get(suggest::suggest))
+}
+
+/// Adds every screen that uses the session to `route`. The local outbox page exists only when no
 /// SMTP server is configured.
 pub fn routes(route: Route, dev_outbox: bool) -> Route {
     let route = route
@@ -261,7 +281,6 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             get(register::confirm::page).post(register::confirm::submit),
         )
         .at(paths::COMPLETE, get(register::complete::page))
-        .at("/suggest/:catalog", get(suggest::suggest))
         .at("/privacy", get(pages::privacy))
         .at("/inquiry", get(inquiry::page).post(inquiry::submit))
         .at(
@@ -276,8 +295,7 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         .at(
             forgot::NEW_PASSWORD,
             get(forgot::reset::new_password).post(forgot::reset::new_password_submit),
-        )
-        .at("/assets/:hash/*path", get(crate::assets::serve));
+        );
     if dev_outbox {
         route
             .at(paths::DEV_OUTBOX, get(dev_outbox::list))

@@ -168,7 +168,7 @@ async fn a_version_1_database_is_migrated_at_start_and_every_account_is_found_an
         .await
         .expect("read the version");
     assert_eq!(version, Some(SCHEMA_VERSION.to_be_bytes().to_vec()));
-    assert_eq!(SCHEMA_VERSION, 3);
+    assert_eq!(SCHEMA_VERSION, 4);
     let count = app.store.read(users::count).await.expect("count");
     assert_eq!(count, FIXTURE_ACCOUNTS.len() as u64);
 
@@ -234,6 +234,19 @@ async fn a_version_1_database_is_migrated_at_start_and_every_account_is_found_an
     );
     assert_eq!(p.departments.sub.len(), 2);
     assert_eq!(p.societies.len(), 2);
+    // Listed under their official 分科会番号 (schema 3), not the old list's.
+    let societies: Vec<String> = p
+        .societies
+        .iter()
+        .map(|s| serde_json::to_string(s).unwrap_or_default())
+        .collect();
+    assert_eq!(
+        societies,
+        [
+            r#"{"listed":{"id":"17","name":"日本内科学会"}}"#,
+            r#"{"listed":{"id":"18","name":"日本小児科学会"}}"#,
+        ]
+    );
     assert_eq!(
         p.education.grad_university.as_ref().map(|u| u.name()),
         Some("東北大学")

@@ -19,7 +19,7 @@ use tokio::{
 };
 
 use crate::helpers::{
-    Applicant, PASSWORD, TestApp, error_of, input_value, spawn_app, spawn_app_with_smtp,
+    Applicant, PASSWORD, TestApp, csrf_from, error_of, input_value, spawn_app, spawn_app_with_smtp,
 };
 
 const FORBIDDEN_TEXT: &str = "画面の有効期限が切れたか、不正な操作が行われました。";
@@ -634,4 +634,70 @@ async fn the_local_outbox_page_does_not_exist_when_smtp_is_configured() {
         .await
         .assert_redirect_to("/dev/outbox");
     local.get("/dev/outbox").await.assert_status(StatusCode::OK);
+}
+
+#[tokio::test]
+async fn health_checks_assets_and_suggestions_set_no_cookie() {
+    let app = spawn_app().await;
+    let b = app.browser();
+    let login = b.get("/login").await;
+    login.assert_status(StatusCode::OK);
+    let css = login
+        .body
+        .split('"')
+        .find(|s| s.starts_with("/assets/") && s.ends_with(".css"))
+        .expect("a stylesheet")
+        .to_owned();
+    for path in [
+        "/healthz",
+        css.as_str(),
+        "/suggest/society?society_query=ないか",
+    ] {
+        // With the visitor's cookies and without any.
+        let with = b.get(path).await;
+        with.assert_status(StatusCode::OK);
+        assert!(
+            with.set_cookies().is_empty(),
+            "{path}: {:?}",
+            with.set_cookies()
+        );
+        let bare = reqwest::get(format!("{}{path}", app.base))
+            .await
+            .expect("request");
+        assert_eq!(bare.status(), StatusCode::OK, "{path}");
+        assert!(bare.headers().get("set-cookie").is_none(), "{path}");
+        // The security headers are still there.
+        assert_eq!(with.header("x-content-type-options"), Some("nosniff"));
+    }
+}
+
+#[tokio::test]
+async fn a_valid_csrf_cookie_is_not_set_again() {
+    let app = spawn_app().await;
+    let b = app.browser();
+    let first = b.get("/login").await;
+    assert!(
+        first
+            .set_cookies()
+            .iter()
+            .any(|c| c.starts_with("mamis_csrf=")),
+        "{:?}",
+        first.set_cookies()
+    );
+    let token = b.csrf_token().await;
+    for path in ["/login", "/register", "/inquiry"] {
+        let again = b.get(path).await;
+        again.assert_status(StatusCode::OK);
+        assert!(
+            !again.set_cookies().iter().any(|c| c.contains("mamis_csrf")),
+            "{path}: {:?}",
+            again.set_cookies()
+        );
+        // Every page carries the same token for the same cookie.
+        assert_eq!(csrf_from(&again.body).as_deref(), Some(token.as_str()));
+    }
+    // And it still works.
+    b.post_form("/register", &[("agree", "yes")])
+        .await
+        .assert_redirect_to("/register/email");
 }

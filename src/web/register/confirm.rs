@@ -145,7 +145,7 @@ pub async fn submit(
                 errors: &errors,
                 password_kept: true,
             };
-            return Ok(form_view::page(csrf, &reg.email, &ctx)
+            return Ok(form_view::page(csrf, &reg.email, &ctx, None)
                 .with_status(StatusCode::CONFLICT)
                 .into_response());
         }

@@ -22,7 +22,7 @@ use crate::{
     error::OrInternal,
     service::registration::{self, LOGIN_ID_TAKEN, LOOKUPS_SPENT_NOTE, ValidLink},
     state::AppState,
-    views::components::{input_control, message},
+    views::components::{RESUBMIT_MESSAGE, input_control, message},
     web::{paths, today},
 };
 
@@ -107,7 +107,7 @@ pub async fn page(
         errors: &errors,
         password_kept: reg.password_hash.is_some(),
     };
-    Ok(form_view::page(csrf, &reg.email, &ctx).into_response())
+    Ok(form_view::page(csrf, &reg.email, &ctx, None).into_response())
 }
 
 /// The outcome of validating a submitted form against the rules and the store.
@@ -210,13 +210,42 @@ pub async fn submit(
                 errors: &errors,
                 password_kept: reg.password_hash.is_some(),
             };
-            let markup = form_view::page(csrf, &reg.email, &ctx);
+            let markup = form_view::page(csrf, &reg.email, &ctx, None);
             session.set(REG_KEY, reg);
             Ok(markup
                 .with_status(StatusCode::UNPROCESSABLE_ENTITY)
                 .into_response())
         }
     }
+}
+
+/// The submit refused for a stale CSRF token (see `web::kept_forms`): the
+/// form again with what was typed (never the password) and a fresh token.
+/// Nothing is checked or kept, not even the draft.
+#[handler]
+pub async fn refused(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    session: &Session,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> poem::Result<Response> {
+    let (reg, _) = match state::current(&state, session).await? {
+        Ok(v) => v,
+        Err(resp) => return Ok(resp),
+    };
+    let mut form = read_form(&pairs);
+    form.password = String::new();
+    let errors = FieldErrors::default();
+    let ctx = Ctx {
+        form: &form,
+        errors: &errors,
+        password_kept: reg.password_hash.is_some(),
+    };
+    Ok(
+        form_view::page(csrf, &reg.email, &ctx, Some(RESUBMIT_MESSAGE))
+            .with_status(StatusCode::FORBIDDEN)
+            .into_response(),
+    )
 }
 
 #[derive(Deserialize)]

@@ -14,7 +14,7 @@ use crate::{
     views::{
         components::{
             Input, error_summary, field_frame, hint_id, input_control, message, msg_id,
-            required_mark, steps, text_field,
+            required_mark, resubmit_notice, steps, text_field,
         },
         layout::{csrf_input, page as layout},
     },
@@ -401,13 +401,14 @@ pub fn fields_markup(ctx: &Ctx, fields: &[Field]) -> Markup {
 }
 
 /// The whole of screen 4.
-pub fn page(csrf: &str, email: &str, ctx: &Ctx) -> Markup {
+pub fn page(csrf: &str, email: &str, ctx: &Ctx, notice: Option<&str>) -> Markup {
     let (login, profile) = Field::ALL.split_at(Field::RegistryNumber as usize);
     let body = html! {
         (steps(2))
         section.card {
             h1 { "ログイン情報・利用者登録情報の入力" }
             p { "“必須”項目をすべて入力しないと登録できません。" }
+            (resubmit_notice(notice))
             (error_summary(ctx.errors))
             form #register-form method="post" action=(paths::FORM) novalidate {
                 (csrf_input(csrf))
