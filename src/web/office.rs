@@ -14,8 +14,8 @@ use crate::{
     state::AppState,
     views::layout::{csrf_input, page as layout},
     web::{
-        office_announcements, office_associations, office_audit, office_import, office_inbox,
-        office_staff, paths,
+        member_import, office_announcements, office_associations, office_audit, office_import,
+        office_inbox, office_people, office_postcards, office_staff, paths, staff_applications,
     },
 };
 
@@ -52,6 +52,10 @@ pub async fn top(state: Data<&AppState>, csrf: &CsrfToken, staff: Staff) -> poem
         section.card aria-labelledby="office-links" {
             h2 #office-links { "業務メニュー" }
             ul.linklist {
+                li { a href=(office_people::SEARCH) { "会員検索・CSV出力 →" } }
+                li { a href=(staff_applications::LIST) { "申請一覧 →" } }
+                li { a href=(member_import::UPLOAD) { "会員のCSV取り込み →" } }
+                li { a href=(office_postcards::LIST) { "ID・パスワード通知ハガキ →" } }
                 @if let Some(open) = top.open_inquiries {
                     li { a href={ (office_inbox::INBOX) "?status=open" } { "お問合せ（未対応 " (open) " 件）→" } }
                 }
