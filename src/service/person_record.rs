@@ -18,12 +18,12 @@ use crate::{
         login_limiter::{self, ACCOUNT},
     },
     config::Config,
-    domain::{Role, person::Person, person_form},
+    domain::{Role, membership::Level, person::Person, person_form},
     mail::{templates, worker::MailSignal},
     store::{
         Store, associations,
         audit::{self, AuditEntry, Target},
-        last_logins, login_attempts, outbox, resets, tokens,
+        last_logins, login_attempts, memberships, outbox, resets, tokens,
         users::{self, UserRecord},
     },
 };
@@ -53,6 +53,40 @@ pub struct PersonRecord {
     pub version: String,
     /// The record's history, newest first.
     pub history: Vec<HistoryRow>,
+    /// Every membership ever held, in the order they began.
+    pub memberships: Vec<MembershipRow>,
+}
+
+/// One membership as staff read it.
+#[derive(Clone, Debug)]
+pub struct MembershipRow {
+    pub level: Level,
+    /// The association's name (empty if it no longer exists).
+    pub association: String,
+    /// The current class's label.
+    pub class: String,
+    pub joined: time::Date,
+    pub left: Option<time::Date>,
+}
+
+/// The memberships of person `id`, with their associations' names.
+fn membership_rows(tx: &redb::ReadTransaction, id: u64) -> anyhow::Result<Vec<MembershipRow>> {
+    memberships::get(tx, id)?
+        .memberships
+        .into_iter()
+        .map(|m| {
+            let association =
+                associations::get(tx, m.association)?.map_or_else(String::new, |a| a.name);
+            let class = m.class().to_owned();
+            Ok(MembershipRow {
+                level: m.level,
+                association,
+                class,
+                joined: m.joined,
+                left: m.left,
+            })
+        })
+        .collect()
 }
 
 /// One audit entry as staff read it.
@@ -184,6 +218,7 @@ pub async fn open(store: &Store, staff: &Staff, id: u64) -> anyhow::Result<Optio
                 created_at: user.created_at,
                 must_change_password: user.must_change_password,
                 history,
+                memberships: membership_rows(tx, id)?,
             }))
         })
         .await

@@ -178,6 +178,10 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             get(office_person::edit).post(office_person::update),
         )
         .at(
+            "/office/people/:id/initial-password",
+            post(office_person::reissue_initial_password),
+        )
+        .at(
             "/office/people/:id/password-reset",
             post(office_person::password_reset),
         )

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::{
     office_history::{PEOPLE, entries_table, person_path},
+    office_postcards,
     register::{
         form::read_form,
         form_view::{Ctx, fields_markup},
@@ -22,11 +23,14 @@ use super::{
 };
 use crate::{
     auth::guards::Staff,
-    domain::{Field, FieldErrors, RegistrationForm, person_form},
+    domain::{Field, FieldErrors, RegistrationForm, person_form, wareki},
     error::{OrInternal, UserError, status_message},
     htmx::{self, HxRequest},
     mail::templates::jst,
-    service::person_record::{self, Correction, PersonRecord, ResetMail},
+    service::{
+        person_record::{self, Correction, PersonRecord, ResetMail},
+        postcards,
+    },
     state::AppState,
     views::{
         components::error_summary,
@@ -138,6 +142,71 @@ fn reset_region(csrf: &str, id: u64, done: Option<&str>) -> Markup {
     }
 }
 
+/// The person's memberships (所属状況), every one ever held.
+fn memberships_card(rec: &PersonRecord) -> Markup {
+    html! {
+        section.card aria-labelledby="person-memberships" {
+            h2 #person-memberships { "所属状況" }
+            @if rec.memberships.is_empty() {
+                p { "医師会の会員としての所属はありません。" }
+            } @else {
+                    table.mails {
+                        caption { "所属状況" }
+                        thead { tr { th scope="col" { "区分" } th scope="col" { "医師会" } th scope="col" { "会員種別" } th scope="col" { "入会日" } th scope="col" { "退会日" } } }
+                        tbody {
+                            @for m in &rec.memberships {
+                                tr {
+                                    td { (m.level.label()) }
+                                    td { (m.association) }
+                                    td { @if m.class.is_empty() { "—" } @else { (m.class) } }
+                                    td { (wareki::format_date(m.joined)) }
+                                    td { @match m.left { Some(d) => (wareki::format_date(d)), None => "在籍" } }
+                                }
+                            }
+                        }
+                    }
+            }
+        }
+    }
+}
+
+fn initial_password_path(id: u64) -> String {
+    format!("{}/initial-password", person_path(id))
+}
+
+/// A new initial password on a new ID・パスワード通知ハガキ (for a member who
+/// lost the postcard or let it expire): shown only on that postcard's print view.
+fn initial_password_card(csrf: &str, id: u64) -> Markup {
+    html! {
+        section.card aria-labelledby="person-initial" {
+            h2 #person-initial { "初期パスワードの再発行" }
+            p { "ハガキを紛失した、または初期パスワードの有効期限が切れた会員に、新しい初期パスワードを発行します。現在のパスワードは使えなくなり、ログイン中の画面も終了します。新しい初期パスワードは、通知ハガキの印刷画面にのみ表示されます。" }
+            form method="post" action=(initial_password_path(id)) {
+                (csrf_input(csrf))
+                div.actions { button.secondary type="submit" { "初期パスワードを再発行してハガキを作成する" } }
+            }
+        }
+    }
+}
+
+/// Issues a new initial password on a new postcard batch and opens its print view.
+#[handler]
+pub async fn reissue_initial_password(
+    state: Data<&AppState>,
+    staff: Staff,
+    Path(id): Path<String>,
+) -> poem::Result<Response> {
+    let id = person_id(&id)?;
+    let scope = crate::service::office::scope_of(&state.store, staff.association)
+        .await
+        .or_internal()?;
+    let batch = postcards::reissue_initial_password(&state.store, &staff, &scope, id)
+        .await
+        .or_internal()?
+        .ok_or_else(not_found)?;
+    Ok(Redirect::see_other(office_postcards::print_path(batch)).into_response())
+}
+
 /// The whole page; `done` names what was just done (shown at the top, or
 /// in the password-reset region for the reset mail).
 fn record_page(csrf: &str, rec: &PersonRecord, done: &str) -> Markup {
@@ -167,7 +236,9 @@ fn record_page(csrf: &str, rec: &PersonRecord, done: &str) -> Markup {
             }
             div.actions { a.button href=(edit_path(rec.id)) { "登録情報を修正する" } }
         }
+        (memberships_card(rec))
         (reset_region(csrf, rec.id, reset_done))
+        (initial_password_card(csrf, rec.id))
         section.card aria-labelledby="person-history" {
             h2 #person-history { "変更履歴" }
             @if rec.history.is_empty() {

@@ -530,12 +530,6 @@ async fn physicians_find_none_of_the_import_and_postcard_pages() {
 
 #[tokio::test]
 async fn a_reissued_initial_password_replaces_the_old_one_in_a_batch_of_its_own() {
-    use mamis::{
-        auth::{current_user::Account, guards::Staff},
-        domain::StaffRole,
-        service::{office::scope_of, postcards as cards},
-        store::associations,
-    };
     let app = spawn_app().await;
     let b = staff_on_import(&app, "東京都医師会", "tokyo0001", "管理者").await;
     let batch = import(
@@ -549,29 +543,22 @@ async fn a_reissued_initial_password_replaces_the_old_one_in_a_batch_of_its_own(
         dd_values(&print.body, "password").remove(0),
     );
     let sato = account(&app, "260001").await;
-    let tokyo = app
-        .store
-        .read(|tx| associations::by_name(tx, "東京都医師会"))
-        .await
-        .expect("read")
-        .expect("東京都医師会");
-    let staff = Staff {
-        account: Account {
-            id: 999,
-            login_id: "tokyo0001".into(),
-            role: Role::Staff {
-                association: tokyo.id,
-                role: StaffRole::Clerk,
-            },
-        },
-        association: tokyo.id,
-        role: StaffRole::Clerk,
-    };
-    let scope = scope_of(&app.store, tokyo.id).await.expect("scope");
-    let second = cards::reissue_initial_password(&app.store, &staff, &scope, sato.id)
-        .await
-        .expect("reissue")
-        .expect("in scope");
+    // The person page shows the membership and offers the new password.
+    let person = b.get(&format!("/office/people/{}", sato.id)).await;
+    person.assert_contains("所属状況");
+    person.assert_contains("初期パスワードを再発行してハガキを作成する");
+    let reissued = b
+        .post_form(
+            &format!("/office/people/{}/initial-password", sato.id),
+            &[("_", "")],
+        )
+        .await;
+    let second: u64 = reissued
+        .location()
+        .and_then(|l| l.strip_prefix("/office/postcards/"))
+        .and_then(|l| l.strip_suffix("/print"))
+        .and_then(|id| id.parse().ok())
+        .expect("redirect to the new batch's print view");
     assert_ne!(second, batch);
     b.get("/office/postcards").await.assert_contains("再発行");
     let print = b.get(&format!("/office/postcards/{second}/print")).await;
@@ -585,13 +572,22 @@ async fn a_reissued_initial_password_replaces_the_old_one_in_a_batch_of_its_own(
         .log_in(&login_id, &new)
         .await
         .assert_redirect_to(FIRST_LOGIN);
-    // Outside the scope: nothing happens.
-    let shinjuku = add_district(&app.store, "新宿区医師会").await;
-    let district = scope_of(&app.store, shinjuku.id).await.expect("scope");
-    assert_eq!(
-        cards::reissue_initial_password(&app.store, &staff, &district, sato.id)
-            .await
-            .expect("reissue"),
-        None
-    );
+    // Outside the scope: the page and the button are missing.
+    add_district(&app.store, "新宿区医師会").await;
+    let other = staff_on_import(&app, "新宿区医師会", "shinjuku01", "管理者").await;
+    other
+        .get(&format!("/office/people/{}", sato.id))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    other
+        .post_form(
+            &format!("/office/people/{}/initial-password", sato.id),
+            &[("_", "")],
+        )
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    app.browser()
+        .log_in(&login_id, &new)
+        .await
+        .assert_redirect_to(FIRST_LOGIN);
 }
