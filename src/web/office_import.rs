@@ -1,10 +1,8 @@
 //! The CSV import of 郡市区等医師会 for 管理者 of a prefecture or of 日本医師会: the upload form and the template, the dry run (line by line: added, 登録済み, or refused and why), and 取り込む, which imports the file that was checked, kept in the session between the two steps. Anyone else gets the 404 page.
 //!
-//! The upload is `multipart/form-data`, whose body the app's CSRF guard
-//! does not parse: the form therefore also carries the token as an
-//! urlencoded pair (`&csrf_token=…&`) inside a hidden value, which the
-//! guard's reading of the body finds. The file is bounded by the app's
-//! request body limit (`app::MAX_BODY_BYTES`).
+//! The upload is `multipart/form-data`; the app's CSRF guard reads its
+//! token part (`web::member_import::multipart_field`). The file is bounded
+//! by the app's request body limit (`app::MAX_BODY_BYTES`).
 
 use maud::{Markup, html};
 use poem::{
@@ -23,7 +21,7 @@ use crate::{
         association_import::{self, HEADER, Outcome, Plan},
         associations,
     },
-    state::{AppState, CSRF_FIELD},
+    state::AppState,
     views::layout::{csrf_input, page as layout},
     web::office_associations::LIST,
 };
@@ -70,20 +68,10 @@ fn digest(text: &str) -> String {
         .collect()
 }
 
-/// The CSRF token as an urlencoded pair inside a multipart body (see the
-/// module doc).
-fn multipart_csrf(token: &str) -> Markup {
-    let encoded: String = url::form_urlencoded::byte_serialize(token.as_bytes()).collect();
-    html! {
-        (csrf_input(token))
-        input type="hidden" name="csrf_multipart" value={ "&" (CSRF_FIELD) "=" (encoded) "&" };
-    }
-}
-
 fn upload_form(csrf: &str) -> Markup {
     html! {
         form method="post" action=(IMPORT) enctype="multipart/form-data" {
-            (multipart_csrf(csrf))
+            (csrf_input(csrf))
             div.field #f-file {
                 label for=(FILE_FIELD) { "CSVファイル" span.req { "必須" } }
                 p.hint #h-file { "UTF-8 または Shift_JIS（Excelの「CSV（コンマ区切り）」）で保存したファイル。64KBまで。" }
