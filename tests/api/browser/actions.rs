@@ -122,8 +122,9 @@ impl Chromium {
     }
 
     /// Presses the button that says `text`; when the next page is a
-    /// confirmation with one of `confirm` (and no error), checks it as
-    /// screen `shot` and presses that too. Returns whether there was one.
+    /// confirmation (no error, and a button saying one of `confirm`, or a
+    /// heading with 確認 and a single main button), checks it as screen
+    /// `shot` and presses that too. Returns whether there was one.
     pub(super) async fn submit_through_confirmation(
         &mut self,
         text: &str,
@@ -140,14 +141,27 @@ impl Chromium {
         if errors.as_u64().unwrap_or(0) > 0 {
             return Ok(false);
         }
-        for label in confirm {
-            if self.has_button(label).await? {
-                self.screen(shot, true).await?;
-                self.submit(label).await?;
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        let label = match self.first_button(confirm).await? {
+            Some(label) => Some(label.to_owned()),
+            // Another label: a page titled 確認 with one main button.
+            None => self
+                .js(
+                    "const h = document.querySelector('h1')?.textContent ?? '';\
+                     const b = [...document.querySelectorAll('main form button[type=submit]')]\
+                       .filter(b => !b.classList.contains('secondary'));\
+                     return h.includes('確認') && b.length === 1 ? b[0].textContent.trim() : null;",
+                    vec![],
+                )
+                .await?
+                .as_str()
+                .map(str::to_owned),
+        };
+        let Some(label) = label else {
+            return Ok(false);
+        };
+        self.screen(shot, true).await?;
+        self.submit(&label).await?;
+        Ok(true)
     }
 
     /// Waits until the marked page was replaced by a loaded one.

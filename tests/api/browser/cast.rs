@@ -51,7 +51,9 @@ pub(super) async fn physician(
         .find(|m| m.to == who.email && m.subject == templates::REGISTRATION_SUBJECT)
         .context("the registration mail in the outbox")?;
     let link = link_in(&mail.body).context("the registration link in the mail")?;
-    let done = b.finish_registration(&link, &who.fields_with(changes)).await;
+    let done = b
+        .finish_registration(&link, &who.fields_with(changes))
+        .await;
     ensure!(done.body.contains("利用者登録が完了しました。"));
     Ok(())
 }

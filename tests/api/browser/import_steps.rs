@@ -79,8 +79,12 @@ async fn upload_and_check(b: &mut Chromium, file: &std::path::Path) -> Result<()
 
 /// 取り込む (through a confirmation if there is one).
 async fn import(b: &mut Chromium) -> Result<()> {
-    b.submit_through_confirmation("取り込む", &["取り込みを確定する", "確定する"], "04-import-confirm")
-        .await?;
+    b.submit_through_confirmation(
+        "取り込む",
+        &["取り込みを確定する", "確定する"],
+        "04-import-confirm",
+    )
+    .await?;
     b.wait_text("import: done", "2名の会員を取り込みました")
         .await?;
     b.screen("05-import-done", true).await
@@ -106,14 +110,16 @@ async fn print_the_postcards(b: &mut Chromium) -> Result<Postcard> {
         login_id: postcard_field(b, "login-id").await?,
         password: postcard_field(b, "password").await?,
     };
-    let name = b
-        .c
-        .find(Locator::Css("p.addressee"))
-        .await
-        .context("print view: the addressee")?
-        .text()
-        .await?;
-    ensure!(name.contains("佐藤 花子"), "print view: first card is {name}");
+    let name =
+        b.c.find(Locator::Css("p.addressee"))
+            .await
+            .context("print view: the addressee")?
+            .text()
+            .await?;
+    ensure!(
+        name.contains("佐藤 花子"),
+        "print view: first card is {name}"
+    );
     Ok(card)
 }
 
@@ -141,9 +147,12 @@ async fn print_media_screenshot(b: &Chromium, name: &str) -> Result<()> {
     .await
     .context("Emulation.setEmulatedMedia print")?;
     let shot = b.full_screenshot().await;
-    b.c.issue_cmd(Cdp::new("Emulation.setEmulatedMedia", json!({ "media": "" })))
-        .await
-        .context("Emulation.setEmulatedMedia back to screen")?;
+    b.c.issue_cmd(Cdp::new(
+        "Emulation.setEmulatedMedia",
+        json!({ "media": "" }),
+    ))
+    .await
+    .context("Emulation.setEmulatedMedia back to screen")?;
     b.save_png(name, &shot?)
 }
 

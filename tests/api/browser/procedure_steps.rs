@@ -16,9 +16,9 @@ use crate::helpers::{Applicant, PASSWORD, TestApp};
 /// The office staff, in the order they approve: login ID, association,
 /// screen-name prefix.
 const OFFICES: [(&str, &str, &str); 3] = [
-    ("shinjuku01", "新宿区医師会", "district"),
-    ("tokyostaff01", "東京都医師会", "prefecture"),
-    ("jmastaff01", "日本医師会", "national"),
+    ("shinjuku01", "新宿区医師会", "06-district"),
+    ("tokyostaff01", "東京都医師会", "07-prefecture"),
+    ("jmastaff01", "日本医師会", "08-national"),
 ];
 /// 申請状況 when the page has no link to it.
 const STATUS: &str = "/mypage/applications";
@@ -34,7 +34,7 @@ pub(super) async fn procedure_story(app: &TestApp, b: &mut Chromium) -> Result<(
     let doctor = Applicant::yamada();
     cast::physician(app, &doctor, &[]).await?;
 
-    physician_logs_in(b, &doctor, "01-mypage").await?;
+    physician_logs_in(b, &doctor, true).await?;
     open_the_join_form(b).await?;
     fill_in_as_a_trainee(b).await?;
     file_it(b).await?;
@@ -45,7 +45,7 @@ pub(super) async fn procedure_story(app: &TestApp, b: &mut Chromium) -> Result<(
     for (i, (login_id, _, who)) in OFFICES.into_iter().enumerate() {
         approve_in_the_queue(b, login_id, who, i == 0).await?;
         b.log_out("/office").await?;
-        physician_logs_in(b, &doctor, &format!("{who}-mypage")).await?;
+        physician_logs_in(b, &doctor, false).await?;
         open_status(b).await?;
         let last = i + 1 == OFFICES.len();
         done = status_shows(b, &format!("{who}-status"), Some(done)).await?;
@@ -62,11 +62,13 @@ pub(super) async fn procedure_story(app: &TestApp, b: &mut Chromium) -> Result<(
     Ok(())
 }
 
-async fn physician_logs_in(b: &mut Chromium, who: &Applicant, shot: &str) -> Result<()> {
+/// The physician logs in and lands on マイページ (checked as a screen the
+/// first time, `first`).
+async fn physician_logs_in(b: &mut Chromium, who: &Applicant, first: bool) -> Result<()> {
     b.log_in(&who.login_id, PASSWORD).await?;
     b.wait_h1("マイページ").await?;
-    if shot == "01-mypage" {
-        b.screen(shot, true).await?;
+    if first {
+        b.screen("01-mypage", true).await?;
     }
     Ok(())
 }
@@ -145,7 +147,12 @@ async fn file_it(b: &mut Chromium) -> Result<()> {
     };
     b.submit_through_confirmation(
         first,
-        &["申請する", "この内容で申請する", "確定する"],
+        &[
+            "申請する",
+            "この内容で申請する",
+            "申請を確定する",
+            "確定する",
+        ],
         "04-join-confirm",
     )
     .await?;

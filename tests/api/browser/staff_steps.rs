@@ -96,18 +96,25 @@ async fn open_the_record_and_its_correction(b: &mut Chromium) -> Result<()> {
 async fn bad_phone_is_told_inline(b: &mut Chromium) -> Result<()> {
     b.set_marker().await?;
     b.fill_and_leave("#mobile", "09012345678").await?;
-    let msg = b
+    // Clearing the field may be checked first ("を入力してください"): wait
+    // for the message about the typed number.
+    if let Err(e) = b
         .wait_for(
-            "phone: inline message",
-            "document.querySelector('#m-mobile .error')?.textContent",
+            "phone: inline message about the hyphens",
+            "document.querySelectorAll('.htmx-request').length === 0 && \
+             document.querySelector('#m-mobile .error')?.textContent\
+             .includes('携帯電話番号はハイフンを含めて入力してください')",
         )
-        .await?;
-    ensure!(
-        msg.as_str()
-            .unwrap_or("")
-            .contains("携帯電話番号はハイフンを含めて入力してください"),
-        "phone: message is {msg}"
-    );
+        .await
+    {
+        let msg = b
+            .js(
+                "return document.querySelector('#m-mobile')?.textContent ?? null",
+                vec![],
+            )
+            .await?;
+        return Err(e.context(format!("phone: the message is {msg}")));
+    }
     b.check_marker("phone: the message came with a page load")
         .await?;
     let _ = b
@@ -127,7 +134,8 @@ async fn bad_phone_is_told_inline(b: &mut Chromium) -> Result<()> {
     b.fill_and_leave("#mobile", NEW_PHONE).await?;
     b.wait_for(
         "phone: message gone for a valid number",
-        "!document.querySelector('#m-mobile .error')",
+        "document.querySelectorAll('.htmx-request').length === 0 && \
+         !document.querySelector('#m-mobile .error')",
     )
     .await?;
     b.check_marker("phone: a page load happened").await
