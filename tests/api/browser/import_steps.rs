@@ -67,6 +67,7 @@ async fn upload_and_check(b: &mut Chromium, file: &std::path::Path) -> Result<()
         .await?;
     b.form_semantics("02-import").await?;
     b.screen("02-import", true).await?;
+    b.keyboard_focus("02-import", 7).await?;
     b.choose_file("#file", file).await?;
     b.submit("内容を確認する").await?;
     b.wait_h1("取り込み内容の確認").await?;

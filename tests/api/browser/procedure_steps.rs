@@ -102,7 +102,8 @@ async fn open_the_join_form(b: &mut Chromium) -> Result<()> {
         b.follow("入会申込").await?;
     }
     b.wait_h1("入会申込").await?;
-    b.screen("02-join", true).await
+    b.screen("02-join", true).await?;
+    b.keyboard_focus("02-join", 10).await
 }
 
 /// The district, all three levels, a hospital's 研修医: the 日医 class

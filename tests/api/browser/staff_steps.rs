@@ -55,6 +55,7 @@ async fn find_by_part_of_the_kana(b: &mut Chromium) -> Result<()> {
     b.wait_for("search box", "document.getElementById('q') !== null")
         .await?;
     b.screen("02-people-search", true).await?;
+    b.keyboard_focus("02-people-search", 6).await?;
     b.set_marker().await?;
     b.type_into("#q", "ヤマ").await?;
     b.wait_for(
