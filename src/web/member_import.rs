@@ -121,9 +121,9 @@ fn upload_form(csrf: &str) -> Markup {
         form method="post" action=(UPLOAD) enctype="multipart/form-data" {
             (csrf_input(csrf))
             div.field {
-                label for="file" { "CSVファイル" }
+                label for="file" { "CSVファイル " (crate::views::components::required_mark(true)) }
                 p.hint #file-hint { "Excel で保存した CSV（UTF-8 または Shift_JIS）。まず内容を確認し、取り込みはその後で行います。" }
-                input #file type="file" name="file" accept=".csv,text/csv" required aria-describedby="file-hint";
+                input #file type="file" name="file" accept=".csv,text/csv" required aria-required="true" aria-describedby="file-hint";
             }
             p.actions { button type="submit" { "内容を確認する" } }
         }

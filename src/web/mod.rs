@@ -87,7 +87,7 @@ pub fn step_path(step: PendingStep) -> &'static str {
 }
 
 /// Paths an account with a pending `step` may still open: that step's
-/// screens, logout and the assets.
+/// screens, logout, the assets and the local outbox.
 pub fn open_during(step: PendingStep, path: &str) -> bool {
     let own = match step {
         PendingStep::Terms => path == paths::FIRST_TERMS,
@@ -99,7 +99,12 @@ pub fn open_during(step: PendingStep, path: &str) -> bool {
         }
         PendingStep::Password => path == paths::PASSWORD_CHANGE,
     };
-    own || path == paths::LOGOUT || path == "/healthz" || path.starts_with("/assets/")
+    // The local outbox (development, no SMTP server) holds the mail the
+    // e-mail step sends; it has a key of its own.
+    own || path == paths::LOGOUT
+        || path == "/healthz"
+        || path.starts_with("/assets/")
+        || path.starts_with("/dev/outbox")
 }
 
 /// Today's date in Japan, for date rules.

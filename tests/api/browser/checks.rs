@@ -248,13 +248,13 @@ impl Chromium {
 
 /// A Chrome DevTools command sent through chromedriver.
 #[derive(Debug)]
-struct Cdp {
+pub(super) struct Cdp {
     cmd: &'static str,
     params: Value,
 }
 
 impl Cdp {
-    fn new(cmd: &'static str, params: Value) -> Cdp {
+    pub(super) fn new(cmd: &'static str, params: Value) -> Cdp {
         Cdp { cmd, params }
     }
 }
@@ -277,12 +277,13 @@ impl WebDriverCompatibleCommand for Cdp {
     }
 }
 
-/// `target/screenshots`, created (and emptied of old PNGs) for this run.
-pub(super) fn screenshot_dir() -> Result<PathBuf> {
+/// `target/screenshots/{story}`, created (and emptied of old PNGs) for this
+/// run.
+pub(super) fn screenshot_dir(story: &str) -> Result<PathBuf> {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
-    let dir = target.join("screenshots");
+    let dir = target.join("screenshots").join(story);
     std::fs::create_dir_all(&dir).with_context(|| format!("create {}", dir.display()))?;
     for entry in std::fs::read_dir(&dir)?.flatten() {
         if entry.path().extension().is_some_and(|e| e == "png") {

@@ -1,6 +1,7 @@
 //! The open browser: a WebDriver session on the app, and the ways the story
 //! drives it (open a page, type, press keys, pick options, wait for the page
-//! to change, read the mailed link from the local outbox).
+//! to change). What a person does across screens is in `actions`, the local
+//! outbox in `mailbox`.
 
 use std::{
     path::{Path, PathBuf},
@@ -24,9 +25,9 @@ use super::{
 /// The open browser, with what the story needs of it.
 pub(super) struct Chromium {
     pub(super) c: Client,
-    base: String,
+    pub(super) base: String,
     /// Opens `/dev/outbox` (`?key=`).
-    outbox_key: String,
+    pub(super) outbox_key: String,
     pub(super) shots: PathBuf,
     /// How many screens were checked.
     pub(super) screens: usize,
@@ -37,12 +38,13 @@ pub(super) struct Chromium {
 impl Chromium {
     /// A session in a fresh profile under `scratch` (where `driver` writes
     /// its log), on the app at `base` whose local outbox opens with
-    /// `outbox_key`.
+    /// `outbox_key`; screenshots go to `target/screenshots/{story}/`.
     pub(super) async fn open(
         driver: &Chromedriver,
         scratch: &Path,
         base: &str,
         outbox_key: &str,
+        story: &str,
     ) -> Result<Chromium> {
         let c = match connect(&driver.url, &scratch.join("profile")).await {
             Ok(c) => c,
@@ -59,7 +61,7 @@ impl Chromium {
             c,
             base: base.to_owned(),
             outbox_key: outbox_key.to_owned(),
-            shots: screenshot_dir()?,
+            shots: screenshot_dir(story)?,
             screens: 0,
             problems: Vec::new(),
         })
@@ -263,41 +265,11 @@ impl Chromium {
         Ok(())
     }
 
-    /// Opens the newest mail of the local outbox and returns its link.
+    /// Opens the newest mail of the local outbox, the registration's, and
+    /// returns its link.
     pub(super) async fn verify_link_from_outbox(&self) -> Result<String> {
-        self.goto(&format!("/dev/outbox?key={}", self.outbox_key))
-            .await?;
-        let deadline = Instant::now() + WAIT;
-        while self
-            .c
-            .find_all(Locator::Css("a[href^='/dev/outbox/']"))
-            .await?
-            .is_empty()
-        {
-            ensure!(Instant::now() < deadline, "outbox: no mail arrived");
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            self.c.refresh().await?;
-        }
-        let link = self.c.find(Locator::Css("a[href^='/dev/outbox/']")).await?;
-        let subject = link.text().await?;
-        ensure!(
-            subject.contains("利用者登録のご確認"),
-            "outbox: newest mail is {subject:?}"
-        );
-        link.click().await?;
-        let body = self
-            .wait_for(
-                "outbox: mail body",
-                "document.querySelector('pre.mailbody')?.textContent",
-            )
-            .await?;
-        self.save_png("06-outbox-mail", &self.full_screenshot().await?)?;
-        let body = body.as_str().unwrap_or("");
-        let url = body
-            .split_whitespace()
-            .find(|w| w.starts_with(&self.base) && w.contains("/register/verify"))
-            .with_context(|| format!("outbox: no verify link in the mail:\n{body}"))?;
-        Ok(url.to_owned())
+        self.link_from_outbox("利用者登録のご確認", "/register/verify", "06-outbox-mail")
+            .await
     }
 
     pub(super) async fn set_size(&self, (w, h): (u32, u32)) -> Result<()> {
