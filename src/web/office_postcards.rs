@@ -216,12 +216,15 @@ pub async fn print(
                 link rel="stylesheet" href=(assets::url("css/postcards.css"));
             }
             body.postcards {
-                div.screen-only {
+                header.screen-only {
+                    h1 { "ID・パスワード通知ハガキの印刷（" (id) "）" }
                     p { a href=(LIST) { "← 通知ハガキの一覧に戻る" } }
                     p { (cards.len()) "名分（1名につき宛名面と通信面の2ページ）。ブラウザの印刷機能で、用紙「はがき（100 × 148 mm）」、余白なし、両面印刷で印刷してください。" }
                 }
-                @for card in &cards {
-                    (card_sides(card, &expires, &login_url, h))
+                main {
+                    @for card in &cards {
+                        (card_sides(card, &expires, &login_url, h))
+                    }
                 }
             }
         }

@@ -76,18 +76,6 @@ impl Chromium {
             .await
     }
 
-    /// True when the page has a link whose text contains `text`.
-    pub(super) async fn has_link(&self, text: &str) -> Result<bool> {
-        Ok(!self
-            .c
-            .find_all(Locator::XPath(&format!(
-                "//a[contains(normalize-space(), {})]",
-                xpath_text(text)
-            )))
-            .await?
-            .is_empty())
-    }
-
     /// The first of `labels` that a button on the page says.
     pub(super) async fn first_button<'a>(&self, labels: &[&'a str]) -> Result<Option<&'a str>> {
         for label in labels {

@@ -21,7 +21,6 @@ const OFFICES: [(&str, &str, &str); 3] = [
     ("jmastaff01", "日本医師会", "08-national"),
 ];
 /// 申請状況 when the page has no link to it.
-const STATUS: &str = "/mypage/applications";
 /// The date each office approves with (the last one's is the 入会日).
 const DATE: &str = "2026/04/01";
 
@@ -73,13 +72,9 @@ async fn physician_logs_in(b: &mut Chromium, who: &Applicant, first: bool) -> Re
     Ok(())
 }
 
-/// From マイページ to 申請状況 (by its link when there is one).
+/// From マイページ to 申請状況, by its link.
 async fn open_status(b: &mut Chromium) -> Result<()> {
-    if b.has_link("申請状況").await? {
-        b.follow("申請状況").await?;
-    } else {
-        b.goto(STATUS).await?;
-    }
+    b.follow("申請状況").await?;
     b.wait_for(
         "申請状況",
         "document.readyState === 'complete' && document.querySelector('ol.timeline') !== null",
@@ -88,19 +83,9 @@ async fn open_status(b: &mut Chromium) -> Result<()> {
     Ok(())
 }
 
-/// マイページ → 入会申込 (through 申請状況 when マイページ has no link to it).
+/// マイページ → 入会申込, by its link.
 async fn open_the_join_form(b: &mut Chromium) -> Result<()> {
-    if b.has_link("入会申込").await? {
-        b.follow("入会申込").await?;
-    } else {
-        if b.has_link("申請状況").await? {
-            b.follow("申請状況").await?;
-        } else {
-            println!("procedure story: マイページ has no link to 申請状況; opened {STATUS}");
-            b.goto(STATUS).await?;
-        }
-        b.follow("入会申込").await?;
-    }
+    b.follow("入会申込").await?;
     b.wait_h1("入会申込").await?;
     b.screen("02-join", true).await?;
     b.keyboard_focus("02-join", 10).await
