@@ -191,6 +191,46 @@ pub fn validate_contact(
     }
 }
 
+/// The fields a physician changes with a 異動届 (記録の変更): 氏名, 旧姓,
+/// 自宅現住所 and the phones, in screen order. Never the 医籍登録番号 (the
+/// person's unique key) nor the other answers of the registration.
+pub fn record_fields() -> &'static [Field] {
+    &Field::ALL[Field::KanaLast as usize..=Field::Fax as usize]
+}
+
+/// `current` with the [`record_fields`] taken from `posted` (every other
+/// field of `posted` is ignored), checked with the registration's parsers:
+/// the new person, or the messages of those fields.
+pub fn validate_record(
+    current: &Person,
+    posted: &RegistrationForm,
+    today: time::Date,
+) -> Result<Person, FieldErrors> {
+    let mut form = person_form(current);
+    for f in record_fields() {
+        form.set_value(*f, posted.value(*f));
+    }
+    match validate_person(&form, today) {
+        Ok(checked) => {
+            let mut out = with_contact_of(current, &checked);
+            out.name = checked.name;
+            out.kana = checked.kana;
+            out.former = checked.former;
+            Ok(out)
+        }
+        Err(errors) => {
+            let mut own = FieldErrors::default();
+            for (f, m) in errors.fields() {
+                if record_fields().contains(&f) {
+                    own.insert(f, m.to_owned());
+                }
+            }
+            // A stored field no longer passing today's rules is said as is.
+            Err(if own.is_empty() { errors } else { own })
+        }
+    }
+}
+
 /// `person` with the contact details (address, phones) of `from`.
 pub fn with_contact_of(person: &Person, from: &Person) -> Person {
     let mut out = person.clone();
