@@ -12,12 +12,12 @@ use crate::{
     office::{add_district, first_login, staff},
 };
 
-async fn staff_browser(app: &TestApp, association: &str, login_id: &str) -> Browser {
+pub(crate) async fn staff_browser(app: &TestApp, association: &str, login_id: &str) -> Browser {
     let one_time = staff(app, association, login_id, "担当者").await;
     first_login(app, login_id, &one_time).await
 }
 
-async fn physician(app: &TestApp, who: &Applicant) -> Browser {
+pub(crate) async fn physician(app: &TestApp, who: &Applicant) -> Browser {
     app.register(who).await;
     let b = app.browser();
     b.log_in(&who.login_id, PASSWORD)
@@ -27,7 +27,7 @@ async fn physician(app: &TestApp, who: &Applicant) -> Browser {
 }
 
 /// The ids of the applications of `login_id`, oldest first.
-async fn application_ids(app: &TestApp, login_id: &str) -> Vec<u64> {
+pub(crate) async fn application_ids(app: &TestApp, login_id: &str) -> Vec<u64> {
     let login_id = login_id.to_owned();
     app.store
         .read(move |tx| {
@@ -44,7 +44,7 @@ async fn application_ids(app: &TestApp, login_id: &str) -> Vec<u64> {
 
 /// The hidden inputs of a page's forms, but the CSRF token (maud writes
 /// them as `<input type="hidden" name="…" value="…">`).
-pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+pub(crate) fn hidden_inputs(html: &str) -> Vec<(String, String)> {
     let attr = |tag: &str, name: &str| {
         let pat = format!(" {name}=\"");
         let start = tag.find(&pat)? + pat.len();
@@ -69,12 +69,15 @@ pub fn hidden_inputs(html: &str) -> Vec<(String, String)> {
 /// Posts `fields` to the procedure form at `form`, checks that 確認 shows
 /// each of `shown`, presses 申請する there and follows to 申請完了; the
 /// application's id.
-pub async fn file_through_confirm<V: AsRef<str>>(
+pub(crate) async fn file_through_confirm<K: AsRef<str>, V: AsRef<str>>(
     b: &Browser,
     form: &str,
-    fields: &[(&str, V)],
+    fields: &[(K, V)],
     shown: &[&str],
 ) -> u64 {
+    // Opened as a browser would (the form's CSRF token); the chooser of
+    // 異動届 has no form: its callers open the form of the kind first.
+    b.get(form).await;
     let confirm = b.post_form(form, fields).await;
     confirm.assert_status(StatusCode::OK);
     confirm.assert_contains("<h1 id=\"confirm-title\">確認</h1>");
@@ -101,7 +104,7 @@ pub async fn file_through_confirm<V: AsRef<str>>(
     id
 }
 
-fn join_form(district: u64, levels: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn join_form(district: u64, levels: &str) -> Vec<(&'static str, String)> {
     vec![
         ("district", district.to_string()),
         ("levels", levels.to_owned()),
@@ -116,7 +119,7 @@ fn join_form(district: u64, levels: &str) -> Vec<(&'static str, String)> {
 }
 
 /// Approves application `id` from its detail page in `b`'s browser.
-async fn approve(b: &Browser, id: u64, date: &str) -> Page {
+pub(crate) async fn approve(b: &Browser, id: u64, date: &str) -> Page {
     let page = b.get(&format!("/office/applications/{id}")).await;
     page.assert_status(StatusCode::OK);
     let version = input_value(&page.body, "version").expect("the version is on the page");

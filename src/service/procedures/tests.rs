@@ -20,6 +20,8 @@ use crate::{
     store::{outbox::Mail, users::UserRecord},
 };
 
+mod changes;
+
 struct World {
     _dir: tempfile::TempDir,
     store: Store,
@@ -856,6 +858,9 @@ async fn staff_enter_a_paper_form_and_a_record_change_applies_only_when_complete
     assert_eq!(app.entered_by, Some(w.staff(w.shinjuku).account.id));
     w.approve(w.shinjuku, id).await.unwrap();
     let mut renamed = person();
+    // A 異動届 keeps the 医籍登録番号 (see `changes`).
+    renamed.registry.number =
+        crate::domain::MedicalRegistryNumber::parse(&w.account(p).await.registry_number).unwrap();
     renamed.name.last = crate::domain::KanjiName::parse("佐藤").unwrap();
     let change = Procedure::Change(Change::Record {
         person: Some(Box::new(renamed)),
