@@ -281,7 +281,8 @@ pub async fn withdraw(
 }
 
 /// 再提出 of the sent-back application `id` (at `version`), edited to
-/// `filing`: checked again and routed again from the first stage.
+/// `filing`: checked and routed again; back at the stage that sent it
+/// back, or at the first stage when the route changed.
 pub async fn resubmit(
     store: &Store,
     config: &Config,

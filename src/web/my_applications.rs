@@ -148,7 +148,7 @@ pub async fn list(
                     @if matches!(a.status, Status::SentBack { .. }) {
                         p.actions { a.button href=(edit_url(a.id)) { "修正して再提出" } }
                     }
-                    @if a.status.is_open() && a.approvals_this_round() == 0 || matches!(a.status, Status::SentBack { .. }) {
+                    @if matches!(a.status, Status::Pending { stage: 0 }) && a.approvals_this_round() == 0 || matches!(a.status, Status::SentBack { .. }) {
                         form method="post" action={ (LIST) "/" (a.id) "/withdraw" } {
                             (csrf_input(csrf))
                             input type="hidden" name="version" value=(a.version);

@@ -156,6 +156,28 @@ async fn a_record_change_is_applied_only_when_the_district_approves_and_keeps_th
     confirm.assert_status(StatusCode::OK);
     confirm.assert_contains("変更前：山田");
     assert!(!confirm.body.contains("999999"));
+    let mut back = crate::procedures::hidden_inputs(&confirm.body);
+    back.push(("action".into(), "back".into()));
+    let again = doctor.post_form(&format!("{CHANGE}/confirm"), &back).await;
+    again.assert_status(StatusCode::OK);
+    again.assert_contains("異動届（記録の変更）");
+    assert_eq!(
+        input_value(&again.body, "name_last").as_deref(),
+        Some("佐藤")
+    );
+    assert_eq!(
+        input_value(&again.body, "tel").as_deref(),
+        Some("03-3946-2121")
+    );
+    assert_eq!(
+        input_value(&again.body, "wp_name").as_deref(),
+        Some("新都病院")
+    );
+    assert_eq!(
+        input_value(&again.body, "desired").as_deref(),
+        Some("2026/10/01")
+    );
+    assert_eq!(checked_values(&again.body, "mail_to"), ["home"]);
     let id = file_through_confirm(
         &doctor,
         CHANGE,

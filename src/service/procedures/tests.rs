@@ -561,7 +561,8 @@ async fn a_transfer_to_another_prefecture_is_approved_there_and_moves_the_prefec
 }
 
 #[tokio::test]
-async fn a_sent_back_application_is_edited_resubmitted_and_starts_again_at_the_district() {
+async fn a_sent_back_application_is_edited_resubmitted_and_goes_back_to_the_level_that_sent_it_back()
+ {
     let w = World::new().await;
     let p = w.physician(1).await;
     let id = w
@@ -608,9 +609,10 @@ async fn a_sent_back_application_is_edited_resubmitted_and_starts_again_at_the_d
     .await
     .unwrap()
     .unwrap();
-    assert_eq!(stage_of(&w.app(id).await), Some(w.shinjuku));
-    assert_eq!(w.queue_ids(w.shinjuku).await, [id]);
-    w.approve(w.shinjuku, id).await.unwrap();
+    // Back to the prefecture that sent it back; the district approved it.
+    assert_eq!(stage_of(&w.app(id).await), Some(w.tokyo));
+    assert_eq!(w.queue_ids(w.tokyo).await, [id]);
+    assert!(w.queue_ids(w.shinjuku).await.is_empty());
     assert!(matches!(
         w.approve(w.tokyo, id).await,
         Ok(Outcome::Completed(_))
