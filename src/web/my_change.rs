@@ -25,9 +25,8 @@ use super::{
     my_filing::{
         self, BACK, Confirm, LIST, Resubmit, check_reason, complete_url, confirm_page,
         errors_markup, file_or_resubmit, not_found, optional_date, person_of, pick,
-        resubmit_inputs, resubmit_notice,
+        resubmit_inputs, resubmit_notice, slash_date,
     },
-    my_join::slash_date,
     my_workplace::{self, WorkplaceForm, class_region, opt_out_label},
     register::form_view::{Ctx, fields_markup},
 };

@@ -264,3 +264,8 @@ pub fn errors_markup(errors: &[String]) -> Markup {
         }
     }
 }
+
+/// A date as the forms take it (2026/04/01).
+pub fn slash_date(d: time::Date) -> String {
+    format!("{:04}/{:02}/{:02}", d.year(), u8::from(d.month()), d.day())
+}

@@ -14,7 +14,7 @@ use super::{
     my_filing::{
         self, BACK, Confirm, LIST, Resubmit, check_reason, complete_url, confirm_page,
         errors_markup, file_or_resubmit, not_found, optional_date, person_of, pick,
-        resubmit_inputs, resubmit_notice,
+        resubmit_inputs, resubmit_notice, slash_date,
     },
     my_workplace::{self, WorkplaceForm, class_region, opt_out_label},
 };
@@ -43,11 +43,6 @@ const LEVELS: [(&str, &str); 3] = [
     ("dp", "郡市区等医師会・都道府県医師会"),
     ("dpn", "郡市区等医師会・都道府県医師会・日本医師会"),
 ];
-
-/// A date as the forms take it.
-pub fn slash_date(d: time::Date) -> String {
-    format!("{:04}/{:02}/{:02}", d.year(), u8::from(d.month()), d.day())
-}
 
 /// The 入会申込 as typed.
 #[derive(Clone, Debug, Default)]

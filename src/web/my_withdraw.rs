@@ -9,13 +9,10 @@ use poem::{
     web::{CsrfToken, Data, Form, Redirect},
 };
 
-use super::{
-    my_filing::{
-        self, BACK, Confirm, LIST, Resubmit, check_reason, complete_url, confirm_page,
-        errors_markup, file_or_resubmit, not_found, optional_date, person_of, pick,
-        resubmit_inputs, resubmit_notice,
-    },
-    my_join::slash_date,
+use super::my_filing::{
+    self, BACK, Confirm, LIST, Resubmit, check_reason, complete_url, confirm_page, errors_markup,
+    file_or_resubmit, not_found, optional_date, person_of, pick, resubmit_inputs, resubmit_notice,
+    slash_date,
 };
 use crate::{
     auth::guards::SignedIn,
