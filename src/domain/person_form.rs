@@ -210,6 +210,17 @@ pub fn validate_record(
     for f in record_fields() {
         form.set_value(*f, posted.value(*f));
     }
+    // What an imported member lacks outside these fields is not asked for
+    // here: stand-ins let the rules run, and only these fields are taken.
+    for f in missing_fields(current) {
+        let stand_in = match f {
+            Field::MainDept => DEPT_STAND_IN,
+            Field::School => SCHOOL_STAND_IN,
+            Field::Graduation => GRADUATION_STAND_IN,
+            _ => continue,
+        };
+        form.set_value(f, stand_in.to_owned());
+    }
     match validate_person(&form, today) {
         Ok(checked) => {
             let mut out = with_contact_of(current, &checked);
@@ -331,6 +342,28 @@ mod tests {
                     && rows.iter().any(|(l, _)| l == "郵便番号"))
         );
         assert_eq!(contact_fields().len(), 7);
+    }
+
+    #[test]
+    fn a_record_change_takes_name_address_and_phones_even_of_an_imported_member() {
+        let mut person = validate_person(&form(&[]), TODAY).unwrap();
+        person.departments.main = None;
+        person.education.school = None;
+        person.education.graduation = None;
+        let posted = form(&[
+            ("name_last", "佐藤"),
+            ("kana_last", "サトウ"),
+            ("registry_number", "999999"),
+            ("school", "京都大学"),
+        ]);
+        let renamed = validate_record(&person, &posted, TODAY).unwrap();
+        assert_eq!(renamed.name.last.to_string(), "佐藤");
+        assert_eq!(renamed.registry, person.registry, "not a record field");
+        assert_eq!(renamed.education, person.education, "still unknown");
+        assert_eq!(renamed.departments, person.departments);
+        let errors = validate_record(&person, &form(&[("mobile", "abc")]), TODAY).unwrap_err();
+        let fields: Vec<Field> = errors.fields().map(|(f, _)| f).collect();
+        assert_eq!(fields, [Field::Mobile]);
     }
 
     #[test]
