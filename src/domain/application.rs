@@ -2,7 +2,9 @@
 //!
 //! ```text
 //! 提出 → 申請中 at stage 0 ─承認→ 申請中 at stage 1 … ─承認 (last)→ 完了
-//!            │  ├─差戻し (comment) → 差戻し ─再提出→ 申請中 at stage 0
+//!            │  ├─差戻し (comment) → 差戻し ─再提出→ 申請中 at the stage
+//!            │  │    that sent it back (at stage 0 when the corrections
+//!            │  │    changed the route)
 //!            │  └─却下 (reason) → 却下 (final)
 //!            └─取下げ (applicant; no level has approved since the last
 //!              提出, or sent back) → 取下げ (final)
@@ -344,7 +346,8 @@ impl Application {
     }
 
     /// 取下げ by the applicant `person` (or staff `actor` on their behalf):
-    /// while no level has approved since the last 提出, or when sent back.
+    /// while no level has approved it (since the last 提出, or before the
+    /// 差戻し it was resubmitted to), or when sent back.
     pub fn withdraw(
         &mut self,
         person: u64,
@@ -359,7 +362,7 @@ impl Application {
             return Err(Refusal::Stale);
         }
         match self.status {
-            Status::Pending { .. } if self.approvals_this_round() > 0 => {
+            Status::Pending { stage } if stage > 0 || self.approvals_this_round() > 0 => {
                 return Err(Refusal::AlreadyApproved);
             }
             Status::Pending { .. } | Status::SentBack { .. } => {}
@@ -378,7 +381,9 @@ impl Application {
     }
 
     /// 再提出 of a sent-back application, edited, with its stages worked
-    /// out again: it starts again at the first stage.
+    /// out again: it goes back to the stage that sent it back (the levels
+    /// below it approved already), or starts again at the first stage when
+    /// the corrections changed the route (another district, other levels).
     pub fn resubmit(
         &mut self,
         person: u64,
@@ -394,14 +399,22 @@ impl Application {
         if version != self.version {
             return Err(Refusal::Stale);
         }
-        if !matches!(self.status, Status::SentBack { .. }) {
+        let Status::SentBack {
+            stage: sent_back_at,
+        } = self.status
+        else {
             return Err(Refusal::Closed);
-        }
+        };
+        let stage = if stages == self.stages {
+            sent_back_at
+        } else {
+            0
+        };
         self.procedure = filing.procedure;
         self.reason = filing.reason;
         self.desired = filing.desired;
         self.stages = stages;
-        self.status = Status::Pending { stage: 0 };
+        self.status = Status::Pending { stage };
         self.bump(Step {
             at,
             action: Action::Resubmitted,
@@ -460,6 +473,11 @@ impl Application {
             r.reverse();
             r
         };
+        let reached = match self.status {
+            Status::Pending { stage } | Status::SentBack { stage } => stage,
+            Status::Completed => self.stages.len(),
+            _ => round.iter().filter_map(|s| s.stage).max().unwrap_or(0),
+        };
         for (i, stage) in self.stages.iter().enumerate() {
             let decided = round.iter().rev().find(|s| s.stage == Some(i));
             let state = match (decided.map(|s| s.action), self.status) {
@@ -467,6 +485,8 @@ impl Application {
                 (Some(Action::SentBack), _) => StepState::SentBack,
                 (Some(Action::Rejected), _) => StepState::Rejected,
                 (_, Status::Pending { stage }) if stage == i => StepState::Current,
+                // Approved in an earlier round, before a 差戻し above it.
+                (None, _) if i < reached => StepState::Done,
                 _ => StepState::Waiting,
             };
             let verb = match stage.role {
@@ -599,7 +619,7 @@ mod tests {
     }
 
     #[test]
-    fn a_sent_back_application_is_edited_and_starts_again_at_the_first_stage() {
+    fn a_sent_back_application_goes_back_to_the_stage_that_sent_it_back() {
         let mut a = app(2);
         a.decide(D, 5, 1, Decision::Approve(None), 1).unwrap();
         assert_eq!(
@@ -628,11 +648,42 @@ mod tests {
             a.resubmit(8, None, 3, filing.clone(), a.stages.clone(), 3),
             Err(Refusal::NotYours)
         );
-        a.resubmit(7, None, 3, filing, a.stages.clone(), 3).unwrap();
-        assert_eq!(a.status, Status::Pending { stage: 0 });
-        assert_eq!(a.current_stage().map(|s| s.association), Some(D));
-        assert_eq!(a.approvals_this_round(), 0);
-        assert_eq!(a.timeline()[1].state, StepState::Current);
+        let mut rerouted = a.clone();
+        a.resubmit(7, None, 3, filing.clone(), a.stages.clone(), 3)
+            .unwrap();
+        assert_eq!(a.status, Status::Pending { stage: 1 });
+        assert_eq!(a.current_stage().map(|s| s.association), Some(P));
+        let states: Vec<StepState> = a.timeline().iter().map(|t| t.state).collect();
+        assert_eq!(
+            states,
+            [
+                StepState::Done,
+                StepState::Done,
+                StepState::Current,
+                StepState::Waiting
+            ]
+        );
+        assert_eq!(
+            a.withdraw(7, None, 4, 4),
+            Err(Refusal::AlreadyApproved),
+            "the district approved it"
+        );
+        assert_eq!(
+            a.decide(P, 6, 4, Decision::Approve(Some(date!(2026 - 04 - 01))), 4),
+            Ok(Outcome::Completed(date!(2026 - 04 - 01)))
+        );
+        assert!(a.timeline().iter().all(|t| t.state == StepState::Done));
+
+        // Corrections that change the route start again at the first stage.
+        let other = vec![Stage {
+            level: Level::District,
+            association: AssociationId(11),
+            role: StageRole::Approve,
+        }];
+        rerouted.resubmit(7, None, 3, filing, other, 3).unwrap();
+        assert_eq!(rerouted.status, Status::Pending { stage: 0 });
+        assert_eq!(rerouted.approvals_this_round(), 0);
+        assert_eq!(rerouted.timeline()[1].state, StepState::Current);
     }
 
     #[test]

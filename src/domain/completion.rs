@@ -68,6 +68,7 @@ pub fn complete(
     all: &[Association],
 ) -> Result<Completion, String> {
     super::procedure::check(procedure, file, all)?;
+    super::procedure::check_person(procedure, person)?;
     let mut out = Completion::default();
     match procedure {
         Procedure::Join(j) => {

@@ -191,6 +191,57 @@ pub fn validate_contact(
     }
 }
 
+/// The fields a physician changes with a 異動届 (記録の変更): 氏名, 旧姓,
+/// 自宅現住所 and the phones, in screen order. Never the 医籍登録番号 (the
+/// person's unique key) nor the other answers of the registration.
+pub fn record_fields() -> &'static [Field] {
+    &Field::ALL[Field::KanaLast as usize..=Field::Fax as usize]
+}
+
+/// `current` with the [`record_fields`] taken from `posted` (every other
+/// field of `posted` is ignored), checked with the registration's parsers:
+/// the new person, or the messages of those fields.
+pub fn validate_record(
+    current: &Person,
+    posted: &RegistrationForm,
+    today: time::Date,
+) -> Result<Person, FieldErrors> {
+    let mut form = person_form(current);
+    for f in record_fields() {
+        form.set_value(*f, posted.value(*f));
+    }
+    // What an imported member lacks outside these fields is not asked for
+    // here: stand-ins let the rules run, and only these fields are taken.
+    for f in missing_fields(current) {
+        let stand_in = match f {
+            Field::MainDept => DEPT_STAND_IN,
+            Field::School => SCHOOL_STAND_IN,
+            Field::Graduation => GRADUATION_STAND_IN,
+            _ => continue,
+        };
+        form.set_value(f, stand_in.to_owned());
+    }
+    match validate_person(&form, today) {
+        Ok(checked) => {
+            let mut out = with_contact_of(current, &checked);
+            out.name = checked.name;
+            out.kana = checked.kana;
+            out.former = checked.former;
+            Ok(out)
+        }
+        Err(errors) => {
+            let mut own = FieldErrors::default();
+            for (f, m) in errors.fields() {
+                if record_fields().contains(&f) {
+                    own.insert(f, m.to_owned());
+                }
+            }
+            // A stored field no longer passing today's rules is said as is.
+            Err(if own.is_empty() { errors } else { own })
+        }
+    }
+}
+
 /// `person` with the contact details (address, phones) of `from`.
 pub fn with_contact_of(person: &Person, from: &Person) -> Person {
     let mut out = person.clone();
@@ -291,6 +342,28 @@ mod tests {
                     && rows.iter().any(|(l, _)| l == "郵便番号"))
         );
         assert_eq!(contact_fields().len(), 7);
+    }
+
+    #[test]
+    fn a_record_change_takes_name_address_and_phones_even_of_an_imported_member() {
+        let mut person = validate_person(&form(&[]), TODAY).unwrap();
+        person.departments.main = None;
+        person.education.school = None;
+        person.education.graduation = None;
+        let posted = form(&[
+            ("name_last", "佐藤"),
+            ("kana_last", "サトウ"),
+            ("registry_number", "999999"),
+            ("school", "京都大学"),
+        ]);
+        let renamed = validate_record(&person, &posted, TODAY).unwrap();
+        assert_eq!(renamed.name.last.to_string(), "佐藤");
+        assert_eq!(renamed.registry, person.registry, "not a record field");
+        assert_eq!(renamed.education, person.education, "still unknown");
+        assert_eq!(renamed.departments, person.departments);
+        let errors = validate_record(&person, &form(&[("mobile", "abc")]), TODAY).unwrap_err();
+        let fields: Vec<Field> = errors.fields().map(|(f, _)| f).collect();
+        assert_eq!(fields, [Field::Mobile]);
     }
 
     #[test]

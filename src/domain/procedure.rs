@@ -284,6 +284,24 @@ pub fn check(procedure: &Procedure, file: &MemberFile, all: &[Association]) -> R
     }
 }
 
+/// The message when a 記録変更 would change the 医籍登録番号.
+pub const REGISTRY_NUMBER_FIXED: &str =
+    "医籍登録番号は異動届では変更できません。誤りがある場合は医師会事務局にお問い合わせください。";
+
+/// Whether a 記録変更 of the person now `current` keeps the 医籍登録番号:
+/// it is the person's unique key, corrected by staff only, never by a
+/// 異動届.
+pub fn check_person(procedure: &Procedure, current: &Person) -> Result<(), String> {
+    match procedure {
+        Procedure::Change(Change::Record {
+            person: Some(new), ..
+        }) if new.registry.number != current.registry.number => {
+            Err(REGISTRY_NUMBER_FIXED.to_owned())
+        }
+        _ => Ok(()),
+    }
+}
+
 fn first_problem(w: &Workplace) -> Result<(), String> {
     match w.problems().into_iter().next() {
         Some(p) => Err(p),

@@ -188,7 +188,7 @@ pub async fn file(
     let config = config.clone();
     let outcome = store
         .write(move |tx| {
-            let Some((user, _)) = physician(users::get_for_update(tx, person)?) else {
+            let Some((user, current)) = physician(users::get_for_update(tx, person)?) else {
                 return Ok(Err(Refused::NotFound));
             };
             match &who {
@@ -200,6 +200,9 @@ pub async fn file(
             }
             let file = memberships::get_for_update(tx, person)?;
             if let Err(m) = procedure::check(&filing.procedure, &file, &all) {
+                return Ok(Err(Refused::Rule(m)));
+            }
+            if let Err(m) = procedure::check_person(&filing.procedure, &current) {
                 return Ok(Err(Refused::Rule(m)));
             }
             let stages = match routing::stages(&filing.procedure, &file, &all) {
@@ -278,7 +281,8 @@ pub async fn withdraw(
 }
 
 /// 再提出 of the sent-back application `id` (at `version`), edited to
-/// `filing`: checked again and routed again from the first stage.
+/// `filing`: checked and routed again; back at the stage that sent it
+/// back, or at the first stage when the route changed.
 pub async fn resubmit(
     store: &Store,
     config: &Config,
@@ -299,7 +303,7 @@ pub async fn resubmit(
                 Filer::Physician(p) => *p == old.person,
                 Filer::Staff(staff, _) => visible_to(&old, staff.association),
             };
-            let Some((user, _)) =
+            let Some((user, current)) =
                 physician(users::get_for_update(tx, old.person)?).filter(|_| allowed)
             else {
                 return Ok(Err(Refused::NotFound));
@@ -311,6 +315,9 @@ pub async fn resubmit(
             }
             let file = memberships::get_for_update(tx, old.person)?;
             if let Err(m) = procedure::check(&filing.procedure, &file, &all) {
+                return Ok(Err(Refused::Rule(m)));
+            }
+            if let Err(m) = procedure::check_person(&filing.procedure, &current) {
                 return Ok(Err(Refused::Rule(m)));
             }
             let stages = match routing::stages(&filing.procedure, &file, &all) {

@@ -11,7 +11,12 @@ pub mod login;
 pub mod member_import;
 pub mod my_account;
 pub mod my_applications;
+pub mod my_change;
+pub mod my_filing;
+pub mod my_join;
 pub mod my_profile;
+pub mod my_withdraw;
+pub mod my_workplace;
 pub mod office;
 pub mod office_announcements;
 pub mod office_associations;
@@ -191,19 +196,31 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             post(office_person::password_reset),
         )
         .at(office_audit::AUDIT, get(office_audit::search))
-        .at(my_applications::LIST, get(my_applications::list))
+        .at(my_filing::LIST, get(my_applications::list))
         .at(
-            my_applications::NEW,
-            get(my_applications::new_join).post(my_applications::submit_join),
+            my_join::NEW,
+            get(my_join::new_join).post(my_join::submit_join),
         )
-        .at(my_applications::CLASS, post(my_applications::class_preview))
+        .at(my_join::CONFIRM, post(my_join::confirm_join))
+        .at(my_workplace::CLASS, post(my_join::class_preview))
         .at(
-            my_applications::WITHDRAW,
-            get(my_applications::new_withdraw).post(my_applications::submit_withdraw),
+            my_withdraw::WITHDRAW,
+            get(my_withdraw::new_withdraw).post(my_withdraw::submit_withdraw),
         )
+        .at(my_withdraw::CONFIRM, post(my_withdraw::confirm_withdraw))
+        .at(
+            my_change::CHANGE,
+            get(my_change::new_change).post(my_change::submit_change),
+        )
+        .at(my_change::CONFIRM, post(my_change::confirm_change))
         .at(
             "/mypage/applications/:id/withdraw",
             post(my_applications::withdraw_application),
+        )
+        .at("/mypage/applications/:id/edit", get(my_applications::edit))
+        .at(
+            "/mypage/applications/:id/complete",
+            get(my_filing::complete),
         )
         .at(staff_applications::LIST, get(staff_applications::list))
         .at(staff_applications::BULK, post(staff_applications::bulk))

@@ -1,9 +1,10 @@
 //! The physician's procedures on マイページ: 所属状況 and 申請状況 (every
-//! application with its step timeline, 差戻し comments, 取下げ), the
-//! 入会申込 form with the 日医 class shown as the answers are given (htmx),
-//! and the 退会届.
+//! application with its step timeline, 差戻し comments with 「修正して
+//! 再提出」, 取下げ), and the way into a sent-back application's form. The
+//! forms themselves: `my_join` (入会申込), `my_change` (異動届),
+//! `my_withdraw` (退会届); their 確認 and 申請完了: `my_filing`.
 
-use maud::{Markup, html};
+use maud::html;
 use poem::{
     IntoResponse, Response, handler,
     http::StatusCode,
@@ -11,43 +12,26 @@ use poem::{
 };
 use serde::Deserialize;
 
+use super::{
+    my_change,
+    my_filing::{LIST, edit_url, not_found, person_of},
+    my_join, my_withdraw,
+};
 use crate::{
     auth::guards::SignedIn,
     domain::{
-        AssociationId, Date, Role,
-        application::{Filing, StepState},
-        membership::{JmaClass, Level, MailTo, WorkRole, Workplace, WorkplaceKind},
-        procedure::{Join, Procedure, WithdrawScope},
+        AssociationId,
+        application::{Status, StepState},
+        membership::Level,
+        procedure::ApplicationKind,
     },
-    error::{OrInternal, UserError, status_message},
-    htmx,
+    error::{OrInternal, UserError},
     mail::templates::jst,
     service::procedures::{self, Filer, Refused},
     state::AppState,
     views::layout::{csrf_input, page as layout},
     web::paths,
 };
-
-/// 申請状況 (and 所属状況).
-pub const LIST: &str = "/mypage/applications";
-/// 入会申込.
-pub const NEW: &str = "/mypage/applications/new";
-/// 退会届.
-pub const WITHDRAW: &str = "/mypage/applications/withdraw";
-/// The htmx region with the derived 日医 class.
-pub const CLASS: &str = "/mypage/applications/class";
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
-}
-
-/// The physician's person id (= account id); staff have no procedures.
-fn person_of(signed: &SignedIn) -> poem::Result<u64> {
-    match signed.0.role {
-        Role::Physician | Role::Member => Ok(signed.0.id),
-        Role::Staff { .. } => Err(not_found()),
-    }
-}
 
 #[derive(Debug, Default, Deserialize)]
 pub struct DoneQuery {
@@ -134,8 +118,9 @@ pub async fn list(
                 div.helpbox role="status" { p { "臨床研修の2年間が経過しました。会員種別の変更（異動届）をお願いします。" } }
             }
             ul.linklist {
-                li { a href=(NEW) { "入会申込 →" } }
-                li { a href=(WITHDRAW) { "退会届 →" } }
+                li { a href=(my_join::NEW) { "入会申込 →" } }
+                li { a href=(my_change::CHANGE) { "異動届（記録の変更・会員種別の変更・所属医師会の移動） →" } }
+                li { a href=(my_withdraw::WITHDRAW) { "退会届 →" } }
             }
         }
         section.card aria-labelledby="apps-title" {
@@ -160,7 +145,10 @@ pub async fn list(
                         p.comment { (s.action.label()) "：" (s.text) }
                     }
                     @if let Some(d) = a.effective { p { "効力発生日：" (d) } }
-                    @if a.status.is_open() && a.approvals_this_round() == 0 || matches!(a.status, crate::domain::application::Status::SentBack { .. }) {
+                    @if matches!(a.status, Status::SentBack { .. }) {
+                        p.actions { a.button href=(edit_url(a.id)) { "修正して再提出" } }
+                    }
+                    @if matches!(a.status, Status::Pending { stage: 0 }) && a.approvals_this_round() == 0 || matches!(a.status, Status::SentBack { .. }) {
                         form method="post" action={ (LIST) "/" (a.id) "/withdraw" } {
                             (csrf_input(csrf))
                             input type="hidden" name="version" value=(a.version);
@@ -172,393 +160,6 @@ pub async fn list(
         }
     };
     Ok(layout(title, Some(csrf), body).into_response())
-}
-
-/// The 入会申込 form as typed.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct JoinForm {
-    #[serde(default)]
-    district: String,
-    #[serde(default)]
-    levels: String,
-    #[serde(default)]
-    wp_kind: String,
-    #[serde(default)]
-    wp_role: String,
-    #[serde(default)]
-    wp_name: String,
-    #[serde(default)]
-    wp_postal: String,
-    #[serde(default)]
-    wp_address: String,
-    #[serde(default)]
-    wp_phone: String,
-    #[serde(default)]
-    mail_to: String,
-    #[serde(default)]
-    opt_out: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    desired: String,
-}
-
-impl JoinForm {
-    fn role(&self) -> WorkRole {
-        WorkRole::from_key(&self.wp_role).unwrap_or(WorkRole::Employed)
-    }
-
-    fn opt_out(&self) -> bool {
-        !self.opt_out.is_empty()
-    }
-
-    fn levels(&self) -> Option<Vec<Level>> {
-        match self.levels.as_str() {
-            "d" => Some(vec![Level::District]),
-            "dp" => Some(vec![Level::District, Level::Prefecture]),
-            "dpn" => Some(vec![Level::District, Level::Prefecture, Level::National]),
-            _ => None,
-        }
-    }
-
-    /// The filing, or the messages of what is missing.
-    fn filing(&self) -> Result<Filing, Vec<String>> {
-        let mut errors = Vec::new();
-        let district = self.district.trim().parse::<u64>().ok().map(AssociationId);
-        if district.is_none() {
-            errors.push("郡市区等医師会を選んでください。".to_owned());
-        }
-        let levels = self.levels();
-        if levels.is_none() {
-            errors.push("入会する医師会の範囲を選んでください。".to_owned());
-        }
-        let kind = WorkplaceKind::from_key(&self.wp_kind);
-        let role = WorkRole::from_key(&self.wp_role);
-        if kind.is_none() || role.is_none() {
-            errors.push("勤務先の種別と立場を選んでください。".to_owned());
-        }
-        let mail_to = match self.mail_to.as_str() {
-            "home" => Some(MailTo::Home),
-            "work" => Some(MailTo::Work),
-            _ => None,
-        };
-        if mail_to.is_none() {
-            errors.push("送付先を選んでください。".to_owned());
-        }
-        let desired = match self.desired.trim() {
-            "" => None,
-            s => match Date::parse_as(s, "入会希望日") {
-                Ok(d) => Some(d.get()),
-                Err(e) => {
-                    errors.push(e);
-                    None
-                }
-            },
-        };
-        if self.reason.chars().count() > 1000 {
-            errors.push("備考は1,000文字以内で入力してください。".to_owned());
-        }
-        let (Some(district), Some(levels), Some(kind), Some(role), Some(mail_to)) =
-            (district, levels, kind, role, mail_to)
-        else {
-            return Err(errors);
-        };
-        let workplace = Workplace {
-            kind,
-            role,
-            name: self.wp_name.trim().to_owned(),
-            postal_code: self.wp_postal.trim().to_owned(),
-            address: self.wp_address.trim().to_owned(),
-            phone: self.wp_phone.trim().to_owned(),
-        };
-        errors.extend(workplace.problems());
-        if !errors.is_empty() {
-            return Err(errors);
-        }
-        Ok(Filing {
-            procedure: Procedure::Join(Join {
-                district,
-                levels,
-                workplace,
-                mail_to,
-                liability_opt_out: self.opt_out(),
-                district_class: String::new(),
-                prefecture_class: String::new(),
-            }),
-            reason: self.reason.trim().to_owned(),
-            desired,
-        })
-    }
-}
-
-/// The region with the 日医 class the answers give.
-fn class_region(role: WorkRole, opt_out: bool) -> Markup {
-    let class = JmaClass::derive(role, opt_out);
-    html! {
-        div #jma-class role="status" hx-post=(CLASS) hx-trigger="change from:closest form"
-            hx-include="closest form" hx-swap="outerHTML" {
-            p { "日医の会員種別（日医に入会する場合）：" strong { (class.label()) } }
-            p.hint {
-                @if class.has_liability_insurance() { "日医医賠責保険が付きます。" }
-                @else { "日医医賠責保険は付きません。" }
-            }
-        }
-    }
-}
-
-fn join_page(
-    csrf: &str,
-    f: &JoinForm,
-    choices: &[procedures::LocalChoice],
-    errors: &[String],
-) -> Markup {
-    let opt = |v: &str, cur: &str| v == cur;
-    let title = "入会申込";
-    let body = html! {
-        section.card aria-labelledby="join-title" {
-            h1 #join-title { (title) }
-            p { a href=(LIST) { "← 申請状況に戻る" } }
-            @if !errors.is_empty() {
-                div.error-summary role="alert" {
-                    p { "入力内容を確認してください。" }
-                    ul { @for e in errors { li { (e) } } }
-                }
-            }
-            form method="post" action=(NEW) novalidate {
-                (csrf_input(csrf))
-                div.field {
-                    label for="district" { "入会する郡市区等医師会" }
-                    select #district name="district" {
-                        option value="" { "選択してください" }
-                        @for c in choices {
-                            option value=(c.id.0) selected[f.district == c.id.0.to_string()] { (c.prefecture) "　" (c.name) }
-                        }
-                    }
-                }
-                fieldset.field {
-                    legend { "入会する医師会の範囲" }
-                    @for (v, label) in [("d", "郡市区等医師会のみ"), ("dp", "郡市区等医師会・都道府県医師会"), ("dpn", "郡市区等医師会・都道府県医師会・日本医師会")] {
-                        label { input type="radio" name="levels" value=(v) checked[opt(v, &f.levels)]; " " (label) }
-                    }
-                }
-                fieldset.field {
-                    legend { "勤務先" }
-                    label for="wp_kind" { "種別" }
-                    select #wp_kind name="wp_kind" {
-                        @for k in WorkplaceKind::ALL { option value=(k.key()) selected[opt(k.key(), &f.wp_kind)] { (k.label()) } }
-                    }
-                    label for="wp_role" { "立場" }
-                    select #wp_role name="wp_role" {
-                        @for r in WorkRole::ALL { option value=(r.key()) selected[opt(r.key(), &f.wp_role) || (f.wp_role.is_empty() && r == WorkRole::Employed)] { (r.label()) } }
-                    }
-                    label for="wp_name" { "名称" }
-                    input #wp_name type="text" name="wp_name" maxlength="100" value=(f.wp_name);
-                    label for="wp_postal" { "郵便番号" }
-                    input #wp_postal type="text" name="wp_postal" maxlength="10" value=(f.wp_postal);
-                    label for="wp_address" { "所在地" }
-                    input #wp_address type="text" name="wp_address" maxlength="200" value=(f.wp_address);
-                    label for="wp_phone" { "電話番号" }
-                    input #wp_phone type="tel" name="wp_phone" maxlength="20" value=(f.wp_phone);
-                }
-                fieldset.field {
-                    legend { "送付先" }
-                    label { input type="radio" name="mail_to" value="home" checked[f.mail_to != "work"]; " 自宅" }
-                    label { input type="radio" name="mail_to" value="work" checked[f.mail_to == "work"]; " 勤務先" }
-                }
-                div.field {
-                    label { input type="checkbox" name="opt_out" value="1" checked[f.opt_out()]; " 日医医賠責保険に加入しない" }
-                }
-                (class_region(f.role(), f.opt_out()))
-                div.field {
-                    label for="desired" { "入会希望日（任意）" }
-                    input #desired type="text" name="desired" placeholder="2026/04/01" value=(f.desired);
-                }
-                div.field {
-                    label for="reason" { "備考（任意）" }
-                    textarea #reason name="reason" maxlength="1000" { (f.reason) }
-                }
-                div.actions { button type="submit" { "申請する" } }
-            }
-        }
-    };
-    layout(title, Some(csrf), body)
-}
-
-#[handler]
-pub async fn new_join(
-    state: Data<&AppState>,
-    csrf: &CsrfToken,
-    signed: SignedIn,
-) -> poem::Result<Response> {
-    person_of(&signed)?;
-    let choices = procedures::local_associations(&state.store)
-        .await
-        .or_internal()?;
-    Ok(join_page(csrf, &JoinForm::default(), &choices, &[]).into_response())
-}
-
-/// The 日医 class for the answers so far (htmx).
-#[handler]
-pub async fn class_preview(signed: SignedIn, Form(f): Form<JoinForm>) -> poem::Result<Response> {
-    person_of(&signed)?;
-    Ok(htmx::vary(class_region(f.role(), f.opt_out())))
-}
-
-async fn refused_join(
-    state: &AppState,
-    csrf: &str,
-    f: &JoinForm,
-    errors: &[String],
-) -> poem::Result<Response> {
-    let choices = procedures::local_associations(&state.store)
-        .await
-        .or_internal()?;
-    Ok(join_page(csrf, f, &choices, errors)
-        .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-        .into_response())
-}
-
-#[handler]
-pub async fn submit_join(
-    state: Data<&AppState>,
-    csrf: &CsrfToken,
-    signed: SignedIn,
-    Form(f): Form<JoinForm>,
-) -> poem::Result<Response> {
-    let person = person_of(&signed)?;
-    let filing = match f.filing() {
-        Ok(filing) => filing,
-        Err(errors) => return refused_join(&state, csrf, &f, &errors).await,
-    };
-    let filed = procedures::file(
-        &state.store,
-        &state.config,
-        &state.mail,
-        Filer::Physician(person),
-        person,
-        filing,
-    )
-    .await
-    .or_internal()?;
-    match filed {
-        Ok(_) => Ok(Redirect::see_other(format!("{LIST}?done=filed")).into_response()),
-        Err(Refused::NotFound) => Err(not_found()),
-        Err(r) => refused_join(&state, csrf, &f, &[r.message()]).await,
-    }
-}
-
-/// The 退会届 as typed.
-#[derive(Clone, Debug, Default, Deserialize)]
-pub struct WithdrawForm {
-    #[serde(default)]
-    scope: String,
-    #[serde(default)]
-    reason: String,
-    #[serde(default)]
-    desired: String,
-}
-
-fn withdraw_page(csrf: &str, f: &WithdrawForm, errors: &[String]) -> Markup {
-    let scopes = [
-        ("all", WithdrawScope::All),
-        ("pn", WithdrawScope::PrefectureAndNational),
-        ("n", WithdrawScope::NationalOnly),
-    ];
-    let title = "退会届";
-    let body = html! {
-        section.card aria-labelledby="withdraw-title" {
-            h1 #withdraw-title { (title) }
-            p { a href=(LIST) { "← 申請状況に戻る" } }
-            @if !errors.is_empty() {
-                div.error-summary role="alert" { ul { @for e in errors { li { (e) } } } }
-            }
-            form method="post" action=(WITHDRAW) novalidate {
-                (csrf_input(csrf))
-                fieldset.field {
-                    legend { "退会する医師会" }
-                    @for (v, s) in scopes {
-                        label { input type="radio" name="scope" value=(v) checked[f.scope == v]; " " (s.label()) }
-                    }
-                }
-                div.field {
-                    label for="desired" { "退会日" }
-                    input #desired type="text" name="desired" placeholder="2027/03/31" value=(f.desired);
-                }
-                div.field {
-                    label for="reason" { "理由" }
-                    textarea #reason name="reason" maxlength="1000" { (f.reason) }
-                }
-                div.actions { button type="submit" { "退会を届け出る" } }
-            }
-        }
-    };
-    layout(title, Some(csrf), body)
-}
-
-#[handler]
-pub async fn new_withdraw(csrf: &CsrfToken, signed: SignedIn) -> poem::Result<Response> {
-    person_of(&signed)?;
-    Ok(withdraw_page(csrf, &WithdrawForm::default(), &[]).into_response())
-}
-
-#[handler]
-pub async fn submit_withdraw(
-    state: Data<&AppState>,
-    csrf: &CsrfToken,
-    signed: SignedIn,
-    Form(f): Form<WithdrawForm>,
-) -> poem::Result<Response> {
-    let person = person_of(&signed)?;
-    let mut errors = Vec::new();
-    let scope = match f.scope.as_str() {
-        "all" => Some(WithdrawScope::All),
-        "pn" => Some(WithdrawScope::PrefectureAndNational),
-        "n" => Some(WithdrawScope::NationalOnly),
-        _ => None,
-    };
-    if scope.is_none() {
-        errors.push("退会する医師会を選んでください。".to_owned());
-    }
-    let desired = match f.desired.trim() {
-        "" => None,
-        s => match Date::parse_as(s, "退会日") {
-            Ok(d) => Some(d.get()),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        },
-    };
-    if f.reason.chars().count() > 1000 {
-        errors.push("理由は1,000文字以内で入力してください。".to_owned());
-    }
-    let (Some(scope), true) = (scope, errors.is_empty()) else {
-        return Ok(withdraw_page(csrf, &f, &errors)
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .into_response());
-    };
-    let filing = Filing {
-        procedure: Procedure::Withdraw(scope),
-        reason: f.reason.trim().to_owned(),
-        desired,
-    };
-    let filed = procedures::file(
-        &state.store,
-        &state.config,
-        &state.mail,
-        Filer::Physician(person),
-        person,
-        filing,
-    )
-    .await
-    .or_internal()?;
-    match filed {
-        Ok(_) => Ok(Redirect::see_other(format!("{LIST}?done=filed")).into_response()),
-        Err(Refused::NotFound) => Err(not_found()),
-        Err(r) => Ok(withdraw_page(csrf, &f, &[r.message()])
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .into_response()),
-    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -592,5 +193,30 @@ pub async fn withdraw_application(
             Err(UserError::into_error(StatusCode::CONFLICT, r.message()))
         }
         Err(_) => Err(not_found()),
+    }
+}
+
+/// 「修正して再提出」: the form of a sent-back application, pre-filled
+/// with its answers; anything else goes back to 申請状況.
+#[handler]
+pub async fn edit(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    signed: SignedIn,
+    Path(id): Path<u64>,
+) -> poem::Result<Response> {
+    let person = person_of(&signed)?;
+    let apps = procedures::mine(&state.store, person).await.or_internal()?;
+    let Some(v) = apps.into_iter().find(|v| v.application.id == id) else {
+        return Err(not_found());
+    };
+    let a = &v.application;
+    if !matches!(a.status, Status::SentBack { .. }) {
+        return Ok(Redirect::see_other(format!("{LIST}#application-{id}")).into_response());
+    }
+    match a.procedure.kind() {
+        ApplicationKind::Join => my_join::edit_page(&state, csrf, a).await,
+        ApplicationKind::Change => my_change::edit_page(&state, csrf, person, a).await,
+        ApplicationKind::Withdraw => my_withdraw::edit_page(csrf, a),
     }
 }

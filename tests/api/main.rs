@@ -17,6 +17,7 @@ mod mail_delivery;
 mod member_import;
 mod migration;
 mod my_account;
+mod my_change;
 mod my_profile;
 mod office;
 mod office_console;

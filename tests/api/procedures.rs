@@ -12,12 +12,12 @@ use crate::{
     office::{add_district, first_login, staff},
 };
 
-async fn staff_browser(app: &TestApp, association: &str, login_id: &str) -> Browser {
+pub(crate) async fn staff_browser(app: &TestApp, association: &str, login_id: &str) -> Browser {
     let one_time = staff(app, association, login_id, "担当者").await;
     first_login(app, login_id, &one_time).await
 }
 
-async fn physician(app: &TestApp, who: &Applicant) -> Browser {
+pub(crate) async fn physician(app: &TestApp, who: &Applicant) -> Browser {
     app.register(who).await;
     let b = app.browser();
     b.log_in(&who.login_id, PASSWORD)
@@ -27,7 +27,7 @@ async fn physician(app: &TestApp, who: &Applicant) -> Browser {
 }
 
 /// The ids of the applications of `login_id`, oldest first.
-async fn application_ids(app: &TestApp, login_id: &str) -> Vec<u64> {
+pub(crate) async fn application_ids(app: &TestApp, login_id: &str) -> Vec<u64> {
     let login_id = login_id.to_owned();
     app.store
         .read(move |tx| {
@@ -42,7 +42,69 @@ async fn application_ids(app: &TestApp, login_id: &str) -> Vec<u64> {
         .expect("read applications")
 }
 
-fn join_form(district: u64, levels: &str) -> Vec<(&'static str, String)> {
+/// The hidden inputs of a page's forms, but the CSRF token (maud writes
+/// them as `<input type="hidden" name="…" value="…">`).
+pub(crate) fn hidden_inputs(html: &str) -> Vec<(String, String)> {
+    let attr = |tag: &str, name: &str| {
+        let pat = format!(" {name}=\"");
+        let start = tag.find(&pat)? + pat.len();
+        let end = tag[start..].find('"')? + start;
+        Some(
+            tag[start..end]
+                .replace("&quot;", "\"")
+                .replace("&lt;", "<")
+                .replace("&gt;", ">")
+                .replace("&amp;", "&"),
+        )
+    };
+    html.split("<input")
+        .skip(1)
+        .filter_map(|rest| rest.split('>').next())
+        .filter(|tag| attr(tag, "type").as_deref() == Some("hidden"))
+        .filter_map(|tag| Some((attr(tag, "name")?, attr(tag, "value").unwrap_or_default())))
+        .filter(|(n, _)| n != "csrf_token")
+        .collect()
+}
+
+/// Posts `fields` to the procedure form at `form`, checks that 確認 shows
+/// each of `shown`, presses 申請する there and follows to 申請完了; the
+/// application's id.
+pub(crate) async fn file_through_confirm<K: AsRef<str>, V: AsRef<str>>(
+    b: &Browser,
+    form: &str,
+    fields: &[(K, V)],
+    shown: &[&str],
+) -> u64 {
+    // Opened as a browser would (the form's CSRF token); the chooser of
+    // 異動届 has no form: its callers open the form of the kind first.
+    b.get(form).await;
+    let confirm = b.post_form(form, fields).await;
+    confirm.assert_status(StatusCode::OK);
+    confirm.assert_contains("<h1 id=\"confirm-title\">確認</h1>");
+    for s in shown {
+        confirm.assert_contains(s);
+    }
+    let mut pairs = hidden_inputs(&confirm.body);
+    pairs.push(("action".into(), "file".into()));
+    let done = b.post_form(&format!("{form}/confirm"), &pairs).await;
+    let location = done
+        .location()
+        .unwrap_or_else(|| panic!("申請する leads to 申請完了: {}", done.excerpt()))
+        .to_owned();
+    let id = location
+        .strip_prefix("/mypage/applications/")
+        .and_then(|r| r.strip_suffix("/complete"))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("not 申請完了: {location}"));
+    let complete = b.get(&location).await;
+    complete.assert_status(StatusCode::OK);
+    complete.assert_contains("申請完了");
+    complete.assert_contains("このあとの流れ");
+    complete.assert_contains("href=\"/mypage/applications#application-");
+    id
+}
+
+pub(crate) fn join_form(district: u64, levels: &str) -> Vec<(&'static str, String)> {
     vec![
         ("district", district.to_string()),
         ("levels", levels.to_owned()),
@@ -57,7 +119,7 @@ fn join_form(district: u64, levels: &str) -> Vec<(&'static str, String)> {
 }
 
 /// Approves application `id` from its detail page in `b`'s browser.
-async fn approve(b: &Browser, id: u64, date: &str) -> Page {
+pub(crate) async fn approve(b: &Browser, id: u64, date: &str) -> Page {
     let page = b.get(&format!("/office/applications/{id}")).await;
     page.assert_status(StatusCode::OK);
     let version = input_value(&page.body, "version").expect("the version is on the page");
@@ -98,11 +160,14 @@ async fn a_trainee_joins_all_three_levels_and_each_office_approves_in_turn() {
     opted_out.assert_contains("C会員");
     opted_out.assert_contains("医賠責保険は付きません");
 
-    doctor
-        .post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "dpn"))
-        .await
-        .assert_redirect_to("/mypage/applications?done=filed");
-    let id = application_ids(&app, &yamada.login_id).await[0];
+    let id = file_through_confirm(
+        &doctor,
+        "/mypage/applications/new",
+        &join_form(shinjuku.id.0, "dpn"),
+        &["新宿区医師会", "東都大学病院", "A②会員(C)"],
+    )
+    .await;
+    assert_eq!(application_ids(&app, &yamada.login_id).await, [id]);
     let status = doctor.get("/mypage/applications").await;
     status.assert_contains("申請中");
     status.assert_contains("現在ここで確認中です");
@@ -178,10 +243,13 @@ async fn a_send_back_needs_a_comment_and_a_board_batch_is_approved_with_one_date
     let b = physician(&app, &second).await;
     for doctor in [&a, &b] {
         doctor.get("/mypage/applications/new").await;
-        doctor
-            .post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "d"))
-            .await
-            .assert_redirect_to("/mypage/applications?done=filed");
+        file_through_confirm(
+            doctor,
+            "/mypage/applications/new",
+            &join_form(shinjuku.id.0, "d"),
+            &[],
+        )
+        .await;
     }
     let one = application_ids(&app, &first.login_id).await[0];
     let two = application_ids(&app, &second.login_id).await[0];
@@ -234,4 +302,91 @@ async fn a_send_back_needs_a_comment_and_a_board_batch_is_approved_with_one_date
     let status = b.get("/mypage/applications").await;
     status.assert_contains("2026-05-15");
     status.assert_contains("完了");
+}
+
+#[tokio::test]
+async fn back_on_the_confirmation_keeps_every_answer_and_nothing_is_filed_before_filing() {
+    let app = spawn_app().await;
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    let yamada = Applicant::yamada();
+    let doctor = physician(&app, &yamada).await;
+    doctor.get("/mypage/applications/new").await;
+    let mut fields = join_form(shinjuku.id.0, "dpn");
+    fields.push(("opt_out", "1".into()));
+    fields.push(("desired", "2026/04/01".into()));
+    fields.push(("reason", "前任地から転居しました".into()));
+    let confirm = doctor.post_form("/mypage/applications/new", &fields).await;
+    confirm.assert_status(StatusCode::OK);
+    confirm.assert_contains("C会員");
+    confirm.assert_contains("加入しない");
+    assert!(
+        application_ids(&app, &yamada.login_id).await.is_empty(),
+        "確認 files nothing"
+    );
+    let mut pairs = hidden_inputs(&confirm.body);
+    pairs.push(("action".into(), "back".into()));
+    let form = doctor
+        .post_form("/mypage/applications/new/confirm", &pairs)
+        .await;
+    form.assert_status(StatusCode::OK);
+    form.assert_contains("<h1 id=\"join-title\">入会申込</h1>");
+    assert_eq!(
+        selected_option(&form.body, "district"),
+        Some(shinjuku.id.0.to_string())
+    );
+    assert_eq!(checked_values(&form.body, "levels"), ["dpn"]);
+    assert_eq!(checked_values(&form.body, "mail_to"), ["work"]);
+    assert_eq!(checked_values(&form.body, "opt_out"), ["1"]);
+    assert_eq!(
+        selected_option(&form.body, "wp_role").as_deref(),
+        Some("trainee")
+    );
+    assert_eq!(
+        input_value(&form.body, "wp_name").as_deref(),
+        Some("東都大学病院")
+    );
+    assert_eq!(
+        input_value(&form.body, "desired").as_deref(),
+        Some("2026/04/01")
+    );
+    form.assert_contains("前任地から転居しました");
+    assert!(application_ids(&app, &yamada.login_id).await.is_empty());
+
+    // The 退会届 goes through 確認 as well.
+    let district = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
+    let id = file_through_confirm(
+        &doctor,
+        "/mypage/applications/new",
+        &join_form(shinjuku.id.0, "d"),
+        &[],
+    )
+    .await;
+    approve(&district, id, "2026/04/01").await;
+    let withdraw = [
+        ("scope", "all"),
+        ("desired", "2027/03/31"),
+        ("reason", "転出のため"),
+    ];
+    let confirm = doctor
+        .post_form("/mypage/applications/withdraw", &withdraw)
+        .await;
+    confirm.assert_contains("郡市区・都道府県・日医すべて");
+    let mut pairs = hidden_inputs(&confirm.body);
+    pairs.push(("action".into(), "back".into()));
+    let form = doctor
+        .post_form("/mypage/applications/withdraw/confirm", &pairs)
+        .await;
+    assert_eq!(checked_values(&form.body, "scope"), ["all"]);
+    assert_eq!(
+        input_value(&form.body, "desired").as_deref(),
+        Some("2027/03/31")
+    );
+    let out = file_through_confirm(
+        &doctor,
+        "/mypage/applications/withdraw",
+        &withdraw,
+        &["2027/03/31", "転出のため"],
+    )
+    .await;
+    assert_eq!(application_ids(&app, &yamada.login_id).await, [id, out]);
 }

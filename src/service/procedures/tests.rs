@@ -20,6 +20,8 @@ use crate::{
     store::{outbox::Mail, users::UserRecord},
 };
 
+mod changes;
+
 struct World {
     _dir: tempfile::TempDir,
     store: Store,
@@ -559,7 +561,8 @@ async fn a_transfer_to_another_prefecture_is_approved_there_and_moves_the_prefec
 }
 
 #[tokio::test]
-async fn a_sent_back_application_is_edited_resubmitted_and_starts_again_at_the_district() {
+async fn a_sent_back_application_is_edited_resubmitted_and_goes_back_to_the_level_that_sent_it_back()
+ {
     let w = World::new().await;
     let p = w.physician(1).await;
     let id = w
@@ -606,9 +609,10 @@ async fn a_sent_back_application_is_edited_resubmitted_and_starts_again_at_the_d
     .await
     .unwrap()
     .unwrap();
-    assert_eq!(stage_of(&w.app(id).await), Some(w.shinjuku));
-    assert_eq!(w.queue_ids(w.shinjuku).await, [id]);
-    w.approve(w.shinjuku, id).await.unwrap();
+    // Back to the prefecture that sent it back; the district approved it.
+    assert_eq!(stage_of(&w.app(id).await), Some(w.tokyo));
+    assert_eq!(w.queue_ids(w.tokyo).await, [id]);
+    assert!(w.queue_ids(w.shinjuku).await.is_empty());
     assert!(matches!(
         w.approve(w.tokyo, id).await,
         Ok(Outcome::Completed(_))
@@ -856,6 +860,9 @@ async fn staff_enter_a_paper_form_and_a_record_change_applies_only_when_complete
     assert_eq!(app.entered_by, Some(w.staff(w.shinjuku).account.id));
     w.approve(w.shinjuku, id).await.unwrap();
     let mut renamed = person();
+    // A 異動届 keeps the 医籍登録番号 (see `changes`).
+    renamed.registry.number =
+        crate::domain::MedicalRegistryNumber::parse(&w.account(p).await.registry_number).unwrap();
     renamed.name.last = crate::domain::KanjiName::parse("佐藤").unwrap();
     let change = Procedure::Change(Change::Record {
         person: Some(Box::new(renamed)),
