@@ -260,8 +260,8 @@ pub async fn mypage(
             }
             ul.linklist {
                 @if user.person.is_some() {
-                    li { a href=(super::my_applications::LIST) { "所属状況・申請状況 →" } }
-                    li { a href=(super::my_applications::NEW) { "入会申込 →" } }
+                    li { a href=(super::my_filing::LIST) { "所属状況・申請状況 →" } }
+                    li { a href=(super::my_join::NEW) { "入会申込 →" } }
                     li { a href=(paths::MY_CONTACT) { "連絡先の変更 →" } }
                 }
                 li { a href=(paths::MY_EMAIL) { "メールアドレスの変更 →" } }
