@@ -37,6 +37,9 @@ pub(super) async fn procedure_story(app: &TestApp, b: &mut Chromium) -> Result<(
     open_the_join_form(b).await?;
     fill_in_as_a_trainee(b).await?;
     file_it(b).await?;
+    b.wait_h1("申請完了").await?;
+    b.screen("05-join-complete", true).await?;
+    b.follow("申請状況を見る").await?;
     let mut done = status_shows(b, "05-status-filed", None).await?;
     mails_arrived(b, &doctor, 1, "受付").await?;
     b.log_out("/mypage").await?;
