@@ -49,6 +49,15 @@ pub fn addable_parents(staff: &Staff, all: &[Association]) -> Vec<Association> {
         .collect()
 }
 
+/// Every association's name by id (public: the names a physician sees on
+/// 所属状況 and in the join form).
+pub async fn names(
+    store: &Store,
+) -> anyhow::Result<std::collections::HashMap<AssociationId, String>> {
+    let all = store.read(associations::all).await?;
+    Ok(all.into_iter().map(|a| (a.id, a.name)).collect())
+}
+
 /// True when `staff` may import associations (a 管理者 of a prefecture or
 /// of the root).
 pub async fn may_import(store: &Store, staff: &Staff) -> anyhow::Result<bool> {

@@ -62,24 +62,19 @@ pub async fn list(
         .await
         .or_internal()?;
     let apps = procedures::mine(&state.store, person).await.or_internal()?;
-    let choices = procedures::local_associations(&state.store)
-        .await
-        .or_internal()?;
     let flags = procedures::flags(&state.store, person, crate::web::today())
         .await
         .or_internal()?
         .unwrap_or_default();
-    let name_of = |id: AssociationId| {
-        choices
-            .iter()
-            .find(|c| c.id == id)
-            .map(|c| c.name.clone())
-            .unwrap_or_default()
-    };
+    let names = crate::service::associations::names(&state.store)
+        .await
+        .or_internal()?;
+    let name_of = |id: AssociationId| names.get(&id).cloned().unwrap_or_default();
     let title = "申請状況";
     let body = html! {
         section.card aria-labelledby="memberships-title" {
-            h1 #memberships-title { "所属状況" }
+            h1 { "所属状況・申請状況" }
+            h2 #memberships-title { "所属状況" }
             p { a href=(paths::MYPAGE) { "← マイページに戻る" } }
             @match q.done.as_str() {
                 "filed" => div.helpbox role="status" { p { "申請を受け付けました。確認のメールをお送りしました。" } },
@@ -97,7 +92,7 @@ pub async fn list(
                             th scope="row" { (level.label()) }
                             @match m {
                                 Some(m) => {
-                                    td { (if level == Level::District { name_of(m.association) } else { level.label().to_owned() }) }
+                                    td { (name_of(m.association)) }
                                     td { (m.class()) }
                                     td { (m.joined) }
                                     td { (m.state_label()) @if let Some(left) = m.left { "（" (left) "）" } }

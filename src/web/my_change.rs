@@ -492,8 +492,8 @@ fn form_body(f: &ChangeForm, what: What, m: &Mine, fields: &FieldErrors) -> Mark
             What::Transfer => {
                 p { "現在の所属：" (current_district(m)) }
                 div.field {
-                    label for="to" { "移動先の郡市区等医師会" }
-                    select #to name="to" {
+                    label for="to" { "移動先の郡市区等医師会" span.req { "必須" } }
+                    select #to name="to" aria-required="true" {
                         option value="" { "選択してください" }
                         @for c in m.choices.iter().filter(|c| Some(c.id) != m.file.district()) {
                             option value=(c.id.0) selected[f.to == c.id.0.to_string()] { (c.prefecture) "　" (c.name) }
@@ -504,8 +504,8 @@ fn form_body(f: &ChangeForm, what: What, m: &Mine, fields: &FieldErrors) -> Mark
             }
         }
         div.field {
-            label for="desired" { "異動日" }
-            input #desired type="text" name="desired" placeholder="2026/04/01" value=(f.desired);
+            label for="desired" { "異動日" span.req { "必須" } }
+            input #desired type="text" name="desired" aria-required="true" placeholder="2026/04/01" value=(f.desired);
         }
         div.field {
             label for="reason" { "備考（任意）" }

@@ -225,8 +225,8 @@ fn join_page(
                 (csrf_input(csrf))
                 (resubmit_inputs(resubmit))
                 div.field {
-                    label for="district" { "入会する郡市区等医師会" }
-                    select #district name="district" {
+                    label for="district" { "入会する郡市区等医師会" span.req { "必須" } }
+                    select #district name="district" aria-required="true" {
                         option value="" { "選択してください" }
                         @for c in choices {
                             option value=(c.id.0) selected[f.district == c.id.0.to_string()] { (c.prefecture) "　" (c.name) }
@@ -234,7 +234,7 @@ fn join_page(
                     }
                 }
                 fieldset.field {
-                    legend { "入会する医師会の範囲" }
+                    legend { "入会する医師会の範囲" span.req { "必須" } }
                     @for (v, label) in LEVELS {
                         label { input type="radio" name="levels" value=(v) checked[v == f.levels]; " " (label) }
                     }

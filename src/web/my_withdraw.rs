@@ -130,17 +130,17 @@ fn withdraw_page(
                 (csrf_input(csrf))
                 (resubmit_inputs(resubmit))
                 fieldset.field {
-                    legend { "退会する医師会" }
+                    legend { "退会する医師会" span.req { "必須" } }
                     @for (v, s) in SCOPES {
                         label { input type="radio" name="scope" value=(v) checked[f.scope == v]; " " (s.label()) }
                     }
                 }
                 div.field {
-                    label for="desired" { "退会日" }
-                    input #desired type="text" name="desired" placeholder="2027/03/31" value=(f.desired);
+                    label for="desired" { "退会日" span.req { "必須" } }
+                    input #desired type="text" name="desired" aria-required="true" placeholder="2027/03/31" value=(f.desired);
                 }
                 div.field {
-                    label for="reason" { "理由" }
+                    label for="reason" { "理由（任意）" }
                     textarea #reason name="reason" maxlength="1000" { (f.reason) }
                 }
                 div.actions { button type="submit" { "確認画面へ進む" } }
