@@ -1,6 +1,8 @@
 //! The screens, one module per group, and the route table.
 
+pub mod application_list;
 mod context;
+pub mod csv_file;
 pub mod dev_outbox;
 pub mod first_login;
 pub mod first_password;
@@ -196,7 +198,8 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             "/mypage/applications/:id/withdraw",
             post(my_applications::withdraw_application),
         )
-        .at(staff_applications::LIST, get(staff_applications::list))
+        .at(staff_applications::LIST, get(application_list::list))
+        .at(application_list::EXPORT, get(application_list::export))
         .at(staff_applications::BULK, post(staff_applications::bulk))
         .at("/office/applications/:id", get(staff_applications::show))
         .at(

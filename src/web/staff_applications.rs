@@ -1,8 +1,8 @@
-//! The office's procedures: 申請一覧 (the applications waiting for this
-//! association, by kind, with bulk 承認 for a 理事会 batch), the 確認依頼
-//! inbox, and 申請詳細 with the timeline, the decision history and the
-//! 承認 / 差戻し / 却下 forms. An application that has not reached the staff
-//! member's association is answered with the 404 page.
+//! The office's procedures: 申請詳細 with the timeline, the decision
+//! history and the 承認 / 差戻し / 却下 forms, 確認依頼 confirmed, and bulk
+//! 承認 (a 理事会 batch) posted from 申請一覧 (`application_list`). An
+//! application that has not reached the staff member's association is
+//! answered with the 404 page.
 
 use maud::{Markup, html};
 use poem::{
@@ -14,17 +14,12 @@ use serde::Deserialize;
 
 use crate::{
     auth::guards::Staff,
-    domain::{
-        Date,
-        application::Decision,
-        procedure::{ApplicationKind, Procedure},
-    },
+    domain::{Date, application::Decision, procedure::Procedure},
     error::{OrInternal, UserError, status_message},
     mail::templates::jst,
-    service::procedures::{self, ApplicationView, QueueRow, Refused},
+    service::procedures::{self, ApplicationView, Refused},
     state::AppState,
     views::layout::{csrf_input, page as layout},
-    web::paths,
 };
 
 /// 申請一覧.
@@ -38,112 +33,6 @@ fn detail_path(id: u64) -> String {
 
 fn not_found() -> poem::Error {
     UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
-}
-
-#[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    done: String,
-}
-
-fn kind_key(k: ApplicationKind) -> &'static str {
-    match k {
-        ApplicationKind::Join => "join",
-        ApplicationKind::Change => "change",
-        ApplicationKind::Withdraw => "withdraw",
-    }
-}
-
-fn rows_table(rows: &[QueueRow], selectable: bool) -> Markup {
-    html! {
-        table {
-            thead { tr {
-                @if selectable { th scope="col" { "選択" } }
-                th scope="col" { "申請番号" } th scope="col" { "種類" } th scope="col" { "申請者" }
-                th scope="col" { "受付方法" } th scope="col" { "提出日時" } th scope="col" { "待ち開始" } th scope="col" { "状態" }
-            } }
-            tbody {
-                @for r in rows {
-                    tr {
-                        @if selectable {
-                            td { input type="checkbox" name="item" value={ (r.id) ":" (r.version) } aria-label={ "申請番号 " (r.id) " を選択" }; }
-                        }
-                        td { a href=(detail_path(r.id)) { (r.id) } }
-                        td { (r.summary) }
-                        td { (r.person_name) }
-                        td { (r.intake.label()) }
-                        td { (jst(r.filed_at)) }
-                        td { (jst(r.waiting_since)) }
-                        td { (r.status) }
-                    }
-                }
-            }
-        }
-    }
-}
-
-#[handler]
-pub async fn list(
-    state: Data<&AppState>,
-    csrf: &CsrfToken,
-    staff: Staff,
-    Query(q): Query<ListQuery>,
-) -> poem::Result<Response> {
-    let kind = ApplicationKind::ALL
-        .into_iter()
-        .find(|k| kind_key(*k) == q.kind);
-    let rows = procedures::queue(&state.store, &staff, kind)
-        .await
-        .or_internal()?;
-    let notices = procedures::notices(&state.store, &staff)
-        .await
-        .or_internal()?;
-    let title = "申請一覧";
-    let body = html! {
-        section.card aria-labelledby="queue-title" {
-            h1 #queue-title { (title) }
-            p { a href=(paths::OFFICE) { "← 事務局TOPに戻る" } }
-            @if let Some(n) = q.done.strip_prefix("bulk-") {
-                div.helpbox role="status" { p { (n) } }
-            }
-            form method="get" action=(LIST) {
-                div.field {
-                    label for="kind" { "種類" }
-                    select #kind name="kind" {
-                        option value="" selected[kind.is_none()] { "すべて" }
-                        @for k in ApplicationKind::ALL {
-                            option value=(kind_key(k)) selected[kind == Some(k)] { (k.label()) }
-                        }
-                    }
-                }
-                div.actions { button.secondary type="submit" { "絞り込む" } }
-            }
-            @if rows.is_empty() {
-                p { "貴会の処理待ちの申請はありません。" }
-            } @else {
-                form method="post" action=(BULK) {
-                    (csrf_input(csrf))
-                    (rows_table(&rows, true))
-                    div.field {
-                        label for="date" { "承認日（最終承認の場合は入会日・効力発生日）" }
-                        input #date type="text" name="date" placeholder="2026/04/01";
-                    }
-                    div.actions { button type="submit" { "選択した申請を一括承認する" } }
-                }
-            }
-        }
-        section.card aria-labelledby="notices-title" {
-            h2 #notices-title { "確認依頼" }
-            @if notices.is_empty() {
-                p { "確認依頼はありません。" }
-            } @else {
-                (rows_table(&notices, false))
-            }
-        }
-    };
-    Ok(layout(title, Some(csrf), body).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]

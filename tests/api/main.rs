@@ -19,6 +19,7 @@ mod migration;
 mod my_account;
 mod my_profile;
 mod office;
+mod office_applications;
 mod office_console;
 mod office_inbox;
 mod office_people;

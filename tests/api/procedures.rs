@@ -12,12 +12,12 @@ use crate::{
     office::{add_district, first_login, staff},
 };
 
-async fn staff_browser(app: &TestApp, association: &str, login_id: &str) -> Browser {
+pub(crate) async fn staff_browser(app: &TestApp, association: &str, login_id: &str) -> Browser {
     let one_time = staff(app, association, login_id, "担当者").await;
     first_login(app, login_id, &one_time).await
 }
 
-async fn physician(app: &TestApp, who: &Applicant) -> Browser {
+pub(crate) async fn physician(app: &TestApp, who: &Applicant) -> Browser {
     app.register(who).await;
     let b = app.browser();
     b.log_in(&who.login_id, PASSWORD)
@@ -27,7 +27,7 @@ async fn physician(app: &TestApp, who: &Applicant) -> Browser {
 }
 
 /// The ids of the applications of `login_id`, oldest first.
-async fn application_ids(app: &TestApp, login_id: &str) -> Vec<u64> {
+pub(crate) async fn application_ids(app: &TestApp, login_id: &str) -> Vec<u64> {
     let login_id = login_id.to_owned();
     app.store
         .read(move |tx| {
@@ -42,7 +42,7 @@ async fn application_ids(app: &TestApp, login_id: &str) -> Vec<u64> {
         .expect("read applications")
 }
 
-fn join_form(district: u64, levels: &str) -> Vec<(&'static str, String)> {
+pub(crate) fn join_form(district: u64, levels: &str) -> Vec<(&'static str, String)> {
     vec![
         ("district", district.to_string()),
         ("levels", levels.to_owned()),
@@ -57,7 +57,7 @@ fn join_form(district: u64, levels: &str) -> Vec<(&'static str, String)> {
 }
 
 /// Approves application `id` from its detail page in `b`'s browser.
-async fn approve(b: &Browser, id: u64, date: &str) -> Page {
+pub(crate) async fn approve(b: &Browser, id: u64, date: &str) -> Page {
     let page = b.get(&format!("/office/applications/{id}")).await;
     page.assert_status(StatusCode::OK);
     let version = input_value(&page.body, "version").expect("the version is on the page");

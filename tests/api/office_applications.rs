@@ -1,0 +1,162 @@
+//! The office's side of the procedures over HTTP: 申請一覧 filtered by kind,
+//! stage, filed date and association, and exported as CSV within the staff
+//! member's scope.
+
+use reqwest::StatusCode;
+
+use crate::{
+    helpers::*,
+    office::add_district,
+    procedures::{application_ids, approve, join_form, physician, staff_browser},
+};
+
+/// The raw bytes of an answer.
+async fn bytes(b: &Browser, path: &str) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+    let resp = b.client().get(b.url(path)).send().await.expect("request");
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let body = resp.bytes().await.expect("body").to_vec();
+    (status, headers, body)
+}
+
+fn detail(id: u64) -> String {
+    format!("href=\"/office/applications/{id}\"")
+}
+
+#[tokio::test]
+async fn the_list_filters_by_kind_stage_date_and_association_and_exports_only_what_is_in_scope() {
+    let app = spawn_app().await;
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    let shibuya = add_district(&app.store, "渋谷区医師会").await;
+    let first = Applicant::numbered(1);
+    let second = Applicant::numbered(2);
+    let a = physician(&app, &first).await;
+    let b = physician(&app, &second).await;
+    a.get("/mypage/applications/new").await;
+    a.post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "d"))
+        .await
+        .assert_redirect_to("/mypage/applications?done=filed");
+    b.get("/mypage/applications/new").await;
+    b.post_form("/mypage/applications/new", &join_form(shibuya.id.0, "dp"))
+        .await
+        .assert_redirect_to("/mypage/applications?done=filed");
+    let one = application_ids(&app, &first.login_id).await[0];
+    let two = application_ids(&app, &second.login_id).await[0];
+
+    let district = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
+    let other = staff_browser(&app, "渋谷区医師会", "shibuya01").await;
+    let prefecture = staff_browser(&app, "東京都医師会", "tokyostaff01").await;
+
+    // The default list is the queue; filters narrow it.
+    let list = district.get("/office/applications").await;
+    list.assert_contains(&detail(one));
+    assert!(!list.body.contains(&detail(two)), "another district's");
+    let none = district.get("/office/applications?kind=withdraw").await;
+    assert!(!none.body.contains(&detail(one)));
+    none.assert_contains("貴会の処理待ちの申請はありません");
+    district
+        .get("/office/applications?kind=join&from=2000/1/1")
+        .await
+        .assert_contains(&detail(one));
+    let old = district
+        .get("/office/applications?stage=all&to=%E5%B9%B3%E6%88%9012%E5%B9%B41%E6%9C%881%E6%97%A5")
+        .await;
+    assert!(
+        !old.body.contains(&detail(one)),
+        "filed after 平成12年1月1日"
+    );
+    district
+        .get("/office/applications?from=abc")
+        .await
+        .assert_contains("申請日（から）");
+
+    // htmx gets the results region alone.
+    let fragment = district
+        .htmx_get("/office/applications?stage=all&kind=join")
+        .await;
+    fragment.assert_contains(&detail(one));
+    assert!(!fragment.body.contains("<html"), "a fragment");
+
+    // The prefecture sees the application once the district approved it.
+    let before = prefecture.get("/office/applications?stage=all").await;
+    assert!(!before.body.contains(&detail(two)));
+    approve(&other, two, "")
+        .await
+        .assert_redirect_to(&format!("/office/applications/{two}?done=approve"));
+    let after = prefecture.get("/office/applications?stage=all").await;
+    after.assert_contains(&detail(two));
+    assert!(!after.body.contains(&detail(one)), "still at the district");
+    let by_district = prefecture
+        .get(&format!(
+            "/office/applications?stage=all&association={}",
+            shinjuku.id.0
+        ))
+        .await;
+    assert!(!by_district.body.contains(&detail(two)));
+    prefecture
+        .get(&format!(
+            "/office/applications?stage=all&association={}",
+            shibuya.id.0
+        ))
+        .await
+        .assert_contains(&detail(two));
+
+    // The export: a BOM, the header, the district's rows only.
+    let (status, headers, body) = bytes(&district, "/office/applications.csv?stage=all").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default(),
+        "text/csv; charset=utf-8"
+    );
+    assert_eq!(&body[..3], b"\xEF\xBB\xBF", "the BOM");
+    let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
+    let mut lines = text.split("\r\n");
+    assert_eq!(
+        lines.next(),
+        Some(
+            "申請番号,種別,申請日,氏名,フリガナ,医籍登録番号,医師会,現在の段階,状態,入会日・異動日,受付方法"
+        )
+    );
+    let rows: Vec<&str> = lines.filter(|l| !l.is_empty()).collect();
+    assert_eq!(rows.len(), 1, "{text}");
+    assert!(
+        rows[0].starts_with(&format!("{one},入会（郡市区）,")),
+        "{}",
+        rows[0]
+    );
+    assert!(rows[0].contains("新宿区医師会"), "{}", rows[0]);
+    assert!(rows[0].ends_with(",申請中,,Web"), "{}", rows[0]);
+
+    // Another district's id in the filter matches nothing.
+    let (_, _, body) = bytes(
+        &district,
+        &format!(
+            "/office/applications.csv?stage=all&association={}",
+            shibuya.id.0
+        ),
+    )
+    .await;
+    let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
+    assert_eq!(text.lines().count(), 1, "the header alone: {text}");
+
+    // Shift_JIS on request.
+    let (_, headers, body) = bytes(
+        &prefecture,
+        "/office/applications.csv?stage=all&encoding=sjis",
+    )
+    .await;
+    assert!(
+        headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .contains("Shift_JIS")
+    );
+    let (text, _, errors) = encoding_rs::SHIFT_JIS.decode(&body);
+    assert!(!errors);
+    assert!(text.contains("渋谷区医師会"), "{text}");
+    assert!(text.contains("都道府県：東京都医師会"), "{text}");
+}
