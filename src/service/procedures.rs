@@ -833,6 +833,7 @@ pub async fn memberships_of(store: &Store, person: u64) -> anyhow::Result<Member
     store.read(move |tx| memberships::get(tx, person)).await
 }
 
+pub mod compare;
 pub mod listing;
 
 #[cfg(test)]

@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use crate::{
     auth::guards::Staff,
-    domain::{Date, application::Decision, procedure::Procedure},
+    domain::{Date, application::Decision, change_rows::ChangeRow, procedure::Procedure},
     error::{OrInternal, UserError, status_message},
     mail::templates::jst,
     service::procedures::{self, ApplicationView, Refused},
@@ -41,7 +41,12 @@ pub struct DoneQuery {
     done: String,
 }
 
-fn detail(csrf: &str, v: &ApplicationView, message: Option<&str>) -> Markup {
+fn detail(
+    csrf: &str,
+    v: &ApplicationView,
+    changes: Option<&[ChangeRow]>,
+    message: Option<&str>,
+) -> Markup {
     let a = &v.application;
     let path = detail_path(a.id);
     let title = format!("申請詳細（申請番号 {}）", a.id);
@@ -69,8 +74,19 @@ fn detail(csrf: &str, v: &ApplicationView, message: Option<&str>) -> Markup {
                     }
                 }
                 Procedure::Change(c) => {
-                    h2 { "変更内容（" (c.label()) "）" }
-                    p { "変更前：" (v.memberships.workplace.as_ref().map(|w| w.summary()).unwrap_or_default()) }
+                    h2 #change-title { "変更内容（" (c.label()) "）" }
+                    @match changes {
+                        Some([]) => p { "現在の登録内容と同じです（変更される項目はありません）。" },
+                        Some(rows) => table.changes aria-labelledby="change-title" {
+                            thead { tr { th scope="col" { "項目" } th scope="col" { "変更前" } th scope="col" { "変更後" } } }
+                            tbody {
+                                @for r in rows {
+                                    tr { th scope="row" { (r.label) } td { (r.before) } td { (r.after) } }
+                                }
+                            }
+                        },
+                        None => p { "変更の内容は処理履歴と変更履歴をご覧ください。" },
+                    }
                 }
                 Procedure::Withdraw(_) => {}
             }
@@ -155,6 +171,9 @@ pub async fn show(
     else {
         return Err(not_found());
     };
+    let changes = procedures::compare::change_rows(&state.store, &staff, id)
+        .await
+        .or_internal()?;
     let message = match d.done.as_str() {
         "approve" => Some("承認しました。"),
         "send_back" => Some("差し戻しました。"),
@@ -162,7 +181,7 @@ pub async fn show(
         "confirm" => Some("確認済みにしました。"),
         _ => None,
     };
-    Ok(detail(csrf, &v, message).into_response())
+    Ok(detail(csrf, &v, changes.as_deref(), message).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -192,7 +211,10 @@ async fn again(
     else {
         return Err(not_found());
     };
-    Ok(detail(csrf, &v, Some(message))
+    let changes = procedures::compare::change_rows(&state.store, staff, id)
+        .await
+        .or_internal()?;
+    Ok(detail(csrf, &v, changes.as_deref(), Some(message))
         .with_status(status)
         .into_response())
 }

@@ -160,3 +160,81 @@ async fn the_list_filters_by_kind_stage_date_and_association_and_exports_only_wh
     assert!(text.contains("渋谷区医師会"), "{text}");
     assert!(text.contains("都道府県：東京都医師会"), "{text}");
 }
+
+/// The account id of `login_id`.
+pub(crate) async fn account_id(app: &TestApp, login_id: &str) -> u64 {
+    let login_id = login_id.to_owned();
+    app.store
+        .read(move |tx| {
+            Ok(mamis::store::users::by_login_id(tx, &login_id)?
+                .ok_or_else(|| anyhow::anyhow!("no account"))?
+                .id)
+        })
+        .await
+        .expect("read account")
+}
+
+#[tokio::test]
+async fn a_transfer_shows_the_district_before_and_after_to_the_destination() {
+    use mamis::{
+        config::Config,
+        domain::{
+            application::Filing,
+            procedure::{Change, Procedure},
+        },
+        mail::worker::MailSignal,
+        service::procedures::{self, Filer},
+    };
+    let app = spawn_app().await;
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    let shibuya = add_district(&app.store, "渋谷区医師会").await;
+    let yamada = Applicant::yamada();
+    let doctor = physician(&app, &yamada).await;
+    doctor.get("/mypage/applications/new").await;
+    doctor
+        .post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "d"))
+        .await
+        .assert_redirect_to("/mypage/applications?done=filed");
+    let join = application_ids(&app, &yamada.login_id).await[0];
+    let district = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
+    approve(&district, join, "2026/04/01")
+        .await
+        .assert_redirect_to(&format!("/office/applications/{join}?done=approve"));
+
+    let person = account_id(&app, &yamada.login_id).await;
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = Config::for_tests(dir.path().to_path_buf(), None);
+    let filing = Filing {
+        procedure: Procedure::Change(Change::Transfer {
+            to: shibuya.id,
+            district_class: String::new(),
+            prefecture_class: String::new(),
+        }),
+        reason: "転居のため".into(),
+        desired: None,
+    };
+    let id = procedures::file(
+        &app.store,
+        &config,
+        &MailSignal::default(),
+        Filer::Physician(person),
+        person,
+        filing,
+    )
+    .await
+    .expect("file")
+    .expect("filed");
+
+    let destination = staff_browser(&app, "渋谷区医師会", "shibuya01").await;
+    let page = destination.get(&format!("/office/applications/{id}")).await;
+    page.assert_status(StatusCode::OK);
+    page.assert_contains("<th scope=\"col\">変更前</th>");
+    page.assert_contains(
+        "<tr><th scope=\"row\">郡市区等医師会</th><td>新宿区医師会</td><td>渋谷区医師会</td></tr>",
+    );
+    // The source district is told only after completion (確認依頼).
+    district
+        .get(&format!("/office/applications/{id}"))
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+}
