@@ -246,6 +246,7 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         )
         .at("/office/staff/:id", get(office_staff::show))
         .at("/office/staff/:id/role", post(office_staff::set_role))
+        .at("/office/staff/:id/email", post(office_staff::set_email))
         .at("/office/staff/:id/password", post(office_staff::reissue))
         .at(
             member_import::UPLOAD,

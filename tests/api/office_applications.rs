@@ -238,3 +238,98 @@ async fn a_transfer_shows_the_district_before_and_after_to_the_destination() {
         .await
         .assert_status(StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn the_staff_of_the_queue_an_application_enters_are_mailed_its_number_only() {
+    let app = spawn_app().await;
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    let admin = {
+        let one_time = crate::office::staff(&app, "東京都医師会", "tokyoadmin01", "管理者").await;
+        crate::office::first_login(&app, "tokyoadmin01", &one_time).await
+    };
+    // A new account with an address, from the creation form.
+    admin.get("/office/staff").await;
+    let bad = admin
+        .post_form(
+            "/office/staff",
+            &[
+                ("name", "事務 次郎"),
+                ("login_id", "shinjuku02"),
+                ("association", &shinjuku.id.0.to_string()),
+                ("role", "担当者"),
+                ("email", "not an address"),
+            ],
+        )
+        .await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    bad.assert_contains("連絡用メールアドレスの形式が正しくありません");
+    admin
+        .post_form(
+            "/office/staff",
+            &[
+                ("name", "事務 次郎"),
+                ("login_id", "shinjuku02"),
+                ("association", &shinjuku.id.0.to_string()),
+                ("role", "担当者"),
+                ("email", "office@shinjuku.example.jp"),
+            ],
+        )
+        .await
+        .assert_contains("事務局アカウントを作成しました");
+    // The 管理者's own address, set on their account's page.
+    let own = account_id(&app, "tokyoadmin01").await;
+    admin
+        .post_form(
+            &format!("/office/staff/{own}/email"),
+            &[("email", "office@tokyo.example.jp")],
+        )
+        .await
+        .assert_redirect_to(&format!("/office/staff/{own}?done=email"));
+    admin
+        .get(&format!("/office/staff/{own}"))
+        .await
+        .assert_contains("office@tokyo.example.jp");
+
+    let yamada = Applicant::yamada();
+    let doctor = physician(&app, &yamada).await;
+    doctor.get("/mypage/applications/new").await;
+    doctor
+        .post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "dp"))
+        .await
+        .assert_redirect_to("/mypage/applications?done=filed");
+    let id = application_ids(&app, &yamada.login_id).await[0];
+
+    let to = |address: &'static str| {
+        let app = &app;
+        async move {
+            app.outbox()
+                .await
+                .into_iter()
+                .filter(|m| m.to == address)
+                .collect::<Vec<_>>()
+        }
+    };
+    let district_mail = to("office@shinjuku.example.jp").await;
+    assert_eq!(district_mail.len(), 1, "{district_mail:?}");
+    let mail = &district_mail[0];
+    assert!(
+        mail.subject.contains(&format!("申請番号 {id}")),
+        "{}",
+        mail.subject
+    );
+    assert!(mail.subject.contains("入会"));
+    assert!(mail.body.contains(&format!("/office/applications/{id}")));
+    for personal in ["山田", "ヤマダ", &yamada.email] {
+        assert!(!mail.body.contains(personal) && !mail.subject.contains(personal));
+    }
+    assert!(to("office@tokyo.example.jp").await.is_empty(), "not yet");
+
+    let district = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
+    approve(&district, id, "")
+        .await
+        .assert_redirect_to(&format!("/office/applications/{id}?done=approve"));
+    let prefecture_mail = to("office@tokyo.example.jp").await;
+    assert_eq!(prefecture_mail.len(), 1, "{prefecture_mail:?}");
+    assert!(prefecture_mail[0].subject.contains("処理待ち"));
+    assert_eq!(to("office@shinjuku.example.jp").await.len(), 1);
+}
