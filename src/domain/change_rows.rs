@@ -175,6 +175,7 @@ mod tests {
             postal_code: None,
             address: None,
             phone: None,
+            classes: Vec::new(),
         }
     }
 

@@ -838,6 +838,7 @@ pub async fn memberships_of(store: &Store, person: u64) -> anyhow::Result<Member
     store.read(move |tx| memberships::get(tx, person)).await
 }
 
+pub mod classes;
 pub mod compare;
 pub mod listing;
 mod staff_mail;

@@ -483,6 +483,7 @@ mod tests {
             login_id: "tokyo0001".into(),
             association: "14".into(),
             role: "担当者".into(),
+            email: " office@tokyo.example.jp ".into(),
         }
         .parse()
         .unwrap();
@@ -490,5 +491,14 @@ mod tests {
             (ok.name.as_str(), ok.association, ok.role),
             ("事務 太郎", 14, StaffRole::Clerk)
         );
+        assert_eq!(
+            ok.email.as_ref().map(|e| e.as_str()),
+            Some("office@tokyo.example.jp")
+        );
+        let bad = StaffForm {
+            email: "not an address".into(),
+            ..StaffForm::default()
+        };
+        assert!(bad.parse().unwrap_err().names().any(|n| n == "email"));
     }
 }

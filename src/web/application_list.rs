@@ -267,6 +267,15 @@ fn results(
                             label for="date" { "承認日（最終承認の場合は入会日・効力発生日）" }
                             input #date type="text" name="date" placeholder="2026/04/01";
                         }
+                        @if !listing.classes.is_empty() {
+                            div.field {
+                                label for="class" { "貴会の会員種別（入会の申請に適用）" }
+                                select #class name="class" {
+                                    option value="" { "選択してください" }
+                                    @for c in &listing.classes { option value=(c) { (c) } }
+                                }
+                            }
+                        }
                         div.actions { button type="submit" { "選択した申請を一括承認する" } }
                     }
                 } @else {

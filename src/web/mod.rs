@@ -235,6 +235,10 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             get(office_associations::show).post(office_associations::update),
         )
         .at(
+            "/office/associations/:id/classes",
+            post(office_associations::set_classes),
+        )
+        .at(
             office_import::IMPORT,
             get(office_import::page).post(office_import::upload),
         )

@@ -45,6 +45,7 @@ fn detail(
     csrf: &str,
     v: &ApplicationView,
     changes: Option<&[ChangeRow]>,
+    classes: Option<&[String]>,
     message: Option<&str>,
 ) -> Markup {
     let a = &v.application;
@@ -71,6 +72,8 @@ fn detail(
                         dt { "勤務先" } dd { (j.workplace.summary()) }
                         dt { "送付先" } dd { (j.mail_to.label()) }
                         dt { "日医医賠責" } dd { (if j.liability_opt_out { "加入しない" } else { "加入する" }) }
+                        @if !j.district_class.is_empty() { dt { "郡市区等医師会の会員種別" } dd { (j.district_class) } }
+                        @if !j.prefecture_class.is_empty() { dt { "都道府県医師会の会員種別" } dd { (j.prefecture_class) } }
                     }
                 }
                 Procedure::Change(c) => {
@@ -120,6 +123,15 @@ fn detail(
                     div.field {
                         label for="date" { "入会日・効力発生日（最終承認の場合は必須）" }
                         input #date type="text" name="date" placeholder="2026/04/01";
+                    }
+                    @if let Some(list) = classes {
+                        div.field {
+                            label for="class" { "貴会の会員種別（必須）" }
+                            select #class name="class" required {
+                                option value="" { "選択してください" }
+                                @for c in list { option value=(c) { (c) } }
+                            }
+                        }
                     }
                     div.actions { button type="submit" { "承認" } }
                 }
@@ -181,7 +193,10 @@ pub async fn show(
         "confirm" => Some("確認済みにしました。"),
         _ => None,
     };
-    Ok(detail(csrf, &v, changes.as_deref(), message).into_response())
+    let classes = procedures::classes::class_choice(&state.store, &staff, id)
+        .await
+        .or_internal()?;
+    Ok(detail(csrf, &v, changes.as_deref(), classes.as_deref(), message).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -194,6 +209,9 @@ pub struct DecideForm {
     date: String,
     #[serde(default)]
     text: String,
+    /// The association's own class, for a 入会 (see `procedures::classes`).
+    #[serde(default)]
+    class: String,
 }
 
 /// Shows the application again with `message` and `status`.
@@ -214,9 +232,18 @@ async fn again(
     let changes = procedures::compare::change_rows(&state.store, staff, id)
         .await
         .or_internal()?;
-    Ok(detail(csrf, &v, changes.as_deref(), Some(message))
-        .with_status(status)
-        .into_response())
+    let classes = procedures::classes::class_choice(&state.store, staff, id)
+        .await
+        .or_internal()?;
+    Ok(detail(
+        csrf,
+        &v,
+        changes.as_deref(),
+        classes.as_deref(),
+        Some(message),
+    )
+    .with_status(status)
+    .into_response())
 }
 
 #[handler]
@@ -251,16 +278,34 @@ pub async fn decide(
         "reject" => Decision::Reject(text),
         _ => return Err(not_found()),
     };
-    let done = procedures::decide(
-        &state.store,
-        &state.config,
-        &state.mail,
-        &staff,
-        id,
-        f.version,
-        decision,
-    )
-    .await
+    let done = match decision {
+        Decision::Approve(date) => {
+            let class = Some(f.class.trim().to_owned()).filter(|c| !c.is_empty());
+            procedures::classes::approve(
+                &state.store,
+                &state.config,
+                &state.mail,
+                &staff,
+                id,
+                f.version,
+                date,
+                class,
+            )
+            .await
+        }
+        decision => {
+            procedures::decide(
+                &state.store,
+                &state.config,
+                &state.mail,
+                &staff,
+                id,
+                f.version,
+                decision,
+            )
+            .await
+        }
+    }
     .or_internal()?;
     match done {
         Ok(_) => Ok(
@@ -311,13 +356,19 @@ pub async fn bulk(
     let Some(date) = date else {
         return Ok(list_with("承認日を入力してください。"));
     };
-    let results = procedures::approve_many(
+    let class = pairs
+        .iter()
+        .find(|(k, _)| k == "class")
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    let results = procedures::classes::approve_many(
         &state.store,
         &state.config,
         &state.mail,
         &staff,
         items,
         date,
+        class,
     )
     .await
     .or_internal()?;

@@ -333,3 +333,83 @@ async fn the_staff_of_the_queue_an_application_enters_are_mailed_its_number_only
     assert!(prefecture_mail[0].subject.contains("処理待ち"));
     assert_eq!(to("office@shinjuku.example.jp").await.len(), 1);
 }
+
+#[tokio::test]
+async fn a_district_lists_its_classes_and_its_staff_choose_one_when_approving_a_join() {
+    let app = spawn_app().await;
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    let classes_path = format!("/office/associations/{}/classes", shinjuku.id.0);
+    let admin = {
+        let one_time = crate::office::staff(&app, "新宿区医師会", "shinjukuadm1", "管理者").await;
+        crate::office::first_login(&app, "shinjukuadm1", &one_time).await
+    };
+    let page = admin
+        .get(&format!("/office/associations/{}", shinjuku.id.0))
+        .await;
+    page.assert_contains("会員種別の設定");
+    let twice = admin
+        .post_form(&classes_path, &[("classes", "A会員\nA会員")])
+        .await;
+    twice.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    twice.assert_contains("重複しています");
+    admin
+        .post_form(&classes_path, &[("classes", "A会員\nB会員\n")])
+        .await
+        .assert_redirect_to(&format!(
+            "/office/associations/{}?done=classes",
+            shinjuku.id.0
+        ));
+    // Nobody else sets them: the prefecture's 管理者, a 担当者.
+    let prefecture = {
+        let one_time = crate::office::staff(&app, "東京都医師会", "tokyoadmin01", "管理者").await;
+        crate::office::first_login(&app, "tokyoadmin01", &one_time).await
+    };
+    prefecture
+        .get(&format!("/office/associations/{}", shinjuku.id.0))
+        .await;
+    prefecture
+        .post_form(&classes_path, &[("classes", "X")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    let clerk = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
+    clerk.get("/office/applications").await;
+    clerk
+        .post_form(&classes_path, &[("classes", "X")])
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+
+    let yamada = Applicant::yamada();
+    let doctor = physician(&app, &yamada).await;
+    doctor.get("/mypage/applications/new").await;
+    doctor
+        .post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "d"))
+        .await
+        .assert_redirect_to("/mypage/applications?done=filed");
+    let id = application_ids(&app, &yamada.login_id).await[0];
+
+    let page = clerk.get(&format!("/office/applications/{id}")).await;
+    page.assert_contains("<option value=\"B会員\">B会員</option>");
+    let refused = approve(&clerk, id, "2026/04/01").await;
+    refused.assert_status(StatusCode::CONFLICT);
+    refused.assert_contains("会員種別を選択してください");
+    let version = input_value(&refused.body, "version").expect("version");
+    clerk
+        .post_form(
+            &format!("/office/applications/{id}/decide"),
+            &[
+                ("version", version.as_str()),
+                ("action", "approve"),
+                ("date", "2026/04/01"),
+                ("class", "B会員"),
+            ],
+        )
+        .await
+        .assert_redirect_to(&format!("/office/applications/{id}?done=approve"));
+    let status = doctor.get("/mypage/applications").await;
+    status.assert_contains("完了");
+    status.assert_contains("B会員");
+    clerk
+        .get(&format!("/office/applications/{id}"))
+        .await
+        .assert_contains("B会員");
+}

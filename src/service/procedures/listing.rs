@@ -135,6 +135,9 @@ pub struct Listing {
     pub rows: Vec<ListRow>,
     /// The associations of the scope, by name, for the filter's select.
     pub associations: Vec<(AssociationId, String)>,
+    /// The staff member's association's own classes, chosen at bulk 承認
+    /// of a 入会 (empty: none to choose).
+    pub classes: Vec<String>,
 }
 
 /// The JST day of Unix seconds `at`.
@@ -216,9 +219,15 @@ pub async fn list(store: &Store, staff: &Staff, filter: ListFilter) -> anyhow::R
                     row: row(tx, &app, &all)?,
                 });
             }
+            let classes = all
+                .iter()
+                .find(|a| a.id == own)
+                .map(|a| a.classes.clone())
+                .unwrap_or_default();
             Ok(Listing {
                 rows,
                 associations: in_scope,
+                classes,
             })
         })
         .await
