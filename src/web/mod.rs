@@ -24,6 +24,7 @@ pub mod office_inbox;
 pub mod office_people;
 pub mod office_person;
 pub mod office_postcards;
+pub mod office_proxy;
 pub mod office_staff;
 pub mod pages;
 pub mod people_csv;
@@ -174,6 +175,10 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             post(office_inbox::set_status),
         )
         .at("/office/inquiries/:id/reply", post(office_inbox::reply))
+        .at(
+            "/office/people/:id/withdraw",
+            get(office_proxy::form).post(office_proxy::submit),
+        )
         .at("/office/people/:id", get(office_person::show))
         .at(
             "/office/people/:id/edit",

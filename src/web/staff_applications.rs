@@ -191,6 +191,7 @@ pub async fn show(
         "send_back" => Some("差し戻しました。"),
         "reject" => Some("却下しました。"),
         "confirm" => Some("確認済みにしました。"),
+        "filed" => Some("代行入力で申請しました。"),
         _ => None,
     };
     let classes = procedures::classes::class_choice(&state.store, &staff, id)

@@ -413,3 +413,70 @@ async fn a_district_lists_its_classes_and_its_staff_choose_one_when_approving_a_
         .await
         .assert_contains("B会員");
 }
+
+#[tokio::test]
+async fn staff_file_a_withdrawal_from_a_paper_form_on_the_members_behalf() {
+    let app = spawn_app().await;
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    add_district(&app.store, "渋谷区医師会").await;
+    let yamada = Applicant::yamada();
+    let doctor = physician(&app, &yamada).await;
+    doctor.get("/mypage/applications/new").await;
+    doctor
+        .post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "d"))
+        .await
+        .assert_redirect_to("/mypage/applications?done=filed");
+    let join = application_ids(&app, &yamada.login_id).await[0];
+    let district = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
+    approve(&district, join, "2026/04/01")
+        .await
+        .assert_redirect_to(&format!("/office/applications/{join}?done=approve"));
+    let person = account_id(&app, &yamada.login_id).await;
+    let form_path = format!("/office/people/{person}/withdraw");
+
+    let other = staff_browser(&app, "渋谷区医師会", "shibuya01").await;
+    other
+        .get(&form_path)
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+
+    district
+        .get(&format!("/office/people/{person}"))
+        .await
+        .assert_contains(&form_path);
+    district
+        .get(&form_path)
+        .await
+        .assert_contains("退会届の代行入力");
+    let missing = district
+        .post_form(&form_path, &[("intake", "paper"), ("scope", "")])
+        .await;
+    missing.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    missing.assert_contains("退会する医師会を選んでください");
+    let done = district
+        .post_form(
+            &form_path,
+            &[
+                ("intake", "paper"),
+                ("scope", "all"),
+                ("reason", "転居のため（郵送の退会届）"),
+            ],
+        )
+        .await;
+    let ids = application_ids(&app, &yamada.login_id).await;
+    let id = *ids.last().expect("the withdrawal");
+    done.assert_redirect_to(&format!("/office/applications/{id}?done=filed"));
+    let page = district.get(&format!("/office/applications/{id}")).await;
+    page.assert_contains("退会");
+    page.assert_contains("<dt>受付方法</dt><dd>紙</dd>");
+    let (_, _, body) = bytes(&district, "/office/applications.csv?kind=withdraw").await;
+    let text = String::from_utf8(body[3..].to_vec()).expect("utf-8");
+    assert!(
+        text.contains(&format!("{id},退会")) && text.contains(",紙"),
+        "{text}"
+    );
+    doctor
+        .get("/mypage/applications")
+        .await
+        .assert_contains("退会");
+}
