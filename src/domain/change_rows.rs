@@ -25,6 +25,9 @@ pub struct ChangeRow {
 #[derive(Default)]
 struct Rows(Vec<ChangeRow>);
 
+/// One field of a workplace, as shown.
+type WorkplaceField = fn(&Workplace) -> String;
+
 impl Rows {
     fn push(&mut self, label: impl Into<String>, before: String, after: String) {
         if before != after {
@@ -39,7 +42,7 @@ impl Rows {
     fn workplace(&mut self, old: Option<&Workplace>, new: &Workplace) {
         let field =
             |w: Option<&Workplace>, f: fn(&Workplace) -> String| w.map(f).unwrap_or_default();
-        let fields: [(&str, fn(&Workplace) -> String); 6] = [
+        let fields: [(&str, WorkplaceField); 6] = [
             ("勤務先の種類", |w| w.kind.label().to_owned()),
             ("勤務先での立場", |w| w.role.label().to_owned()),
             ("勤務先の名称", |w| w.name.clone()),

@@ -167,7 +167,7 @@ pub async fn list(store: &Store, staff: &Staff, filter: ListFilter) -> anyhow::R
                 .filter(|a| scope.allows(a.id))
                 .map(|a| (a.id, a.name.clone()))
                 .collect();
-            in_scope.sort_by(|a, b| a.0.cmp(&b.0));
+            in_scope.sort_by_key(|a| a.0);
             let apps = match filter.stage {
                 StageFilter::Waiting => applications::queue(tx, own, applications::WAITING)?,
                 _ => {
