@@ -47,6 +47,9 @@ pub enum AdminRequest {
         login_id: String,
         name: Option<String>,
         role: Option<String>,
+        /// 連絡用メールアドレス; absent from requests of older clients.
+        #[serde(default)]
+        email: Option<String>,
     },
 }
 
@@ -72,12 +75,14 @@ pub async fn execute(store: &Store, hasher: &Hasher, req: AdminRequest) -> anyho
             login_id,
             name,
             role,
+            email,
         } => {
             let new = NewStaff {
                 association: &association,
                 login_id: &login_id,
                 name: name.as_deref(),
                 role: role.as_deref(),
+                email: email.as_deref(),
             };
             match office::add_staff(store, hasher, new).await? {
                 Ok(added) => Ok(format!(

@@ -146,6 +146,10 @@ enum StaffCommand {
         /// 管理者 or 担当者 [default: 管理者].
         #[arg(long)]
         role: Option<String>,
+        /// 連絡用メールアドレス: where mail about applications waiting for
+        /// the association goes.
+        #[arg(long)]
+        email: Option<String>,
     },
 }
 
@@ -260,12 +264,14 @@ async fn run() -> anyhow::Result<()> {
                             login_id,
                             name,
                             role,
+                            email,
                         },
                 } => AdminRequest::StaffAdd {
                     association,
                     login_id,
                     name,
                     role,
+                    email,
                 },
             };
             println!("{}", admin::run(&data_dir, req).await?);

@@ -78,6 +78,11 @@ pub struct Association {
     pub address: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<PhoneNumber>,
+    /// The association's own member classes (A会員, B会員; 甲種, 乙種, 丙種),
+    /// set by its 管理者, in their order; absent (empty) in records written
+    /// before they were kept.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub classes: Vec<String>,
 }
 
 impl Association {
@@ -96,6 +101,39 @@ impl Association {
         self.address = contact.address;
         self.phone = contact.phone;
     }
+}
+
+/// The most classes an association lists.
+pub const CLASSES_MAX: usize = 20;
+/// The longest class name.
+pub const CLASS_MAX_CHARS: usize = 20;
+
+/// An association's class list as typed: one class a line (or separated by
+/// 、 or commas), blanks dropped; every problem in one message.
+pub fn parse_classes(text: &str) -> Result<Vec<String>, String> {
+    let mut out: Vec<String> = Vec::new();
+    for c in text
+        .split(['\n', '、', ',', '，'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
+        if c.chars().any(char::is_control) {
+            return Err("会員種別に使用できない文字が含まれています。".into());
+        }
+        if c.chars().count() > CLASS_MAX_CHARS {
+            return Err(format!(
+                "会員種別は1つ{CLASS_MAX_CHARS}文字以内で入力してください（{c}）。"
+            ));
+        }
+        if out.iter().any(|o| o == c) {
+            return Err(format!("会員種別「{c}」が重複しています。"));
+        }
+        out.push(c.to_owned());
+    }
+    if out.len() > CLASSES_MAX {
+        return Err(format!("会員種別は{CLASSES_MAX}個までです。"));
+    }
+    Ok(out)
 }
 
 /// An association's contact details, each optional (parsed by
@@ -161,6 +199,30 @@ pub fn ancestors_and_self(id: AssociationId, all: &[Association]) -> Vec<Associa
 mod tests {
     use super::*;
 
+    #[test]
+    fn a_class_list_is_read_line_by_line_or_by_commas_without_duplicates() {
+        assert_eq!(
+            parse_classes("A会員\r\n B会員 \n\n").unwrap(),
+            vec!["A会員", "B会員"]
+        );
+        assert_eq!(
+            parse_classes("甲種、乙種,丙種").unwrap(),
+            vec!["甲種", "乙種", "丙種"]
+        );
+        assert_eq!(parse_classes("  ").unwrap(), Vec::<String>::new());
+        assert!(parse_classes("A\nA").unwrap_err().contains("重複"));
+        assert!(parse_classes(&"長".repeat(21)).is_err());
+        assert!(
+            parse_classes(
+                &(0..21)
+                    .map(|i| i.to_string())
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            )
+            .is_err()
+        );
+    }
+
     fn a(id: u64, kind: AssociationKind, parent: Option<u64>) -> Association {
         Association {
             id: AssociationId(id),
@@ -170,6 +232,7 @@ mod tests {
             postal_code: None,
             address: None,
             phone: None,
+            classes: Vec::new(),
         }
     }
 

@@ -30,6 +30,7 @@ pub mod announcement;
 pub mod application;
 pub mod association;
 pub mod association_form;
+pub mod change_rows;
 pub mod completion;
 mod dates;
 mod departments;

@@ -367,6 +367,7 @@ pub(crate) mod tests {
             postal_code: None,
             address: None,
             phone: None,
+            classes: Vec::new(),
         };
         vec![
             a(1, AssociationKind::National, None),

@@ -93,3 +93,44 @@ MAIL {email}\n",
     );
     (format!("{SUBJECT_PREFIX}{summary}：{what}"), body)
 }
+
+/// Why the staff of an association are told of an application.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StaffEvent {
+    /// It waits for their decision (filed, resubmitted, or approved by
+    /// the level below).
+    Waiting,
+    /// A 確認依頼 to them about a completed application.
+    Notice,
+}
+
+/// The mail to the staff of an association about application `id` of
+/// `kind` (「入会」): only the number, the kind and the link. Mail is not a
+/// secure channel (it may be forwarded, kept on servers outside the
+/// association, read over a carrier's network), so no name, 医籍登録番号,
+/// address or comment of the applicant goes in it: staff log in to see
+/// them.
+pub fn to_staff(config: &Config, id: u64, kind: &str, event: StaffEvent) -> (String, String) {
+    let (what, text) = match event {
+        StaffEvent::Waiting => ("処理待ち", "貴会の処理待ちの申請があります。"),
+        StaffEvent::Notice => ("確認依頼", "貴会への確認依頼があります。"),
+    };
+    let body = format!(
+        "医師会会員情報システム【MAMIS】からのお知らせです。\n\
+\n\
+{text}\n\
+\n\
+申請番号：{id}\n\
+種類：{kind}\n\
+\n\
+内容はログインしてご確認ください。\n\
+{base}/office/applications/{id}\n\
+\n\
+このメールは、事務局アカウントの連絡用メールアドレスに送信しています。\n",
+        base = config.base_url,
+    );
+    (
+        format!("{SUBJECT_PREFIX}{what}：申請番号 {id}（{kind}）"),
+        body,
+    )
+}

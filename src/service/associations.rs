@@ -275,6 +275,58 @@ pub async fn set_contact(
     Ok(changed.ok())
 }
 
+/// True when `staff` may set the class list of association `a`: a 管理者
+/// of that very association, a prefecture or one below it (日本医師会's
+/// classes are derived, not listed).
+pub fn may_set_classes(staff: &Staff, a: &Association) -> bool {
+    staff.role == StaffRole::Admin
+        && staff.association == a.id
+        && a.kind != crate::domain::association::AssociationKind::National
+}
+
+/// Replaces the class list of association `id` (see [`may_set_classes`]);
+/// the change and its audit entry (old → new) in one transaction. `None`
+/// when not allowed or missing.
+pub async fn set_classes(
+    store: &Store,
+    staff: &Staff,
+    id: u64,
+    classes: Vec<String>,
+) -> anyhow::Result<Option<()>> {
+    let staff_member = staff.clone();
+    let changed = store
+        .write(move |tx| {
+            let all = associations::all_in_write(tx)?;
+            let id = AssociationId(id);
+            let Some(a) = all.iter().find(|a| a.id == id) else {
+                return Ok(Err(()));
+            };
+            if !may_set_classes(&staff_member, a) {
+                return Ok(Err(()));
+            }
+            let Some((old, new)) = associations::set_classes(tx, id, classes)? else {
+                return Ok(Err(()));
+            };
+            if old.classes != new.classes {
+                audit::record(
+                    tx,
+                    AuditEntry::new(AuditKind::AssociationChanged)
+                        .actor(staff_member.account.id)
+                        .target(Target::Association(id), Some(id))
+                        .changes([FieldChange::new(
+                            "会員種別",
+                            old.classes.join("、"),
+                            new.classes.join("、"),
+                        )])
+                        .detail(new.name),
+                )?;
+            }
+            Ok(Ok(()))
+        })
+        .await?;
+    Ok(changed.ok())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,6 +340,7 @@ mod tests {
             postal_code: None,
             address: None,
             phone: None,
+            classes: Vec::new(),
         }
     }
 

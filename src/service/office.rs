@@ -14,8 +14,8 @@ use crate::{
     store::{
         Store,
         associations::{self, AddRefusal},
-        audit::{self, AuditEntry, AuditKind, Target},
-        inquiries, now,
+        audit::{self, AuditEntry, AuditKind, FieldChange, Target},
+        inquiries, now, staff,
         users::{self, Conflict, UserRecord},
     },
 };
@@ -139,6 +139,8 @@ pub struct NewStaff<'a> {
     pub name: Option<&'a str>,
     /// 管理者 (the default) or 担当者.
     pub role: Option<&'a str>,
+    /// 連絡用メールアドレス (optional).
+    pub email: Option<&'a str>,
 }
 
 /// A staff account made: its id and its one-time password.
@@ -180,6 +182,10 @@ pub async fn add_staff(
             "--name must be at most {STAFF_NAME_MAX_CHARS} characters, without control characters"
         )));
     }
+    let email = match super::staff::parse_contact(new.email.unwrap_or("")) {
+        Ok(e) => e.map(|e| e.as_str().to_owned()),
+        Err(message) => return Ok(Err(format!("--email: {message}"))),
+    };
     let association_name = new.association.trim().to_owned();
     let lookup = association_name.clone();
     let Some(association) = store
@@ -199,12 +205,16 @@ pub async fn add_staff(
         .write_ok(move |tx| {
             Ok(match users::create(tx, user)? {
                 Ok(id) => {
+                    staff::set_contact_email(tx, id, email.as_deref())?;
                     audit::record(
                         tx,
                         AuditEntry::new(AuditKind::StaffAdded)
                             .user(id)
                             .login_id(&login_id)
                             .target(Target::Staff(id), Some(association_id))
+                            .changes(email.iter().map(|e| {
+                                FieldChange::new(super::staff::CONTACT_LABEL, "", e.clone())
+                            }))
                             .detail(detail),
                     )?;
                     Ok(id)
@@ -329,6 +339,7 @@ mod tests {
         let store = Store::open(dir.path()).unwrap();
         let hasher = Hasher::new(1, Argon2Params::TESTING);
         let new = |association, login_id, role| NewStaff {
+            email: None,
             association,
             login_id,
             name: Some("事務 花子"),

@@ -15,9 +15,10 @@
 //! What staff see: an application is shown to the association of a stage
 //! it has reached (or of a 確認依頼 it raised), never to a level it has not
 //! reached yet nor to another district: such an application is answered as
-//! missing (404). The staff of the next queue are not mailed: neither staff
-//! accounts nor associations hold an e-mail address yet; they find the
-//! application in their queue and its count on 事務局TOP.
+//! missing (404). The staff of the queue an application enters (and of a
+//! 確認依頼) who gave a 連絡用メールアドレス are mailed in the same
+//! transaction, number, kind and link only (`staff_mail`); the others find
+//! it in their queue and its count on 事務局TOP.
 
 use time::Date;
 
@@ -225,6 +226,7 @@ pub async fn file(
                 waits_at: waits_at(&app, &all),
             };
             mail_applicant(tx, &config, &user, &app, &event)?;
+            staff_mail::mail_queue(tx, &config, &app)?;
             Ok(Ok(id))
         })
         .await?;
@@ -338,6 +340,7 @@ pub async fn resubmit(
                 waits_at: waits_at(&app, &all),
             };
             mail_applicant(tx, &config, &user, &app, &event)?;
+            staff_mail::mail_queue(tx, &config, &app)?;
             Ok(Ok(()))
         })
         .await?;
@@ -454,6 +457,8 @@ fn decide_in(
     applications::update(tx, &old, &app)?;
     audit::record(tx, entry(kind, &app, Some(actor), &user))?;
     mail_applicant(tx, config, &user, &app, &event)?;
+    staff_mail::mail_queue(tx, config, &app)?;
+    staff_mail::mail_notices(tx, config, &app)?;
     Ok(Ok(outcome))
 }
 
@@ -839,6 +844,11 @@ pub async fn local_associations(store: &Store) -> anyhow::Result<Vec<LocalChoice
 pub async fn memberships_of(store: &Store, person: u64) -> anyhow::Result<MemberFile> {
     store.read(move |tx| memberships::get(tx, person)).await
 }
+
+pub mod classes;
+pub mod compare;
+pub mod listing;
+mod staff_mail;
 
 #[cfg(test)]
 mod tests;

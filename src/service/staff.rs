@@ -15,6 +15,18 @@ use crate::{
 };
 
 use super::office::{one_time_password, staff_record};
+use crate::domain::Email;
+
+/// The label of a staff account's contact address.
+pub const CONTACT_LABEL: &str = "連絡用メールアドレス";
+
+/// A typed 連絡用メールアドレス: none when left empty.
+pub fn parse_contact(s: &str) -> Result<Option<Email>, String> {
+    match s.trim() {
+        "" => Ok(None),
+        s => Email::parse_as(s, CONTACT_LABEL).map(Some),
+    }
+}
 
 /// The longest staff name kept.
 pub const NAME_MAX: usize = 50;
@@ -33,6 +45,8 @@ pub struct StaffRow {
     /// The one-time password was not replaced yet (初回ログイン待ち).
     pub first_login_pending: bool,
     pub created_at: i64,
+    /// 連絡用メールアドレス: where the mail of the procedures' queues goes.
+    pub email: Option<String>,
 }
 
 /// The staff page: the accounts within the scope, and the associations a
@@ -69,9 +83,17 @@ pub async fn list(store: &Store, admin: &StaffAdmin) -> anyhow::Result<StaffList
                         role,
                         first_login_pending: u.must_change_password,
                         created_at: u.created_at,
+                        email: None,
                     })
                 })
-                .collect();
+                .collect::<Vec<_>>();
+            let rows = rows
+                .into_iter()
+                .map(|mut r: StaffRow| {
+                    r.email = staff::contact_email(tx, r.user_id)?;
+                    Ok(r)
+                })
+                .collect::<anyhow::Result<Vec<_>>>()?;
             Ok(StaffList { rows, associations })
         })
         .await
@@ -88,6 +110,9 @@ pub struct StaffForm {
     pub association: String,
     #[serde(default)]
     pub role: String,
+    /// 連絡用メールアドレス (optional).
+    #[serde(default)]
+    pub email: String,
 }
 
 /// A new staff account, parsed.
@@ -97,6 +122,7 @@ pub struct NewStaffMember {
     pub login_id: LoginId,
     pub association: u64,
     pub role: StaffRole,
+    pub email: Option<Email>,
 }
 
 impl StaffForm {
@@ -126,6 +152,10 @@ impl StaffForm {
                 "所属医師会を選択してください。",
             ));
         }
+        let email = parse_contact(&self.email)
+            .map_err(|m| errors.push(FieldError::new("email", CONTACT_LABEL, m)))
+            .ok()
+            .flatten();
         let role = StaffRole::from_label(&self.role);
         if role.is_none() {
             errors.push(FieldError::new("role", "権限", "権限を選択してください。"));
@@ -137,6 +167,7 @@ impl StaffForm {
                     login_id,
                     association,
                     role,
+                    email,
                 })
             }
             _ => Err(errors),
@@ -213,6 +244,8 @@ pub async fn create(
                 }
                 Err(conflicts) => anyhow::bail!("staff account refused: {conflicts:?}"),
             };
+            let email = new.email.as_ref().map(|e| e.as_str().to_owned());
+            staff::set_contact_email(tx, user_id, email.as_deref())?;
             audit::record(
                 tx,
                 AuditEntry::new(AuditKind::StaffAdded)
@@ -225,6 +258,7 @@ pub async fn create(
                         FieldChange::new("ログインID", "", login_id.clone()),
                         FieldChange::new("所属医師会", "", association.name.clone()),
                         FieldChange::new("権限", "", new.role.label()),
+                        FieldChange::new(CONTACT_LABEL, "", email.unwrap_or_default()),
                     ])
                     .detail(format!("{} of {}", new.role.label(), association.name)),
             )?;
@@ -289,6 +323,7 @@ pub async fn get(
                     role,
                     first_login_pending: user.must_change_password,
                     created_at: user.created_at,
+                    email: staff::contact_email(tx, user.id)?,
                 },
                 may_change,
             )))
@@ -327,6 +362,52 @@ pub async fn set_role(
                     .target(Target::Staff(id), Some(association))
                     .changes([FieldChange::new("権限", old.label(), role.label())]),
             )?;
+            Ok(Ok(()))
+        })
+        .await?;
+    Ok(done.ok())
+}
+
+/// Sets the 連絡用メールアドレス of staff account `id` (within the scope of
+/// `admin`; their own too) to `email` (none: removed); the change and its
+/// audit entry in one transaction. `None` when the account is not theirs
+/// to change or is missing.
+pub async fn set_email(
+    store: &Store,
+    admin: &StaffAdmin,
+    id: u64,
+    email: Option<Email>,
+) -> anyhow::Result<Option<()>> {
+    let admin = admin.clone();
+    let done = store
+        .write(move |tx| {
+            let all = associations::all_in_write(tx)?;
+            let Some(user) = staff::get_in_write(tx, id)? else {
+                return Ok(Err(()));
+            };
+            let Some((association, _)) = user.role.staff() else {
+                return Ok(Err(()));
+            };
+            if !admin.0.scope(&all).allows(association) {
+                return Ok(Err(()));
+            }
+            let new = email.as_ref().map(|e| e.as_str().to_owned());
+            let old = staff::set_contact_email(tx, id, new.as_deref())?;
+            if old != new {
+                audit::record(
+                    tx,
+                    AuditEntry::new(AuditKind::StaffChanged)
+                        .actor(admin.0.account.id)
+                        .user(id)
+                        .login_id(&user.login_id)
+                        .target(Target::Staff(id), Some(association))
+                        .changes([FieldChange::new(
+                            CONTACT_LABEL,
+                            old.unwrap_or_default(),
+                            new.unwrap_or_default(),
+                        )]),
+                )?;
+            }
             Ok(Ok(()))
         })
         .await?;
@@ -402,6 +483,7 @@ mod tests {
             login_id: "tokyo0001".into(),
             association: "14".into(),
             role: "担当者".into(),
+            email: " office@tokyo.example.jp ".into(),
         }
         .parse()
         .unwrap();
@@ -409,5 +491,14 @@ mod tests {
             (ok.name.as_str(), ok.association, ok.role),
             ("事務 太郎", 14, StaffRole::Clerk)
         );
+        assert_eq!(
+            ok.email.as_ref().map(|e| e.as_str()),
+            Some("office@tokyo.example.jp")
+        );
+        let bad = StaffForm {
+            email: "not an address".into(),
+            ..StaffForm::default()
+        };
+        assert!(bad.parse().unwrap_err().names().any(|n| n == "email"));
     }
 }

@@ -123,3 +123,15 @@ pub fn of_person(tx: &ReadTransaction, person: u64) -> anyhow::Result<Vec<Applic
     }
     Ok(out)
 }
+
+/// Every application, oldest first (the office's filtered list reads them
+/// all and keeps those the staff member may see).
+pub fn all(tx: &ReadTransaction) -> anyhow::Result<Vec<Application>> {
+    let t = tx.open_table(APPLICATIONS)?;
+    let mut out = Vec::new();
+    for entry in t.iter()? {
+        let (_, v) = entry?;
+        out.push(decode(v.value())?);
+    }
+    Ok(out)
+}

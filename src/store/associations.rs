@@ -38,6 +38,7 @@ fn insert(
         postal_code: None,
         address: None,
         phone: None,
+        classes: Vec::new(),
     };
     record.set_contact(contact);
     tx.open_table(ASSOCIATIONS)?
@@ -144,6 +145,26 @@ pub fn set_contact(
     };
     let mut new = old.clone();
     new.set_contact(contact);
+    t.insert(id.0, encode(&new)?.as_slice())?;
+    Ok(Some((old, new)))
+}
+
+/// Replaces the class list of association `id`; the record before and
+/// after, or `None` when there is no such association.
+pub fn set_classes(
+    tx: &WriteTransaction,
+    id: AssociationId,
+    classes: Vec<String>,
+) -> anyhow::Result<Option<(Association, Association)>> {
+    let mut t = tx.open_table(ASSOCIATIONS)?;
+    let old: Option<Association> = t.get(id.0)?.map(|v| decode(v.value())).transpose()?;
+    let Some(old) = old else {
+        return Ok(None);
+    };
+    let new = Association {
+        classes,
+        ..old.clone()
+    };
     t.insert(id.0, encode(&new)?.as_slice())?;
     Ok(Some((old, new)))
 }

@@ -96,6 +96,9 @@ pub enum AuditKind {
     /// The office's people search exported as CSV (the search and the
     /// number of rows in `detail`).
     PeopleExported,
+    /// The office's 申請一覧 exported as CSV (the filter and the number of
+    /// rows in `detail`).
+    ApplicationsExported,
 }
 
 impl AuditKind {
@@ -144,6 +147,7 @@ impl AuditKind {
             AuditKind::MembershipChanged => "membership_changed",
             AuditKind::NoticeConfirmed => "notice_confirmed",
             AuditKind::PeopleExported => "people_exported",
+            AuditKind::ApplicationsExported => "applications_exported",
         }
     }
 }

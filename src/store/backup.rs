@@ -249,6 +249,7 @@ fn copy_all(src: &ReadTransaction, dst: &WriteTransaction) -> anyhow::Result<Vec
         OPEN_APPLICATIONS,
         MEMBERSHIPS,
         PERSON_FACETS,
+        STAFF_CONTACTS,
     );
     macro_rules! copy_multimap {
         ($($table:ident),* $(,)?) => {

@@ -1,13 +1,13 @@
-//! Staff accounts as a group and the changes a 管理者 makes to one: every 事務局 account (the staff list, the count per association), a new role, a new one-time password.
+//! Staff accounts as a group and the changes a 管理者 makes to one: every 事務局 account (the staff list, the count per association), a new role, a new one-time password, the 連絡用メールアドレス (kept beside the account, in its own table: several staff may share one office address, and it is never a way to log in).
 
 use redb::{ReadTransaction, ReadableTable, WriteTransaction};
 
 use super::{
     decode,
-    tables::USERS,
+    tables::{STAFF_CONTACTS, USERS},
     users::{self, UserRecord},
 };
-use crate::domain::{Role, StaffRole};
+use crate::domain::{AssociationId, Role, StaffRole};
 
 /// Every staff account, in id order.
 pub fn all(tx: &ReadTransaction) -> anyhow::Result<Vec<UserRecord>> {
@@ -65,4 +65,49 @@ pub fn reissue_one_time_password(
         user.session_generation = user.session_generation.saturating_add(1);
         true
     })
+}
+
+/// The 連絡用メールアドレス of staff account `id`, if any.
+pub fn contact_email(tx: &ReadTransaction, id: u64) -> anyhow::Result<Option<String>> {
+    let t = tx.open_table(STAFF_CONTACTS)?;
+    let v = t.get(id)?;
+    Ok(v.map(|v| v.value().to_owned()))
+}
+
+/// Sets (or, with none, removes) the 連絡用メールアドレス of staff account
+/// `id`; the address it had.
+pub fn set_contact_email(
+    tx: &WriteTransaction,
+    id: u64,
+    email: Option<&str>,
+) -> anyhow::Result<Option<String>> {
+    let mut t = tx.open_table(STAFF_CONTACTS)?;
+    let old = match email {
+        Some(e) => t.insert(id, e)?.map(|v| v.value().to_owned()),
+        None => t.remove(id)?.map(|v| v.value().to_owned()),
+    };
+    Ok(old)
+}
+
+/// The 連絡用メールアドレス of the staff of `association` (each address
+/// once), read in the write transaction that queues their mail.
+pub fn contact_emails_of(
+    tx: &WriteTransaction,
+    association: AssociationId,
+) -> anyhow::Result<Vec<String>> {
+    let contacts = tx.open_table(STAFF_CONTACTS)?;
+    let mut out: Vec<String> = Vec::new();
+    for entry in contacts.iter()? {
+        let (id, email) = entry?;
+        let Some(user) = get_in_write(tx, id.value())? else {
+            continue;
+        };
+        let email = email.value().to_owned();
+        if user.role.staff().map(|(a, _)| a) == Some(association)
+            && !out.iter().any(|e| e.eq_ignore_ascii_case(&email))
+        {
+            out.push(email);
+        }
+    }
+    Ok(out)
 }

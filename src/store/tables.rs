@@ -123,6 +123,9 @@ pub const OPEN_APPLICATIONS: TableDefinition<(u64, u8), u64> =
     TableDefinition::new("open_applications");
 /// Person id → memberships, workplace, 送付先 (`store::memberships`).
 pub const MEMBERSHIPS: TableDefinition<u64, &[u8]> = TableDefinition::new("memberships");
+/// Staff account id → its 連絡用メールアドレス (`store::staff`); not an
+/// account's login e-mail (not unique, not used to log in or reset).
+pub const STAFF_CONTACTS: TableDefinition<u64, &str> = TableDefinition::new("staff_contacts");
 
 /// Creates every table that does not exist yet.
 pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
@@ -159,5 +162,6 @@ pub fn create_all(tx: &WriteTransaction) -> Result<(), redb::TableError> {
     tx.open_multimap_table(APPLICATIONS_BY_PERSON)?;
     tx.open_table(OPEN_APPLICATIONS)?;
     tx.open_table(MEMBERSHIPS)?;
+    tx.open_table(STAFF_CONTACTS)?;
     Ok(())
 }

@@ -1,6 +1,8 @@
 //! The screens, one module per group, and the route table.
 
+pub mod application_list;
 mod context;
+pub mod csv_file;
 pub mod dev_outbox;
 pub mod first_login;
 pub mod first_password;
@@ -27,6 +29,7 @@ pub mod office_inbox;
 pub mod office_people;
 pub mod office_person;
 pub mod office_postcards;
+pub mod office_proxy;
 pub mod office_staff;
 pub mod pages;
 pub mod people_csv;
@@ -182,6 +185,10 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             post(office_inbox::set_status),
         )
         .at("/office/inquiries/:id/reply", post(office_inbox::reply))
+        .at(
+            "/office/people/:id/withdraw",
+            get(office_proxy::form).post(office_proxy::submit),
+        )
         .at("/office/people/:id", get(office_person::show))
         .at(
             "/office/people/:id/edit",
@@ -222,7 +229,8 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             "/mypage/applications/:id/complete",
             get(my_filing::complete),
         )
-        .at(staff_applications::LIST, get(staff_applications::list))
+        .at(staff_applications::LIST, get(application_list::list))
+        .at(application_list::EXPORT, get(application_list::export))
         .at(staff_applications::BULK, post(staff_applications::bulk))
         .at("/office/applications/:id", get(staff_applications::show))
         .at(
@@ -258,6 +266,10 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
             get(office_associations::show).post(office_associations::update),
         )
         .at(
+            "/office/associations/:id/classes",
+            post(office_associations::set_classes),
+        )
+        .at(
             office_import::IMPORT,
             get(office_import::page).post(office_import::upload),
         )
@@ -269,6 +281,7 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         )
         .at("/office/staff/:id", get(office_staff::show))
         .at("/office/staff/:id/role", post(office_staff::set_role))
+        .at("/office/staff/:id/email", post(office_staff::set_email))
         .at("/office/staff/:id/password", post(office_staff::reissue))
         .at(
             member_import::UPLOAD,

@@ -12,7 +12,7 @@ use crate::{
     auth::guards::{Staff, StaffAdmin},
     domain::{
         FieldError, FieldErrors, StaffRole,
-        association::Association,
+        association::{Association, parse_classes},
         association_form::{self as form, ADDRESS_MAX, ContactForm, LOCAL_KINDS, NAME_MAX},
     },
     error::{OrInternal, UserError, status_message},
@@ -277,6 +277,7 @@ fn render_details(
     f: &ContactForm,
     errors: &FieldErrors,
     done: Option<&str>,
+    classes: Option<(&str, Option<&str>)>,
 ) -> Markup {
     let a = &d.association;
     let path = association_path(a.id.0);
@@ -295,6 +296,22 @@ fn render_details(
                 dt { (form::ADDRESS) } dd { (or_dash(a.address.as_deref())) }
                 dt { (form::PHONE) } dd { (or_dash(a.phone.as_ref().map(|p| p.as_str()))) }
                 dt { "事務局アカウント" } dd { (d.staff) " 件" }
+                dt { "会員種別" } dd { @if a.classes.is_empty() { "未設定" } @else { (a.classes.join("、")) } }
+            }
+        }
+        @if let Some((typed, error)) = classes {
+            section.card aria-labelledby="classes-title" {
+                h2 #classes-title { "会員種別の設定" }
+                p { "貴会の会員種別（例：A会員、B会員／甲種、乙種、丙種）を1行に1つずつ入力してください。入会の承認時に、この中から選びます。空欄にすると選択なしで承認します。" }
+                form method="post" action={ (path) "/classes" } novalidate {
+                    (csrf_input(csrf))
+                    div.field #f-classes {
+                        label for="classes" { "会員種別" }
+                        @if let Some(e) = error { p.error #m-classes role="alert" { (e) } }
+                        textarea #classes name="classes" rows="5" aria-invalid=[error.map(|_| "true")] { (typed) }
+                    }
+                    div.actions { button type="submit" { "会員種別を保存する" } }
+                }
             }
         }
         @if editable {
@@ -327,10 +344,26 @@ pub async fn show(
     else {
         return Err(not_found());
     };
-    let done = (q.done == "changed").then_some("連絡先を変更しました。");
+    let done = match q.done.as_str() {
+        "changed" => Some("連絡先を変更しました。"),
+        "classes" => Some("会員種別を保存しました。"),
+        _ => None,
+    };
     let f = ContactForm::of(&d.association.contact());
     let editable = staff.role == StaffRole::Admin;
-    Ok(render_details(csrf, &d, editable, &f, &FieldErrors::default(), done).into_response())
+    let typed = d.association.classes.join("\n");
+    let classes =
+        associations::may_set_classes(&staff, &d.association).then_some((typed.as_str(), None));
+    Ok(render_details(
+        csrf,
+        &d,
+        editable,
+        &f,
+        &FieldErrors::default(),
+        done,
+        classes,
+    )
+    .into_response())
 }
 
 #[handler]
@@ -352,7 +385,10 @@ pub async fn update(
     let contact = match f.parse() {
         Ok(c) => c,
         Err(errors) => {
-            return Ok(render_details(csrf, &d, true, &f, &errors, None)
+            let typed = d.association.classes.join("\n");
+            let classes = associations::may_set_classes(staff, &d.association)
+                .then_some((typed.as_str(), None));
+            return Ok(render_details(csrf, &d, true, &f, &errors, None, classes)
                 .with_status(StatusCode::UNPROCESSABLE_ENTITY)
                 .into_response());
         }
@@ -363,6 +399,60 @@ pub async fn update(
     {
         Some(()) => Ok(
             Redirect::see_other(format!("{}?done=changed", association_path(id))).into_response(),
+        ),
+        None => Err(not_found()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ClassesForm {
+    #[serde(default)]
+    classes: String,
+}
+
+/// Saves the association's own class list (its 管理者 only).
+#[handler]
+pub async fn set_classes(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    admin: StaffAdmin,
+    Path(id): Path<String>,
+    Form(f): Form<ClassesForm>,
+) -> poem::Result<Response> {
+    let id = parse_id(&id)?;
+    let staff = &admin.0;
+    let Some(d) = associations::details(&state.store, staff, id)
+        .await
+        .or_internal()?
+    else {
+        return Err(not_found());
+    };
+    if !associations::may_set_classes(staff, &d.association) {
+        return Err(not_found());
+    }
+    let classes = match parse_classes(&f.classes) {
+        Ok(c) => c,
+        Err(message) => {
+            let contact = ContactForm::of(&d.association.contact());
+            return Ok(render_details(
+                csrf,
+                &d,
+                true,
+                &contact,
+                &FieldErrors::default(),
+                None,
+                Some((&f.classes, Some(&message))),
+            )
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .into_response());
+        }
+    };
+    match associations::set_classes(&state.store, staff, id, classes)
+        .await
+        .or_internal()?
+    {
+        Some(()) => Ok(
+            Redirect::see_other(format!("{}?done=classes", association_path(id))).into_response(),
         ),
         None => Err(not_found()),
     }

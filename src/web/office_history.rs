@@ -18,7 +18,7 @@ pub fn person_path(id: u64) -> String {
 }
 
 /// Every kind, in the order the search's select shows them.
-pub const KINDS: [AuditKind; 42] = [
+pub const KINDS: [AuditKind; 43] = [
     AuditKind::PersonCorrected,
     AuditKind::ContactChanged,
     AuditKind::ApplicationFiled,
@@ -61,6 +61,7 @@ pub const KINDS: [AuditKind; 42] = [
     AuditKind::InitialPasswordReissued,
     AuditKind::ImportSettingsChanged,
     AuditKind::PeopleExported,
+    AuditKind::ApplicationsExported,
 ];
 
 /// The kind's name on screen.
@@ -108,6 +109,7 @@ pub fn kind_label(kind: AuditKind) -> &'static str {
         AuditKind::MembershipChanged => "所属・会員種別の変更",
         AuditKind::NoticeConfirmed => "確認依頼の確認",
         AuditKind::PeopleExported => "会員一覧のCSV出力",
+        AuditKind::ApplicationsExported => "申請一覧のCSV出力",
     }
 }
 

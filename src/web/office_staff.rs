@@ -14,8 +14,8 @@ use crate::{
     error::{OrInternal, UserError, status_message},
     mail::templates::jst,
     service::staff::{
-        self, CreateError, Created, LOGIN_ID_TAKEN, NAME_MAX, Reissued, StaffForm, StaffList,
-        StaffRow,
+        self, CONTACT_LABEL, CreateError, Created, LOGIN_ID_TAKEN, NAME_MAX, Reissued, StaffForm,
+        StaffList, StaffRow,
     },
     state::AppState,
     views::{
@@ -107,6 +107,7 @@ fn render(csrf: &str, accounts: &StaffList, f: &StaffForm, errors: &FieldErrors)
                 (text_field(&Input { name: "login_id", label: "ログインID", required: true, hint: Some("半角英数字・記号（% ! @ # &）8〜32文字"), value: &f.login_id, error: err("login_id"), kind: "text", maxlength: Some(32), autocomplete: Some("off"), class: Some("short"), ..Input::default() }))
                 (select("association", "所属医師会", &associations, &f.association, err("association")))
                 (select("role", "権限", &roles, &f.role, err("role")))
+                (text_field(&Input { name: "email", label: CONTACT_LABEL, required: false, hint: Some("（任意）貴会の処理待ちに申請が届いたときに、申請番号と種類だけをお知らせします。"), value: &f.email, error: err("email"), kind: "email", maxlength: Some(256), autocomplete: Some("off"), ..Input::default() }))
                 div.actions { button type="submit" { "作成する" } }
             }
         }
@@ -114,7 +115,13 @@ fn render(csrf: &str, accounts: &StaffList, f: &StaffForm, errors: &FieldErrors)
     layout(title, Some(csrf), body)
 }
 
-fn render_account(csrf: &str, r: &StaffRow, may_change: bool, done: Option<&str>) -> Markup {
+fn render_account(
+    csrf: &str,
+    r: &StaffRow,
+    may_change: bool,
+    done: Option<&str>,
+    email_error: Option<(&str, &str)>,
+) -> Markup {
     let path = staff_path(r.user_id);
     let title = "事務局アカウント";
     let body = html! {
@@ -131,9 +138,20 @@ fn render_account(csrf: &str, r: &StaffRow, may_change: bool, done: Option<&str>
                 dt { "権限" } dd { (r.role.label()) }
                 dt { "状態" } dd { @if r.first_login_pending { "初回ログイン待ち" } @else { "利用中" } }
                 dt { "作成日時" } dd { (jst(r.created_at)) }
+                dt { (CONTACT_LABEL) } dd { (r.email.as_deref().unwrap_or("未設定")) }
             }
             @if !may_change {
                 p.hint { "ご自身のアカウントの権限は変更できません。" }
+            }
+        }
+        section.card aria-labelledby="email-title" {
+            h2 #email-title { (CONTACT_LABEL) "の変更" }
+            p { "貴会の処理待ちに申請が届いたときのお知らせの送り先です。空欄にするとお知らせは送られません。" }
+            form method="post" action={ (path) "/email" } novalidate {
+                (csrf_input(csrf))
+                @let (typed, error) = email_error.map_or((r.email.as_deref().unwrap_or(""), None), |(t, e)| (t, Some(e)));
+                (text_field(&Input { name: "email", label: CONTACT_LABEL, required: false, value: typed, error, kind: "email", maxlength: Some(256), autocomplete: Some("off"), ..Input::default() }))
+                div.actions { button type="submit" { "変更する" } }
             }
         }
         @if may_change {
@@ -275,8 +293,12 @@ pub async fn show(
     let Some((row, may_change)) = staff::get(&state.store, &admin, id).await.or_internal()? else {
         return Err(not_found());
     };
-    let done = (q.done == "role").then_some("権限を変更しました。");
-    Ok(render_account(csrf, &row, may_change, done).into_response())
+    let done = match q.done.as_str() {
+        "role" => Some("権限を変更しました。"),
+        "email" => Some("連絡用メールアドレスを変更しました。"),
+        _ => None,
+    };
+    Ok(render_account(csrf, &row, may_change, done, None).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -305,6 +327,47 @@ pub async fn set_role(
     {
         Some(()) => {
             Ok(Redirect::see_other(format!("{}?done=role", staff_path(id))).into_response())
+        }
+        None => Err(not_found()),
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct EmailForm {
+    #[serde(default)]
+    email: String,
+}
+
+#[handler]
+pub async fn set_email(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    admin: StaffAdmin,
+    Path(id): Path<String>,
+    Form(f): Form<EmailForm>,
+) -> poem::Result<Response> {
+    let id = parse_id(&id)?;
+    let email = match staff::parse_contact(&f.email) {
+        Ok(email) => email,
+        Err(message) => {
+            let Some((row, may_change)) =
+                staff::get(&state.store, &admin, id).await.or_internal()?
+            else {
+                return Err(not_found());
+            };
+            return Ok(
+                render_account(csrf, &row, may_change, None, Some((&f.email, &message)))
+                    .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+                    .into_response(),
+            );
+        }
+    };
+    match staff::set_email(&state.store, &admin, id, email)
+        .await
+        .or_internal()?
+    {
+        Some(()) => {
+            Ok(Redirect::see_other(format!("{}?done=email", staff_path(id))).into_response())
         }
         None => Err(not_found()),
     }

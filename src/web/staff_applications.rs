@@ -1,8 +1,8 @@
-//! The office's procedures: 申請一覧 (the applications waiting for this
-//! association, by kind, with bulk 承認 for a 理事会 batch), the 確認依頼
-//! inbox, and 申請詳細 with the timeline, the decision history and the
-//! 承認 / 差戻し / 却下 forms. An application that has not reached the staff
-//! member's association is answered with the 404 page.
+//! The office's procedures: 申請詳細 with the timeline, the decision
+//! history and the 承認 / 差戻し / 却下 forms, 確認依頼 confirmed, and bulk
+//! 承認 (a 理事会 batch) posted from 申請一覧 (`application_list`). An
+//! application that has not reached the staff member's association is
+//! answered with the 404 page.
 
 use maud::{Markup, html};
 use poem::{
@@ -14,17 +14,12 @@ use serde::Deserialize;
 
 use crate::{
     auth::guards::Staff,
-    domain::{
-        Date,
-        application::Decision,
-        procedure::{ApplicationKind, Procedure},
-    },
+    domain::{Date, application::Decision, change_rows::ChangeRow, procedure::Procedure},
     error::{OrInternal, UserError, status_message},
     mail::templates::jst,
-    service::procedures::{self, ApplicationView, QueueRow, Refused},
+    service::procedures::{self, ApplicationView, Refused},
     state::AppState,
     views::layout::{csrf_input, page as layout},
-    web::paths,
 };
 
 /// 申請一覧.
@@ -41,118 +36,18 @@ fn not_found() -> poem::Error {
 }
 
 #[derive(Debug, Default, Deserialize)]
-pub struct ListQuery {
-    #[serde(default)]
-    kind: String,
-    #[serde(default)]
-    done: String,
-}
-
-fn kind_key(k: ApplicationKind) -> &'static str {
-    match k {
-        ApplicationKind::Join => "join",
-        ApplicationKind::Change => "change",
-        ApplicationKind::Withdraw => "withdraw",
-    }
-}
-
-fn rows_table(rows: &[QueueRow], selectable: bool) -> Markup {
-    html! {
-        table {
-            thead { tr {
-                @if selectable { th scope="col" { "選択" } }
-                th scope="col" { "申請番号" } th scope="col" { "種類" } th scope="col" { "申請者" }
-                th scope="col" { "受付方法" } th scope="col" { "提出日時" } th scope="col" { "待ち開始" } th scope="col" { "状態" }
-            } }
-            tbody {
-                @for r in rows {
-                    tr {
-                        @if selectable {
-                            td { input type="checkbox" name="item" value={ (r.id) ":" (r.version) } aria-label={ "申請番号 " (r.id) " を選択" }; }
-                        }
-                        td { a href=(detail_path(r.id)) { (r.id) } }
-                        td { (r.summary) }
-                        td { (r.person_name) }
-                        td { (r.intake.label()) }
-                        td { (jst(r.filed_at)) }
-                        td { (jst(r.waiting_since)) }
-                        td { (r.status) }
-                    }
-                }
-            }
-        }
-    }
-}
-
-#[handler]
-pub async fn list(
-    state: Data<&AppState>,
-    csrf: &CsrfToken,
-    staff: Staff,
-    Query(q): Query<ListQuery>,
-) -> poem::Result<Response> {
-    let kind = ApplicationKind::ALL
-        .into_iter()
-        .find(|k| kind_key(*k) == q.kind);
-    let rows = procedures::queue(&state.store, &staff, kind)
-        .await
-        .or_internal()?;
-    let notices = procedures::notices(&state.store, &staff)
-        .await
-        .or_internal()?;
-    let title = "申請一覧";
-    let body = html! {
-        section.card aria-labelledby="queue-title" {
-            h1 #queue-title { (title) }
-            p { a href=(paths::OFFICE) { "← 事務局TOPに戻る" } }
-            @if let Some(n) = q.done.strip_prefix("bulk-") {
-                div.helpbox role="status" { p { (n) } }
-            }
-            form method="get" action=(LIST) {
-                div.field {
-                    label for="kind" { "種類" }
-                    select #kind name="kind" {
-                        option value="" selected[kind.is_none()] { "すべて" }
-                        @for k in ApplicationKind::ALL {
-                            option value=(kind_key(k)) selected[kind == Some(k)] { (k.label()) }
-                        }
-                    }
-                }
-                div.actions { button.secondary type="submit" { "絞り込む" } }
-            }
-            @if rows.is_empty() {
-                p { "貴会の処理待ちの申請はありません。" }
-            } @else {
-                form method="post" action=(BULK) {
-                    (csrf_input(csrf))
-                    (rows_table(&rows, true))
-                    div.field {
-                        label for="date" { "承認日（最終承認の場合は入会日・効力発生日）" }
-                        input #date type="text" name="date" placeholder="2026/04/01";
-                    }
-                    div.actions { button type="submit" { "選択した申請を一括承認する" } }
-                }
-            }
-        }
-        section.card aria-labelledby="notices-title" {
-            h2 #notices-title { "確認依頼" }
-            @if notices.is_empty() {
-                p { "確認依頼はありません。" }
-            } @else {
-                (rows_table(&notices, false))
-            }
-        }
-    };
-    Ok(layout(title, Some(csrf), body).into_response())
-}
-
-#[derive(Debug, Default, Deserialize)]
 pub struct DoneQuery {
     #[serde(default)]
     done: String,
 }
 
-fn detail(csrf: &str, v: &ApplicationView, message: Option<&str>) -> Markup {
+fn detail(
+    csrf: &str,
+    v: &ApplicationView,
+    changes: Option<&[ChangeRow]>,
+    classes: Option<&[String]>,
+    message: Option<&str>,
+) -> Markup {
     let a = &v.application;
     let path = detail_path(a.id);
     let title = format!("申請詳細（申請番号 {}）", a.id);
@@ -177,11 +72,24 @@ fn detail(csrf: &str, v: &ApplicationView, message: Option<&str>) -> Markup {
                         dt { "勤務先" } dd { (j.workplace.summary()) }
                         dt { "送付先" } dd { (j.mail_to.label()) }
                         dt { "日医医賠責" } dd { (if j.liability_opt_out { "加入しない" } else { "加入する" }) }
+                        @if !j.district_class.is_empty() { dt { "郡市区等医師会の会員種別" } dd { (j.district_class) } }
+                        @if !j.prefecture_class.is_empty() { dt { "都道府県医師会の会員種別" } dd { (j.prefecture_class) } }
                     }
                 }
                 Procedure::Change(c) => {
-                    h2 { "変更内容（" (c.label()) "）" }
-                    p { "変更前：" (v.memberships.workplace.as_ref().map(|w| w.summary()).unwrap_or_default()) }
+                    h2 #change-title { "変更内容（" (c.label()) "）" }
+                    @match changes {
+                        Some([]) => p { "現在の登録内容と同じです（変更される項目はありません）。" },
+                        Some(rows) => table.changes aria-labelledby="change-title" {
+                            thead { tr { th scope="col" { "項目" } th scope="col" { "変更前" } th scope="col" { "変更後" } } }
+                            tbody {
+                                @for r in rows {
+                                    tr { th scope="row" { (r.label) } td { (r.before) } td { (r.after) } }
+                                }
+                            }
+                        },
+                        None => p { "変更の内容は処理履歴と変更履歴をご覧ください。" },
+                    }
                 }
                 Procedure::Withdraw(_) => {}
             }
@@ -215,6 +123,15 @@ fn detail(csrf: &str, v: &ApplicationView, message: Option<&str>) -> Markup {
                     div.field {
                         label for="date" { "入会日・効力発生日（最終承認の場合は必須）" }
                         input #date type="text" name="date" placeholder="2026/04/01";
+                    }
+                    @if let Some(list) = classes {
+                        div.field {
+                            label for="class" { "貴会の会員種別（必須）" }
+                            select #class name="class" required {
+                                option value="" { "選択してください" }
+                                @for c in list { option value=(c) { (c) } }
+                            }
+                        }
                     }
                     div.actions { button type="submit" { "承認" } }
                 }
@@ -266,14 +183,21 @@ pub async fn show(
     else {
         return Err(not_found());
     };
+    let changes = procedures::compare::change_rows(&state.store, &staff, id)
+        .await
+        .or_internal()?;
     let message = match d.done.as_str() {
         "approve" => Some("承認しました。"),
         "send_back" => Some("差し戻しました。"),
         "reject" => Some("却下しました。"),
         "confirm" => Some("確認済みにしました。"),
+        "filed" => Some("代行入力で申請しました。"),
         _ => None,
     };
-    Ok(detail(csrf, &v, message).into_response())
+    let classes = procedures::classes::class_choice(&state.store, &staff, id)
+        .await
+        .or_internal()?;
+    Ok(detail(csrf, &v, changes.as_deref(), classes.as_deref(), message).into_response())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -286,6 +210,9 @@ pub struct DecideForm {
     date: String,
     #[serde(default)]
     text: String,
+    /// The association's own class, for a 入会 (see `procedures::classes`).
+    #[serde(default)]
+    class: String,
 }
 
 /// Shows the application again with `message` and `status`.
@@ -303,9 +230,21 @@ async fn again(
     else {
         return Err(not_found());
     };
-    Ok(detail(csrf, &v, Some(message))
-        .with_status(status)
-        .into_response())
+    let changes = procedures::compare::change_rows(&state.store, staff, id)
+        .await
+        .or_internal()?;
+    let classes = procedures::classes::class_choice(&state.store, staff, id)
+        .await
+        .or_internal()?;
+    Ok(detail(
+        csrf,
+        &v,
+        changes.as_deref(),
+        classes.as_deref(),
+        Some(message),
+    )
+    .with_status(status)
+    .into_response())
 }
 
 #[handler]
@@ -340,16 +279,34 @@ pub async fn decide(
         "reject" => Decision::Reject(text),
         _ => return Err(not_found()),
     };
-    let done = procedures::decide(
-        &state.store,
-        &state.config,
-        &state.mail,
-        &staff,
-        id,
-        f.version,
-        decision,
-    )
-    .await
+    let done = match decision {
+        Decision::Approve(date) => {
+            let class = Some(f.class.trim().to_owned()).filter(|c| !c.is_empty());
+            procedures::classes::approve(
+                &state.store,
+                &state.config,
+                &state.mail,
+                &staff,
+                id,
+                f.version,
+                date,
+                class,
+            )
+            .await
+        }
+        decision => {
+            procedures::decide(
+                &state.store,
+                &state.config,
+                &state.mail,
+                &staff,
+                id,
+                f.version,
+                decision,
+            )
+            .await
+        }
+    }
     .or_internal()?;
     match done {
         Ok(_) => Ok(
@@ -400,13 +357,19 @@ pub async fn bulk(
     let Some(date) = date else {
         return Ok(list_with("承認日を入力してください。"));
     };
-    let results = procedures::approve_many(
+    let class = pairs
+        .iter()
+        .find(|(k, _)| k == "class")
+        .map(|(_, v)| v.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    let results = procedures::classes::approve_many(
         &state.store,
         &state.config,
         &state.mail,
         &staff,
         items,
         date,
+        class,
     )
     .await
     .or_internal()?;

@@ -20,6 +20,7 @@ mod my_account;
 mod my_change;
 mod my_profile;
 mod office;
+mod office_applications;
 mod office_console;
 mod office_inbox;
 mod office_people;

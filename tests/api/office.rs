@@ -23,6 +23,7 @@ pub(crate) async fn staff(app: &TestApp, association: &str, login_id: &str, role
         login_id,
         name: Some("事務 花子"),
         role: Some(role),
+        email: None,
     };
     office::add_staff(&app.store, &hasher, new)
         .await
@@ -143,6 +144,25 @@ async fn operators_add_a_district_and_its_staff_through_the_running_server() {
         "新宿 事務",
         "--role",
         "担当者",
+        "--email",
+        "not-an-address",
+    ]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--email"));
+    let out = run(&[
+        "admin",
+        "staff",
+        "add",
+        "--association",
+        "新宿区医師会",
+        "--login-id",
+        "shinjuku01",
+        "--name",
+        "新宿 事務",
+        "--role",
+        "担当者",
+        "--email",
+        "office@shinjuku.example.jp",
     ]);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(

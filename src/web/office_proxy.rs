@@ -1,0 +1,189 @@
+//! 代行入力 of a 退会届: staff file a member's withdrawal from a paper form
+//! or at the counter (`/office/people/:id/withdraw`), recorded with its
+//! 受付方法 (紙 / 窓口) and the staff account that entered it; it then goes
+//! up the levels like one filed on マイページ. A person outside the staff
+//! member's scope is answered with the 404 page.
+
+use maud::{Markup, html};
+use poem::{
+    IntoResponse, Response, handler,
+    http::StatusCode,
+    web::{CsrfToken, Data, Form, Path},
+};
+use serde::Deserialize;
+
+use crate::{
+    auth::guards::Staff,
+    domain::{
+        Date,
+        application::Filing,
+        procedure::{Intake, Procedure, WithdrawScope},
+    },
+    error::{OrInternal, UserError, status_message},
+    service::{
+        person_record,
+        procedures::{self, Filer, Refused},
+    },
+    state::AppState,
+    views::layout::{csrf_input, page as layout},
+    web::office_history::person_path,
+};
+
+fn not_found() -> poem::Error {
+    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
+}
+
+/// The form of person `id`.
+pub fn withdraw_path(id: u64) -> String {
+    format!("{}/withdraw", person_path(id))
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct ProxyWithdrawForm {
+    #[serde(default)]
+    scope: String,
+    #[serde(default)]
+    intake: String,
+    #[serde(default)]
+    desired: String,
+    #[serde(default)]
+    reason: String,
+}
+
+const SCOPES: [(&str, WithdrawScope); 3] = [
+    ("all", WithdrawScope::All),
+    ("pn", WithdrawScope::PrefectureAndNational),
+    ("n", WithdrawScope::NationalOnly),
+];
+const INTAKES: [(&str, Intake); 2] = [("paper", Intake::Paper), ("counter", Intake::Counter)];
+
+fn page(csrf: &str, id: u64, name: &str, f: &ProxyWithdrawForm, errors: &[String]) -> Markup {
+    let title = format!("退会届の代行入力（{name}）");
+    let body = html! {
+        section.card aria-labelledby="proxy-title" {
+            h1 #proxy-title { (title) }
+            p { a href=(person_path(id)) { "← 利用者情報に戻る" } }
+            p { "紙の退会届や窓口での届出を、ご本人に代わって入力します。入力した申請は、ご本人が申請した場合と同じく各医師会の承認を経て完了します。" }
+            @if !errors.is_empty() {
+                div.errors role="alert" { ul { @for e in errors { li { (e) } } } }
+            }
+            form method="post" action=(withdraw_path(id)) novalidate {
+                (csrf_input(csrf))
+                fieldset {
+                    legend { "受付方法" }
+                    @for (key, intake) in INTAKES {
+                        label { input type="radio" name="intake" value=(key) checked[f.intake == key]; " " (intake.label()) }
+                    }
+                }
+                fieldset {
+                    legend { "退会する医師会" }
+                    @for (key, scope) in SCOPES {
+                        label { input type="radio" name="scope" value=(key) checked[f.scope == key]; " " (scope.label()) }
+                    }
+                }
+                div.field {
+                    label for="desired" { "退会希望日（任意）" }
+                    input #desired type="text" name="desired" value=(f.desired) placeholder="2026/03/31";
+                }
+                div.field {
+                    label for="reason" { "理由・備考（任意）" }
+                    textarea #reason name="reason" maxlength="1000" { (f.reason) }
+                }
+                div.actions { button type="submit" { "代行入力で申請する" } }
+            }
+        }
+    };
+    layout(&title, Some(csrf), body)
+}
+
+/// The name of person `id` when `staff` may see them; the 404 page
+/// otherwise.
+async fn name_of(state: &AppState, staff: &Staff, id: u64) -> poem::Result<String> {
+    let rec = person_record::open(&state.store, staff, id)
+        .await
+        .or_internal()?
+        .ok_or_else(not_found)?;
+    Ok(rec.person.display_name())
+}
+
+#[handler]
+pub async fn form(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    staff: Staff,
+    Path(id): Path<u64>,
+) -> poem::Result<Response> {
+    let name = name_of(&state, &staff, id).await?;
+    let f = ProxyWithdrawForm {
+        intake: "paper".into(),
+        ..ProxyWithdrawForm::default()
+    };
+    Ok(page(csrf, id, &name, &f, &[]).into_response())
+}
+
+#[handler]
+pub async fn submit(
+    state: Data<&AppState>,
+    csrf: &CsrfToken,
+    staff: Staff,
+    Path(id): Path<u64>,
+    Form(f): Form<ProxyWithdrawForm>,
+) -> poem::Result<Response> {
+    let name = name_of(&state, &staff, id).await?;
+    let mut errors = Vec::new();
+    let scope = SCOPES.iter().find(|(k, _)| *k == f.scope).map(|(_, s)| *s);
+    if scope.is_none() {
+        errors.push("退会する医師会を選んでください。".to_owned());
+    }
+    let intake = INTAKES
+        .iter()
+        .find(|(k, _)| *k == f.intake)
+        .map(|(_, i)| *i);
+    if intake.is_none() {
+        errors.push("受付方法を選んでください。".to_owned());
+    }
+    let desired = match f.desired.trim() {
+        "" => None,
+        s => match Date::parse_as(s, "退会希望日") {
+            Ok(d) => Some(d.get()),
+            Err(e) => {
+                errors.push(e);
+                None
+            }
+        },
+    };
+    if f.reason.chars().count() > 1000 {
+        errors.push("理由は1,000文字以内で入力してください。".to_owned());
+    }
+    let (Some(scope), Some(intake), true) = (scope, intake, errors.is_empty()) else {
+        return Ok(page(csrf, id, &name, &f, &errors)
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .into_response());
+    };
+    let filing = Filing {
+        procedure: Procedure::Withdraw(scope),
+        reason: f.reason.trim().to_owned(),
+        desired,
+    };
+    let filed = procedures::file(
+        &state.store,
+        &state.config,
+        &state.mail,
+        Filer::Staff(staff.clone(), intake),
+        id,
+        filing,
+    )
+    .await
+    .or_internal()?;
+    match filed {
+        Ok(app) => Ok(poem::web::Redirect::see_other(format!(
+            "{}/{app}?done=filed",
+            super::staff_applications::LIST
+        ))
+        .into_response()),
+        Err(Refused::NotFound) => Err(not_found()),
+        Err(r) => Ok(page(csrf, id, &name, &f, &[r.message()])
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .into_response()),
+    }
+}
