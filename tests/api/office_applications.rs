@@ -7,7 +7,9 @@ use reqwest::StatusCode;
 use crate::{
     helpers::*,
     office::add_district,
-    procedures::{application_ids, approve, join_form, physician, staff_browser},
+    procedures::{
+        application_ids, approve, file_through_confirm, join_form, physician, staff_browser,
+    },
 };
 
 /// The raw bytes of an answer.
@@ -32,14 +34,20 @@ async fn the_list_filters_by_kind_stage_date_and_association_and_exports_only_wh
     let second = Applicant::numbered(2);
     let a = physician(&app, &first).await;
     let b = physician(&app, &second).await;
-    a.get("/mypage/applications/new").await;
-    a.post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "d"))
-        .await
-        .assert_redirect_to("/mypage/applications?done=filed");
-    b.get("/mypage/applications/new").await;
-    b.post_form("/mypage/applications/new", &join_form(shibuya.id.0, "dp"))
-        .await
-        .assert_redirect_to("/mypage/applications?done=filed");
+    file_through_confirm(
+        &a,
+        "/mypage/applications/new",
+        &join_form(shinjuku.id.0, "d"),
+        &[],
+    )
+    .await;
+    file_through_confirm(
+        &b,
+        "/mypage/applications/new",
+        &join_form(shibuya.id.0, "dp"),
+        &[],
+    )
+    .await;
     let one = application_ids(&app, &first.login_id).await[0];
     let two = application_ids(&app, &second.login_id).await[0];
 
@@ -190,11 +198,13 @@ async fn a_transfer_shows_the_district_before_and_after_to_the_destination() {
     let shibuya = add_district(&app.store, "渋谷区医師会").await;
     let yamada = Applicant::yamada();
     let doctor = physician(&app, &yamada).await;
-    doctor.get("/mypage/applications/new").await;
-    doctor
-        .post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "d"))
-        .await
-        .assert_redirect_to("/mypage/applications?done=filed");
+    file_through_confirm(
+        &doctor,
+        "/mypage/applications/new",
+        &join_form(shinjuku.id.0, "d"),
+        &[],
+    )
+    .await;
     let join = application_ids(&app, &yamada.login_id).await[0];
     let district = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
     approve(&district, join, "2026/04/01")
@@ -292,11 +302,13 @@ async fn the_staff_of_the_queue_an_application_enters_are_mailed_its_number_only
 
     let yamada = Applicant::yamada();
     let doctor = physician(&app, &yamada).await;
-    doctor.get("/mypage/applications/new").await;
-    doctor
-        .post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "dp"))
-        .await
-        .assert_redirect_to("/mypage/applications?done=filed");
+    file_through_confirm(
+        &doctor,
+        "/mypage/applications/new",
+        &join_form(shinjuku.id.0, "dp"),
+        &[],
+    )
+    .await;
     let id = application_ids(&app, &yamada.login_id).await[0];
 
     let to = |address: &'static str| {
@@ -380,11 +392,13 @@ async fn a_district_lists_its_classes_and_its_staff_choose_one_when_approving_a_
 
     let yamada = Applicant::yamada();
     let doctor = physician(&app, &yamada).await;
-    doctor.get("/mypage/applications/new").await;
-    doctor
-        .post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "d"))
-        .await
-        .assert_redirect_to("/mypage/applications?done=filed");
+    file_through_confirm(
+        &doctor,
+        "/mypage/applications/new",
+        &join_form(shinjuku.id.0, "d"),
+        &[],
+    )
+    .await;
     let id = application_ids(&app, &yamada.login_id).await[0];
 
     let page = clerk.get(&format!("/office/applications/{id}")).await;
@@ -421,11 +435,13 @@ async fn staff_file_a_withdrawal_from_a_paper_form_on_the_members_behalf() {
     add_district(&app.store, "渋谷区医師会").await;
     let yamada = Applicant::yamada();
     let doctor = physician(&app, &yamada).await;
-    doctor.get("/mypage/applications/new").await;
-    doctor
-        .post_form("/mypage/applications/new", &join_form(shinjuku.id.0, "d"))
-        .await
-        .assert_redirect_to("/mypage/applications?done=filed");
+    file_through_confirm(
+        &doctor,
+        "/mypage/applications/new",
+        &join_form(shinjuku.id.0, "d"),
+        &[],
+    )
+    .await;
     let join = application_ids(&app, &yamada.login_id).await[0];
     let district = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
     approve(&district, join, "2026/04/01")
