@@ -645,4 +645,21 @@ mod tests {
         let back: MemberFile = serde_json::from_str(&json).unwrap();
         assert_eq!(back, f);
     }
+
+    #[test]
+    fn workplace_problems_name_their_fields() {
+        let w = Workplace {
+            kind: WorkplaceKind::Other,
+            role: WorkRole::Founder,
+            name: String::new(),
+            postal_code: "1".repeat(11),
+            address: "東京都".to_owned(),
+            phone: String::new(),
+        };
+        let keys: Vec<&str> = w.keyed_problems().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["name", "role", "postal_code"]);
+        let plain: Vec<String> = w.keyed_problems().into_iter().map(|(_, m)| m).collect();
+        assert_eq!(w.problems(), plain);
+        assert!(Workplace::none().keyed_problems().is_empty());
+    }
 }
