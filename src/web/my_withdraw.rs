@@ -97,6 +97,9 @@ impl WithdrawForm {
             );
         }
         let desired = optional_date(&self.desired, "退会日", &mut errors);
+        if self.desired.is_empty() {
+            errors.insert("desired", "退会日", "退会日を入力してください。");
+        }
         check_reason(&self.reason, "理由", &mut errors);
         match (scope, errors.is_empty()) {
             (Some(scope), true) => Ok(Filing {

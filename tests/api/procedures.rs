@@ -538,4 +538,12 @@ async fn join_and_withdraw_errors_are_shown_next_to_their_fields_with_the_answer
         Some("2027/02/30")
     );
     form.assert_contains("転出のため");
+    // The 退会日 is 必須.
+    let form = doctor
+        .post_form("/mypage/applications/withdraw", &[("scope", "all")])
+        .await;
+    form.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_field_error(&form, "desired", "退会日を入力してください。");
+    assert_no_field_error(&form, "scope");
+    assert_eq!(checked_values(&form.body, "scope"), ["all"]);
 }
