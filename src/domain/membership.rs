@@ -313,36 +313,60 @@ impl Workplace {
     /// workplace needs a name and an address; 勤務なし goes with no role
     /// but 勤務なし; 開設者・管理者 are of a 病院 or 診療所.
     pub fn problems(&self) -> Vec<String> {
+        self.keyed_problems().into_iter().map(|(_, m)| m).collect()
+    }
+
+    /// [`Workplace::problems`], each with the field it is about, named as
+    /// this struct's field (`kind`, `role`, `name`, `postal_code`,
+    /// `address`, `phone`); a message about two fields goes with the first
+    /// of them that is wrong.
+    pub fn keyed_problems(&self) -> Vec<(&'static str, String)> {
         let mut out = Vec::new();
         let too_long = |s: &str, max: usize| s.chars().count() > max;
         match self.kind {
             WorkplaceKind::None => {
                 if self.role != WorkRole::NotWorking {
-                    out.push("勤務先がない場合、立場は「勤務なし」を選んでください。".to_owned());
+                    out.push((
+                        "role",
+                        "勤務先がない場合、立場は「勤務なし」を選んでください。".to_owned(),
+                    ));
                 }
             }
             _ => {
                 if self.name.trim().is_empty() {
-                    out.push("勤務先の名称を入力してください。".to_owned());
+                    out.push(("name", "勤務先の名称を入力してください。".to_owned()));
                 }
                 if self.address.trim().is_empty() {
-                    out.push("勤務先の所在地を入力してください。".to_owned());
+                    out.push(("address", "勤務先の所在地を入力してください。".to_owned()));
                 }
                 if self.role == WorkRole::NotWorking {
-                    out.push("勤務先での立場を選んでください。".to_owned());
+                    out.push(("role", "勤務先での立場を選んでください。".to_owned()));
                 }
             }
         }
         if matches!(self.role, WorkRole::Founder | WorkRole::Manager)
             && !matches!(self.kind, WorkplaceKind::Hospital | WorkplaceKind::Clinic)
         {
-            out.push("開設者・管理者は病院または診療所の場合に選んでください。".to_owned());
+            out.push((
+                "role",
+                "開設者・管理者は病院または診療所の場合に選んでください。".to_owned(),
+            ));
         }
         if too_long(&self.name, 100) || too_long(&self.address, 200) {
-            out.push("勤務先の名称・所在地が長すぎます。".to_owned());
+            let key = if too_long(&self.name, 100) {
+                "name"
+            } else {
+                "address"
+            };
+            out.push((key, "勤務先の名称・所在地が長すぎます。".to_owned()));
         }
         if too_long(&self.postal_code, 10) || too_long(&self.phone, 20) {
-            out.push("勤務先の郵便番号・電話番号が長すぎます。".to_owned());
+            let key = if too_long(&self.postal_code, 10) {
+                "postal_code"
+            } else {
+                "phone"
+            };
+            out.push((key, "勤務先の郵便番号・電話番号が長すぎます。".to_owned()));
         }
         out
     }
@@ -620,5 +644,22 @@ mod tests {
         assert!(json.contains("\"joined\":\"2020-04-01\""), "{json}");
         let back: MemberFile = serde_json::from_str(&json).unwrap();
         assert_eq!(back, f);
+    }
+
+    #[test]
+    fn workplace_problems_name_their_fields() {
+        let w = Workplace {
+            kind: WorkplaceKind::Other,
+            role: WorkRole::Founder,
+            name: String::new(),
+            postal_code: "1".repeat(11),
+            address: "東京都".to_owned(),
+            phone: String::new(),
+        };
+        let keys: Vec<&str> = w.keyed_problems().into_iter().map(|(k, _)| k).collect();
+        assert_eq!(keys, ["name", "role", "postal_code"]);
+        let plain: Vec<String> = w.keyed_problems().into_iter().map(|(_, m)| m).collect();
+        assert_eq!(w.problems(), plain);
+        assert!(Workplace::none().keyed_problems().is_empty());
     }
 }

@@ -23,8 +23,8 @@ use serde::Deserialize;
 
 use super::{
     my_filing::{
-        self, BACK, Confirm, LIST, Resubmit, check_reason, complete_url, confirm_page,
-        errors_markup, file_or_resubmit, not_found, optional_date, person_of, pick,
+        self, BACK, Confirm, LIST, ProcErrors, Resubmit, check_reason, complete_url, confirm_page,
+        errors_markup, field_message, file_or_resubmit, not_found, optional_date, person_of, pick,
         resubmit_inputs, resubmit_notice, slash_date,
     },
     my_workplace::{self, WorkplaceForm, class_region, opt_out_label},
@@ -33,7 +33,7 @@ use super::{
 use crate::{
     auth::guards::SignedIn,
     domain::{
-        AssociationId, FieldErrors, RegistrationForm,
+        AssociationId, RegistrationForm,
         application::{Application, Filing},
         membership::{JmaClass, Level, MailTo, MemberFile, Workplace},
         person::Person,
@@ -47,7 +47,7 @@ use crate::{
     },
     state::AppState,
     views::{
-        components::error_summary,
+        components::msg_id,
         layout::{csrf_input, page as layout},
     },
     web::today,
@@ -149,13 +149,6 @@ struct ChangeForm {
     to: String,
     desired: String,
     reason: String,
-}
-
-/// What is wrong with the answers: messages, and the person fields'.
-#[derive(Default)]
-struct Problems {
-    messages: Vec<String>,
-    fields: FieldErrors,
 }
 
 impl ChangeForm {
@@ -273,11 +266,11 @@ impl ChangeForm {
     }
 
     /// The filing, or what is wrong.
-    fn filing(&self, m: &Mine) -> Result<Filing, Problems> {
-        let mut p = Problems::default();
+    fn filing(&self, m: &Mine) -> Result<Filing, ProcErrors> {
+        let mut p = ProcErrors::default();
         let change = match self.what {
             None => {
-                p.messages.push("異動の種類を選んでください。".to_owned());
+                p.note("異動の種類を選んでください。");
                 None
             }
             Some(What::Record) => self.record(m, &mut p),
@@ -289,19 +282,22 @@ impl ChangeForm {
                     prefecture_class: String::new(),
                 }),
                 Err(_) => {
-                    p.messages
-                        .push("移動先の郡市区等医師会を選んでください。".to_owned());
+                    p.insert(
+                        "to",
+                        "移動先の郡市区等医師会",
+                        "移動先の郡市区等医師会を選んでください。",
+                    );
                     None
                 }
             },
         };
-        let desired = optional_date(&self.desired, "異動日", &mut p.messages);
+        let desired = optional_date(&self.desired, "異動日", &mut p);
         if self.desired.is_empty() {
-            p.messages.push("異動日を入力してください。".to_owned());
+            p.insert("desired", "異動日", "異動日を入力してください。");
         }
-        check_reason(&self.reason, "備考", &mut p.messages);
+        check_reason(&self.reason, "備考", &mut p);
         match change {
-            Some(c) if p.messages.is_empty() && p.fields.is_empty() => Ok(Filing {
+            Some(c) if p.is_empty() => Ok(Filing {
                 procedure: Procedure::Change(c),
                 reason: self.reason.trim().to_owned(),
                 desired,
@@ -311,33 +307,27 @@ impl ChangeForm {
     }
 
     /// A 記録変更 of what differs from the record.
-    fn record(&self, m: &Mine, p: &mut Problems) -> Option<Change> {
+    fn record(&self, m: &Mine, p: &mut ProcErrors) -> Option<Change> {
         let person = match person_form::validate_record(&m.person, &self.person, today()) {
             Ok(new) if person_form::changed_rows(&m.person, &new).is_empty() => None,
             Ok(new) => Some(Box::new(new)),
             Err(errors) => {
-                p.fields = errors;
+                // The record fields come first on the screen.
+                *p = ProcErrors::of_fields(errors);
                 None
             }
         };
         let workplace = if self.workplace == workplace_on_file(&m.file) {
             None
         } else {
-            match self.workplace.parse() {
-                Ok(w) => Some(w),
-                Err(e) => {
-                    p.messages.extend(e);
-                    None
-                }
-            }
+            self.workplace.parse(p)
         };
         let mail_to = self.mail_to().filter(|to| *to != m.file.mail_to);
-        if !p.messages.is_empty() || !p.fields.is_empty() {
+        if !p.is_empty() {
             return None;
         }
         if person.is_none() && workplace.is_none() && mail_to.is_none() {
-            p.messages
-                .push("変更された項目がありません。変更する項目を入力してください。".to_owned());
+            p.note("変更された項目がありません。変更する項目を入力してください。");
             return None;
         }
         Some(Change::Record {
@@ -348,19 +338,15 @@ impl ChangeForm {
     }
 
     /// A 種別変更 with the new answers.
-    fn class(&self, m: &Mine, p: &mut Problems) -> Option<Change> {
-        let workplace = match self.workplace.parse() {
-            Ok(w) => w,
-            Err(e) => {
-                p.messages.extend(e);
-                return None;
-            }
-        };
+    fn class(&self, m: &Mine, p: &mut ProcErrors) -> Option<Change> {
+        let workplace = self.workplace.parse(p)?;
         if m.file.workplace.as_ref() == Some(&workplace)
             && m.file.liability_opt_out == self.opt_out()
         {
-            p.messages.push(
-                "勤務先での立場または医賠責保険の加入を、変更後の内容にしてください。".to_owned(),
+            p.insert(
+                "wp_role",
+                "勤務先での立場",
+                "勤務先での立場または医賠責保険の加入を、変更後の内容にしてください。",
             );
             return None;
         }
@@ -459,10 +445,10 @@ fn chooser(m: &Mine) -> Markup {
     }
 }
 
-fn form_body(f: &ChangeForm, what: What, m: &Mine, fields: &FieldErrors) -> Markup {
+fn form_body(f: &ChangeForm, what: What, m: &Mine, errors: &ProcErrors) -> Markup {
     let ctx = Ctx {
         form: &f.person,
-        errors: fields,
+        errors: errors.fields(),
         password_kept: false,
     };
     html! {
@@ -472,7 +458,7 @@ fn form_body(f: &ChangeForm, what: What, m: &Mine, fields: &FieldErrors) -> Mark
             What::Record => {
                 p { "変更する項目だけを書き換えてください。医籍登録番号は異動届では変更できません。" }
                 (fields_markup(&ctx, person_form::record_fields()))
-                (my_workplace::fieldset(&f.workplace))
+                (my_workplace::fieldset(&f.workplace, errors))
                 fieldset.field {
                     legend { "送付先" }
                     label { input type="radio" name="mail_to" value="home" checked[f.mail_to != "work"]; " 自宅" }
@@ -483,7 +469,7 @@ fn form_body(f: &ChangeForm, what: What, m: &Mine, fields: &FieldErrors) -> Mark
                 @if m.file.current(Level::National).is_some() {
                     p { "現在の日医の会員種別：" strong { (m.file.derived_jma_class().label()) } }
                 }
-                (my_workplace::fieldset(&f.workplace))
+                (my_workplace::fieldset(&f.workplace, errors))
                 div.field {
                     label { input type="checkbox" name="opt_out" value="1" checked[f.opt_out()]; " 日医医賠責保険に加入しない" }
                 }
@@ -493,23 +479,29 @@ fn form_body(f: &ChangeForm, what: What, m: &Mine, fields: &FieldErrors) -> Mark
                 p { "現在の所属：" (current_district(m)) }
                 div.field {
                     label for="to" { "移動先の郡市区等医師会" span.req { "必須" } }
-                    select #to name="to" aria-required="true" {
+                    select #to name="to" aria-required="true"
+                        aria-invalid=[errors.invalid("to")] aria-describedby=(msg_id("to")) {
                         option value="" { "選択してください" }
                         @for c in m.choices.iter().filter(|c| Some(c.id) != m.file.district()) {
                             option value=(c.id.0) selected[f.to == c.id.0.to_string()] { (c.prefecture) "　" (c.name) }
                         }
                     }
+                    (field_message(errors, "to"))
                 }
                 p.hint { "移動先の医師会が承認すると、移動元の医師会に確認依頼が届きます。他の都道府県に移る場合は、都道府県医師会の所属も移ります（日本医師会の会員資格は続きます）。" }
             }
         }
         div.field {
             label for="desired" { "異動日" span.req { "必須" } }
-            input #desired type="text" name="desired" aria-required="true" placeholder="2026/04/01" value=(f.desired);
+            input #desired type="text" name="desired" aria-required="true" placeholder="2026/04/01" value=(f.desired)
+                aria-invalid=[errors.invalid("desired")] aria-describedby=(msg_id("desired"));
+            (field_message(errors, "desired"))
         }
         div.field {
             label for="reason" { "備考（任意）" }
-            textarea #reason name="reason" maxlength="1000" { (f.reason) }
+            textarea #reason name="reason" maxlength="1000"
+                aria-invalid=[errors.invalid("reason")] aria-describedby=(msg_id("reason")) { (f.reason) }
+            (field_message(errors, "reason"))
         }
         div.actions { button type="submit" { "確認画面へ進む" } }
     }
@@ -519,7 +511,7 @@ fn change_page(
     csrf: &str,
     f: &ChangeForm,
     m: &Mine,
-    problems: &Problems,
+    problems: &ProcErrors,
     resubmit: Option<Resubmit>,
 ) -> Markup {
     let title = match f.what {
@@ -531,15 +523,14 @@ fn change_page(
             h1 #change-title { (title) }
             p { a href=(LIST) { "← 申請状況に戻る" } }
             (resubmit_notice(resubmit))
-            (errors_markup(&problems.messages))
-            (error_summary(&problems.fields))
+            (errors_markup(problems))
             @match f.what {
                 None => (chooser(m)),
                 Some(what) => {
                     form method="post" action=(CHANGE) novalidate {
                         (csrf_input(csrf))
                         (resubmit_inputs(resubmit))
-                        (form_body(f, what, m, &problems.fields))
+                        (form_body(f, what, m, problems))
                     }
                     @if resubmit.is_none() {
                         p { a href=(CHANGE) { "異動の種類を選び直す" } }
@@ -555,7 +546,7 @@ fn refused(
     csrf: &str,
     f: &ChangeForm,
     m: &Mine,
-    problems: &Problems,
+    problems: &ProcErrors,
     resubmit: Option<Resubmit>,
 ) -> Response {
     change_page(csrf, f, m, problems, resubmit)
@@ -582,7 +573,7 @@ pub async fn new_change(
         return Ok(Redirect::see_other(LIST).into_response());
     };
     let f = ChangeForm::fresh(What::from_key(&q.what), &m);
-    Ok(change_page(csrf, &f, &m, &Problems::default(), None).into_response())
+    Ok(change_page(csrf, &f, &m, &ProcErrors::default(), None).into_response())
 }
 
 /// The form pre-filled with sent-back application `a`, for its 再提出.
@@ -602,7 +593,7 @@ pub async fn edit_page(
         id: a.id,
         version: a.version,
     });
-    Ok(change_page(csrf, &f, &m, &Problems::default(), resubmit).into_response())
+    Ok(change_page(csrf, &f, &m, &ProcErrors::default(), resubmit).into_response())
 }
 
 /// The answers checked: 確認, or the form again with the messages.
@@ -647,7 +638,7 @@ pub async fn confirm_change(
     let f = ChangeForm::from_pairs(&pairs, &m);
     let resubmit = Resubmit::from_pairs(&pairs);
     if pick(&pairs, my_filing::ACTION) == BACK {
-        return Ok(change_page(csrf, &f, &m, &Problems::default(), resubmit).into_response());
+        return Ok(change_page(csrf, &f, &m, &ProcErrors::default(), resubmit).into_response());
     }
     let filing = match f.filing(&m) {
         Ok(filing) => filing,
@@ -656,13 +647,13 @@ pub async fn confirm_change(
     match file_or_resubmit(&state, person, resubmit, filing).await? {
         Ok(id) => Ok(Redirect::see_other(complete_url(id)).into_response()),
         Err(Refused::NotFound) => Err(not_found()),
-        Err(r) => {
-            let p = Problems {
-                messages: vec![r.message()],
-                fields: FieldErrors::default(),
-            };
-            Ok(refused(csrf, &f, &m, &p, resubmit))
-        }
+        Err(r) => Ok(refused(
+            csrf,
+            &f,
+            &m,
+            &ProcErrors::of_form(r.message()),
+            resubmit,
+        )),
     }
 }
 

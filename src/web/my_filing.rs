@@ -20,13 +20,16 @@ use poem::{
 use crate::{
     auth::guards::SignedIn,
     domain::{
-        Role,
+        FieldError, FieldErrors, Role,
         application::{Filing, Status},
     },
     error::{OrInternal, UserError, status_message},
     service::procedures::{self, Filer, Refused},
     state::AppState,
-    views::layout::{csrf_input, page as layout},
+    views::{
+        components::message,
+        layout::{csrf_input, page as layout},
+    },
 };
 
 /// 申請状況 (and 所属状況).
@@ -231,35 +234,119 @@ pub async fn complete(
     Ok(layout(title, Some(csrf), body).into_response())
 }
 
-/// An optional date answer (希望日, 異動日, 退会日); its message joins
-/// `errors` when it does not parse.
-pub fn optional_date(s: &str, label: &str, errors: &mut Vec<String>) -> Option<time::Date> {
+/// What is wrong with a procedure's answers: each field's message, shown
+/// next to the field (`div#m-<id>`) and linked from the summary, in the
+/// order they were found (screen order), and the messages about the form
+/// as a whole (nothing changed, refused by the service), shown in the
+/// summary only.
+#[derive(Clone, Debug, Default)]
+pub struct ProcErrors {
+    notes: Vec<String>,
+    fields: FieldErrors,
+}
+
+impl ProcErrors {
+    /// One message about the whole form.
+    pub fn of_form(message: impl Into<String>) -> ProcErrors {
+        let mut e = ProcErrors::default();
+        e.note(message);
+        e
+    }
+
+    /// The field errors given (the registration fields' own).
+    pub fn of_fields(fields: FieldErrors) -> ProcErrors {
+        ProcErrors {
+            notes: Vec::new(),
+            fields,
+        }
+    }
+
+    /// Adds a message about the whole form.
+    pub fn note(&mut self, message: impl Into<String>) {
+        self.notes.push(message.into());
+    }
+
+    /// Adds the message of the field with id `id` (its `label` names it in
+    /// the summary); a field keeps its first message.
+    pub fn insert(&mut self, id: &str, label: &str, message: impl Into<String>) {
+        if self.get(id).is_none() {
+            self.fields.push(FieldError::new(id, label, message));
+        }
+    }
+
+    /// The message of the field with id `id`.
+    pub fn get(&self, id: &str) -> Option<&str> {
+        self.fields.message(id)
+    }
+
+    /// `aria-invalid` of the control with id `id`.
+    pub fn invalid(&self, id: &str) -> Option<&'static str> {
+        self.get(id).map(|_| "true")
+    }
+
+    /// The field errors, in screen order.
+    pub fn fields(&self) -> &FieldErrors {
+        &self.fields
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.notes.is_empty() && self.fields.is_empty()
+    }
+
+    fn len(&self) -> usize {
+        self.notes.len() + self.fields.len()
+    }
+}
+
+/// The message region next to the field with id `id`.
+pub fn field_message(errors: &ProcErrors, id: &str) -> Markup {
+    message(id, errors.get(id), None, false)
+}
+
+/// An optional date answer (希望日, 異動日, 退会日) in the field `desired`;
+/// its message joins `errors` when it does not parse.
+pub fn optional_date(s: &str, label: &str, errors: &mut ProcErrors) -> Option<time::Date> {
     match s.trim() {
         "" => None,
         s => match crate::domain::Date::parse_as(s, label) {
             Ok(d) => Some(d.get()),
             Err(e) => {
-                errors.push(e);
+                errors.insert("desired", label, e);
                 None
             }
         },
     }
 }
 
-/// The 備考 / 理由 answer's limit; its message joins `errors` when over.
-pub fn check_reason(reason: &str, label: &str, errors: &mut Vec<String>) {
+/// The 備考 / 理由 answer's (field `reason`) limit; its message joins
+/// `errors` when over.
+pub fn check_reason(reason: &str, label: &str, errors: &mut ProcErrors) {
     if reason.chars().count() > 1000 {
-        errors.push(format!("{label}は1,000文字以内で入力してください。"));
+        errors.insert(
+            "reason",
+            label,
+            format!("{label}は1,000文字以内で入力してください。"),
+        );
     }
 }
 
-/// The error summary above a procedure's form.
-pub fn errors_markup(errors: &[String]) -> Markup {
+/// The error summary above a procedure's form: the form's messages, then
+/// each field's, linking to the field (as the registration's summary).
+/// Focused by the page script so screen readers start there.
+pub fn errors_markup(errors: &ProcErrors) -> Markup {
     html! {
         @if !errors.is_empty() {
-            div.error-summary role="alert" {
-                p { "入力内容を確認してください。" }
-                ul { @for e in errors { li { (e) } } }
+            div.error-summary role="alert" tabindex="-1" aria-labelledby="error-summary-title" {
+                h2 #error-summary-title { "入力内容を確認してください。（" (errors.len()) "件）" }
+                ul {
+                    @for n in &errors.notes { li { (n) } }
+                    @for e in &errors.fields {
+                        // A message that names its field is shown alone.
+                        li { a href={ "#" (e.name) } {
+                            @if e.message.contains(e.label.as_str()) { (e.message) } @else { (e.label) "：" (e.message) }
+                        } }
+                    }
+                }
             }
         }
     }

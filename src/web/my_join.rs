@@ -12,8 +12,8 @@ use poem::{
 
 use super::{
     my_filing::{
-        self, BACK, Confirm, LIST, Resubmit, check_reason, complete_url, confirm_page,
-        errors_markup, file_or_resubmit, not_found, optional_date, person_of, pick,
+        self, BACK, Confirm, LIST, ProcErrors, Resubmit, check_reason, complete_url, confirm_page,
+        errors_markup, field_message, file_or_resubmit, not_found, optional_date, person_of, pick,
         resubmit_inputs, resubmit_notice, slash_date,
     },
     my_workplace::{self, WorkplaceForm, class_region, opt_out_label},
@@ -30,7 +30,10 @@ use crate::{
     htmx,
     service::procedures::{self, LocalChoice, Refused},
     state::AppState,
-    views::layout::{csrf_input, page as layout},
+    views::{
+        components::msg_id,
+        layout::{csrf_input, page as layout},
+    },
 };
 
 /// 入会申込.
@@ -126,24 +129,32 @@ impl JoinForm {
     }
 
     /// The filing, or the messages of what is missing.
-    fn filing(&self) -> Result<Filing, Vec<String>> {
-        let mut errors = Vec::new();
+    fn filing(&self) -> Result<Filing, ProcErrors> {
+        let mut errors = ProcErrors::default();
         let district = self.district.parse::<u64>().ok().map(AssociationId);
         if district.is_none() {
-            errors.push("郡市区等医師会を選んでください。".to_owned());
+            errors.insert(
+                "district",
+                "郡市区等医師会",
+                "郡市区等医師会を選んでください。",
+            );
         }
         let levels = self.levels();
         if levels.is_none() {
-            errors.push("入会する医師会の範囲を選んでください。".to_owned());
+            errors.insert(
+                "levels",
+                "入会する医師会の範囲",
+                "入会する医師会の範囲を選んでください。",
+            );
         }
-        let workplace = self.workplace.parse().map_err(|e| errors.extend(e)).ok();
+        let workplace = self.workplace.parse(&mut errors);
         let mail_to = match self.mail_to.as_str() {
             "home" => Some(MailTo::Home),
             "work" => Some(MailTo::Work),
             _ => None,
         };
         if mail_to.is_none() {
-            errors.push("送付先を選んでください。".to_owned());
+            errors.insert("mail_to", "送付先", "送付先を選んでください。");
         }
         let desired = optional_date(&self.desired, "入会希望日", &mut errors);
         check_reason(&self.reason, "備考", &mut errors);
@@ -211,7 +222,7 @@ fn join_page(
     csrf: &str,
     f: &JoinForm,
     choices: &[LocalChoice],
-    errors: &[String],
+    errors: &ProcErrors,
     resubmit: Option<Resubmit>,
 ) -> Markup {
     let title = "入会申込";
@@ -226,24 +237,28 @@ fn join_page(
                 (resubmit_inputs(resubmit))
                 div.field {
                     label for="district" { "入会する郡市区等医師会" span.req { "必須" } }
-                    select #district name="district" aria-required="true" {
+                    select #district name="district" aria-required="true"
+                        aria-invalid=[errors.invalid("district")] aria-describedby=(msg_id("district")) {
                         option value="" { "選択してください" }
                         @for c in choices {
                             option value=(c.id.0) selected[f.district == c.id.0.to_string()] { (c.prefecture) "　" (c.name) }
                         }
                     }
+                    (field_message(errors, "district"))
                 }
-                fieldset.field {
+                fieldset.field #levels aria-invalid=[errors.invalid("levels")] aria-describedby=(msg_id("levels")) {
                     legend { "入会する医師会の範囲" span.req { "必須" } }
                     @for (v, label) in LEVELS {
                         label { input type="radio" name="levels" value=(v) checked[v == f.levels]; " " (label) }
                     }
+                    (field_message(errors, "levels"))
                 }
-                (my_workplace::fieldset(&f.workplace))
-                fieldset.field {
+                (my_workplace::fieldset(&f.workplace, errors))
+                fieldset.field #mail_to aria-invalid=[errors.invalid("mail_to")] aria-describedby=(msg_id("mail_to")) {
                     legend { "送付先" }
                     label { input type="radio" name="mail_to" value="home" checked[f.mail_to != "work"]; " 自宅" }
                     label { input type="radio" name="mail_to" value="work" checked[f.mail_to == "work"]; " 勤務先" }
+                    (field_message(errors, "mail_to"))
                 }
                 div.field {
                     label { input type="checkbox" name="opt_out" value="1" checked[f.opt_out()]; " 日医医賠責保険に加入しない" }
@@ -251,11 +266,15 @@ fn join_page(
                 (class_region(f.workplace.role(), f.opt_out()))
                 div.field {
                     label for="desired" { "入会希望日（任意）" }
-                    input #desired type="text" name="desired" placeholder="2026/04/01" value=(f.desired);
+                    input #desired type="text" name="desired" placeholder="2026/04/01" value=(f.desired)
+                        aria-invalid=[errors.invalid("desired")] aria-describedby=(msg_id("desired"));
+                    (field_message(errors, "desired"))
                 }
                 div.field {
                     label for="reason" { "備考（任意）" }
-                    textarea #reason name="reason" maxlength="1000" { (f.reason) }
+                    textarea #reason name="reason" maxlength="1000"
+                        aria-invalid=[errors.invalid("reason")] aria-describedby=(msg_id("reason")) { (f.reason) }
+                    (field_message(errors, "reason"))
                 }
                 div.actions { button type="submit" { "確認画面へ進む" } }
             }
@@ -278,7 +297,14 @@ pub async fn new_join(
 ) -> poem::Result<Response> {
     person_of(&signed)?;
     let choices = choices(&state).await?;
-    Ok(join_page(csrf, &JoinForm::default(), &choices, &[], None).into_response())
+    Ok(join_page(
+        csrf,
+        &JoinForm::default(),
+        &choices,
+        &ProcErrors::default(),
+        None,
+    )
+    .into_response())
 }
 
 /// The form pre-filled with sent-back application `a`, for its 再提出.
@@ -291,7 +317,7 @@ pub async fn edit_page(state: &AppState, csrf: &str, a: &Application) -> poem::R
         id: a.id,
         version: a.version,
     });
-    Ok(join_page(csrf, &f, &choices, &[], resubmit).into_response())
+    Ok(join_page(csrf, &f, &choices, &ProcErrors::default(), resubmit).into_response())
 }
 
 /// The 日医 class for the answers so far (htmx).
@@ -310,7 +336,7 @@ async fn refused(
     state: &AppState,
     csrf: &str,
     f: &JoinForm,
-    errors: &[String],
+    errors: &ProcErrors,
     resubmit: Option<Resubmit>,
 ) -> poem::Result<Response> {
     let choices = choices(state).await?;
@@ -357,7 +383,7 @@ pub async fn confirm_join(
     let resubmit = Resubmit::from_pairs(&pairs);
     if pick(&pairs, my_filing::ACTION) == BACK {
         let choices = choices(&state).await?;
-        return Ok(join_page(csrf, &f, &choices, &[], resubmit).into_response());
+        return Ok(join_page(csrf, &f, &choices, &ProcErrors::default(), resubmit).into_response());
     }
     let filing = match f.filing() {
         Ok(filing) => filing,
@@ -366,6 +392,15 @@ pub async fn confirm_join(
     match file_or_resubmit(&state, person, resubmit, filing).await? {
         Ok(id) => Ok(Redirect::see_other(complete_url(id)).into_response()),
         Err(Refused::NotFound) => Err(not_found()),
-        Err(r) => refused(&state, csrf, &f, &[r.message()], resubmit).await,
+        Err(r) => {
+            refused(
+                &state,
+                csrf,
+                &f,
+                &ProcErrors::of_form(r.message()),
+                resubmit,
+            )
+            .await
+        }
     }
 }

@@ -10,9 +10,9 @@ use poem::{
 };
 
 use super::my_filing::{
-    self, BACK, Confirm, LIST, Resubmit, check_reason, complete_url, confirm_page, errors_markup,
-    file_or_resubmit, not_found, optional_date, person_of, pick, resubmit_inputs, resubmit_notice,
-    slash_date,
+    self, BACK, Confirm, LIST, ProcErrors, Resubmit, check_reason, complete_url, confirm_page,
+    errors_markup, field_message, file_or_resubmit, not_found, optional_date, person_of, pick,
+    resubmit_inputs, resubmit_notice, slash_date,
 };
 use crate::{
     auth::guards::SignedIn,
@@ -22,7 +22,10 @@ use crate::{
     },
     service::procedures::Refused,
     state::AppState,
-    views::layout::{csrf_input, page as layout},
+    views::{
+        components::msg_id,
+        layout::{csrf_input, page as layout},
+    },
 };
 
 /// 退会届.
@@ -83,13 +86,20 @@ impl WithdrawForm {
             .map(|(_, s)| *s)
     }
 
-    fn filing(&self) -> Result<Filing, Vec<String>> {
-        let mut errors = Vec::new();
+    fn filing(&self) -> Result<Filing, ProcErrors> {
+        let mut errors = ProcErrors::default();
         let scope = self.scope();
         if scope.is_none() {
-            errors.push("退会する医師会を選んでください。".to_owned());
+            errors.insert(
+                "scope",
+                "退会する医師会",
+                "退会する医師会を選んでください。",
+            );
         }
         let desired = optional_date(&self.desired, "退会日", &mut errors);
+        if self.desired.is_empty() {
+            errors.insert("desired", "退会日", "退会日を入力してください。");
+        }
         check_reason(&self.reason, "理由", &mut errors);
         match (scope, errors.is_empty()) {
             (Some(scope), true) => Ok(Filing {
@@ -116,7 +126,7 @@ impl WithdrawForm {
 fn withdraw_page(
     csrf: &str,
     f: &WithdrawForm,
-    errors: &[String],
+    errors: &ProcErrors,
     resubmit: Option<Resubmit>,
 ) -> Markup {
     let title = "退会届";
@@ -129,19 +139,24 @@ fn withdraw_page(
             form method="post" action=(WITHDRAW) novalidate {
                 (csrf_input(csrf))
                 (resubmit_inputs(resubmit))
-                fieldset.field {
+                fieldset.field #scope aria-invalid=[errors.invalid("scope")] aria-describedby=(msg_id("scope")) {
                     legend { "退会する医師会" span.req { "必須" } }
                     @for (v, s) in SCOPES {
                         label { input type="radio" name="scope" value=(v) checked[f.scope == v]; " " (s.label()) }
                     }
+                    (field_message(errors, "scope"))
                 }
                 div.field {
                     label for="desired" { "退会日" span.req { "必須" } }
-                    input #desired type="text" name="desired" aria-required="true" placeholder="2027/03/31" value=(f.desired);
+                    input #desired type="text" name="desired" aria-required="true" placeholder="2027/03/31" value=(f.desired)
+                        aria-invalid=[errors.invalid("desired")] aria-describedby=(msg_id("desired"));
+                    (field_message(errors, "desired"))
                 }
                 div.field {
                     label for="reason" { "理由（任意）" }
-                    textarea #reason name="reason" maxlength="1000" { (f.reason) }
+                    textarea #reason name="reason" maxlength="1000"
+                        aria-invalid=[errors.invalid("reason")] aria-describedby=(msg_id("reason")) { (f.reason) }
+                    (field_message(errors, "reason"))
                 }
                 div.actions { button type="submit" { "確認画面へ進む" } }
             }
@@ -153,7 +168,7 @@ fn withdraw_page(
 fn refused(
     csrf: &str,
     f: &WithdrawForm,
-    errors: &[String],
+    errors: &ProcErrors,
     resubmit: Option<Resubmit>,
 ) -> Response {
     withdraw_page(csrf, f, errors, resubmit)
@@ -164,7 +179,7 @@ fn refused(
 #[handler]
 pub async fn new_withdraw(csrf: &CsrfToken, signed: SignedIn) -> poem::Result<Response> {
     person_of(&signed)?;
-    Ok(withdraw_page(csrf, &WithdrawForm::default(), &[], None).into_response())
+    Ok(withdraw_page(csrf, &WithdrawForm::default(), &ProcErrors::default(), None).into_response())
 }
 
 /// The form pre-filled with sent-back application `a`, for its 再提出.
@@ -176,7 +191,7 @@ pub fn edit_page(csrf: &str, a: &Application) -> poem::Result<Response> {
         id: a.id,
         version: a.version,
     });
-    Ok(withdraw_page(csrf, &f, &[], resubmit).into_response())
+    Ok(withdraw_page(csrf, &f, &ProcErrors::default(), resubmit).into_response())
 }
 
 /// The answers checked: 確認, or the form again with the messages.
@@ -214,7 +229,7 @@ pub async fn confirm_withdraw(
     let f = WithdrawForm::from_pairs(&pairs);
     let resubmit = Resubmit::from_pairs(&pairs);
     if pick(&pairs, my_filing::ACTION) == BACK {
-        return Ok(withdraw_page(csrf, &f, &[], resubmit).into_response());
+        return Ok(withdraw_page(csrf, &f, &ProcErrors::default(), resubmit).into_response());
     }
     let filing = match f.filing() {
         Ok(filing) => filing,
@@ -223,6 +238,11 @@ pub async fn confirm_withdraw(
     match file_or_resubmit(&state, person, resubmit, filing).await? {
         Ok(id) => Ok(Redirect::see_other(complete_url(id)).into_response()),
         Err(Refused::NotFound) => Err(not_found()),
-        Err(r) => Ok(refused(csrf, &f, &[r.message()], resubmit)),
+        Err(r) => Ok(refused(
+            csrf,
+            &f,
+            &ProcErrors::of_form(r.message()),
+            resubmit,
+        )),
     }
 }

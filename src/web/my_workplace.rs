@@ -4,8 +4,11 @@
 
 use maud::{Markup, html};
 
-use super::my_filing::pick;
-use crate::domain::membership::{JmaClass, WorkRole, Workplace, WorkplaceKind};
+use super::my_filing::{ProcErrors, field_message, pick};
+use crate::{
+    domain::membership::{JmaClass, WorkRole, Workplace, WorkplaceKind},
+    views::components::msg_id,
+};
 
 /// The htmx region with the derived 日医 class.
 pub const CLASS: &str = "/mypage/applications/class";
@@ -19,6 +22,36 @@ pub const NAMES: [&str; 6] = [
     "wp_address",
     "wp_phone",
 ];
+
+/// The labels of the fields, as the summary and 確認 name them.
+const LABELS: [&str; 6] = [
+    "勤務先の種別",
+    "勤務先での立場",
+    "勤務先の名称",
+    "勤務先の郵便番号",
+    "勤務先の所在地",
+    "勤務先の電話番号",
+];
+
+/// The label of the field with id `id`.
+fn label_of(id: &str) -> &'static str {
+    NAMES
+        .iter()
+        .position(|n| *n == id)
+        .map_or("勤務先", |i| LABELS[i])
+}
+
+/// The id of the field of [`Workplace::keyed_problems`]'s `key`.
+fn id_of(key: &str) -> &'static str {
+    match key {
+        "kind" => NAMES[0],
+        "role" => NAMES[1],
+        "name" => NAMES[2],
+        "postal_code" => NAMES[3],
+        "address" => NAMES[4],
+        _ => NAMES[5],
+    }
+}
 
 /// The 勤務先 as typed.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -77,13 +110,15 @@ impl WorkplaceForm {
         WorkRole::from_key(&self.role).unwrap_or(WorkRole::Employed)
     }
 
-    /// The workplace, or the messages of what is wrong.
-    pub fn parse(&self) -> Result<Workplace, Vec<String>> {
-        let (Some(kind), Some(role)) = (
-            WorkplaceKind::from_key(&self.kind),
-            WorkRole::from_key(&self.role),
-        ) else {
-            return Err(vec!["勤務先の種別と立場を選んでください。".to_owned()]);
+    /// The workplace, or none with the messages of what is wrong added to
+    /// `errors`, each on its field.
+    pub fn parse(&self, errors: &mut ProcErrors) -> Option<Workplace> {
+        let kind = WorkplaceKind::from_key(&self.kind);
+        let role = WorkRole::from_key(&self.role);
+        let (Some(kind), Some(role)) = (kind, role) else {
+            let id = if kind.is_none() { NAMES[0] } else { NAMES[1] };
+            errors.insert(id, label_of(id), "勤務先の種別と立場を選んでください。");
+            return None;
         };
         let w = Workplace {
             kind,
@@ -93,12 +128,15 @@ impl WorkplaceForm {
             address: self.address.clone(),
             phone: self.phone.clone(),
         };
-        let problems = w.problems();
+        let problems = w.keyed_problems();
         if problems.is_empty() {
-            Ok(w)
-        } else {
-            Err(problems)
+            return Some(w);
         }
+        for (key, message) in problems {
+            let id = id_of(key);
+            errors.insert(id, label_of(id), message);
+        }
+        None
     }
 
     /// The rows of the confirmation.
@@ -106,40 +144,48 @@ impl WorkplaceForm {
         let kind = WorkplaceKind::from_key(&self.kind).map_or("", |k| k.label());
         let role = WorkRole::from_key(&self.role).map_or("", |r| r.label());
         [
-            ("勤務先の種別", kind.to_owned()),
-            ("勤務先での立場", role.to_owned()),
-            ("勤務先の名称", self.name.clone()),
-            ("勤務先の郵便番号", self.postal.clone()),
-            ("勤務先の所在地", self.address.clone()),
-            ("勤務先の電話番号", self.phone.clone()),
+            kind.to_owned(),
+            role.to_owned(),
+            self.name.clone(),
+            self.postal.clone(),
+            self.address.clone(),
+            self.phone.clone(),
         ]
         .into_iter()
-        .map(|(l, v)| (l.to_owned(), v))
+        .zip(LABELS)
+        .map(|(v, l)| (l.to_owned(), v))
         .collect()
     }
 }
 
-/// The 勤務先 fieldset.
-pub fn fieldset(f: &WorkplaceForm) -> Markup {
+/// The 勤務先 fieldset, each field with its message region.
+pub fn fieldset(f: &WorkplaceForm, errors: &ProcErrors) -> Markup {
+    let [kind, role, name, postal, address, phone] = NAMES;
+    let text = |id: &'static str, label: &str, ty: &str, max: usize, value: &str| {
+        html! {
+            label for=(id) { (label) }
+            input id=(id) type=(ty) name=(id) maxlength=(max) value=(value)
+                aria-invalid=[errors.invalid(id)] aria-describedby=(msg_id(id));
+            (field_message(errors, id))
+        }
+    };
     html! {
         fieldset.field {
             legend { "勤務先" }
-            label for="wp_kind" { "種別" }
-            select #wp_kind name="wp_kind" {
+            label for=(kind) { "種別" }
+            select id=(kind) name=(kind) aria-invalid=[errors.invalid(kind)] aria-describedby=(msg_id(kind)) {
                 @for k in WorkplaceKind::ALL { option value=(k.key()) selected[k.key() == f.kind] { (k.label()) } }
             }
-            label for="wp_role" { "立場" }
-            select #wp_role name="wp_role" {
+            (field_message(errors, kind))
+            label for=(role) { "立場" }
+            select id=(role) name=(role) aria-invalid=[errors.invalid(role)] aria-describedby=(msg_id(role)) {
                 @for r in WorkRole::ALL { option value=(r.key()) selected[r.key() == f.role || (f.role.is_empty() && r == WorkRole::Employed)] { (r.label()) } }
             }
-            label for="wp_name" { "名称" }
-            input #wp_name type="text" name="wp_name" maxlength="100" value=(f.name);
-            label for="wp_postal" { "郵便番号" }
-            input #wp_postal type="text" name="wp_postal" maxlength="10" value=(f.postal);
-            label for="wp_address" { "所在地" }
-            input #wp_address type="text" name="wp_address" maxlength="200" value=(f.address);
-            label for="wp_phone" { "電話番号" }
-            input #wp_phone type="tel" name="wp_phone" maxlength="20" value=(f.phone);
+            (field_message(errors, role))
+            (text(name, "名称", "text", 100, &f.name))
+            (text(postal, "郵便番号", "text", 10, &f.postal))
+            (text(address, "所在地", "text", 200, &f.address))
+            (text(phone, "電話番号", "tel", 20, &f.phone))
         }
     }
 }

@@ -12,7 +12,8 @@ use crate::{
     helpers::*,
     office::add_district,
     procedures::{
-        application_ids, approve, file_through_confirm, join_form, physician, staff_browser,
+        application_ids, approve, assert_field_error, assert_no_field_error, file_through_confirm,
+        join_form, physician, staff_browser,
     },
 };
 
@@ -479,4 +480,105 @@ async fn a_join_sent_back_by_the_district_is_corrected_resubmitted_and_approved(
         file.workplace.map(|w| w.phone).as_deref(),
         Some("03-5800-8600")
     );
+}
+
+#[tokio::test]
+async fn change_errors_are_shown_next_to_their_fields_with_the_answers_kept() {
+    let app = spawn_app().await;
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    let yamada = Applicant::yamada();
+    let doctor = physician(&app, &yamada).await;
+    let district = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
+    member(&doctor, shinjuku.id.0, "d", &[], &[&district]).await;
+
+    // 記録の変更: a registration field (its own message), a 勤務先 field
+    // and the 異動日, each next to its field.
+    let form = doctor.get(&format!("{CHANGE}?what=record")).await;
+    let mut fields = shown_values(&form.body, &RECORD_FIELDS);
+    for (k, v) in [
+        ("what", "record"),
+        ("name_last", "佐藤"),
+        ("tel", "でんわ"),
+        ("wp_kind", "clinic"),
+        ("wp_role", "employed"),
+        ("wp_name", ""),
+        ("wp_postal", "160-0023"),
+        ("wp_address", "東京都新宿区西新宿1-1-1"),
+        ("wp_phone", "03-1234-5678"),
+        ("mail_to", "home"),
+        ("desired", ""),
+        ("reason", "開業のため"),
+    ] {
+        set(&mut fields, k, v);
+    }
+    let page = doctor.post_form(CHANGE, &fields).await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(error_of(&page.body, "tel").is_some(), "{}", page.excerpt());
+    assert_field_error(&page, "tel", "");
+    assert_field_error(&page, "wp_name", "勤務先の名称を入力してください。");
+    assert_field_error(&page, "desired", "異動日を入力してください。");
+    for ok in ["name_last", "wp_kind", "wp_role", "wp_address", "reason"] {
+        assert_no_field_error(&page, ok);
+    }
+    assert_eq!(
+        input_value(&page.body, "name_last").as_deref(),
+        Some("佐藤")
+    );
+    assert_eq!(input_value(&page.body, "tel").as_deref(), Some("でんわ"));
+    assert_eq!(
+        selected_option(&page.body, "wp_kind").as_deref(),
+        Some("clinic")
+    );
+    assert_eq!(
+        input_value(&page.body, "wp_address").as_deref(),
+        Some("東京都新宿区西新宿1-1-1")
+    );
+    assert_eq!(checked_values(&page.body, "mail_to"), ["home"]);
+    page.assert_contains("開業のため");
+
+    // 会員種別の変更 that changes nothing: said on 立場.
+    doctor.get(&format!("{CHANGE}?what=class")).await;
+    let page = doctor
+        .post_form(
+            CHANGE,
+            &[
+                ("what", "class"),
+                ("wp_kind", "hospital"),
+                ("wp_role", "trainee"),
+                ("wp_name", "東都大学病院"),
+                ("wp_postal", "113-8655"),
+                ("wp_address", "東京都文京区本郷7-3-1"),
+                ("wp_phone", "03-3815-5411"),
+                ("desired", "2026/04/01"),
+            ],
+        )
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_field_error(
+        &page,
+        "wp_role",
+        "勤務先での立場または医賠責保険の加入を、変更後の内容にしてください。",
+    );
+    assert_no_field_error(&page, "desired");
+    assert_eq!(
+        input_value(&page.body, "desired").as_deref(),
+        Some("2026/04/01")
+    );
+
+    // 所属医師会の移動 with no destination and a day that does not exist.
+    doctor.get(&format!("{CHANGE}?what=transfer")).await;
+    let page = doctor
+        .post_form(
+            CHANGE,
+            &[("what", "transfer"), ("to", ""), ("desired", "2026/02/30")],
+        )
+        .await;
+    page.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_field_error(&page, "to", "移動先の郡市区等医師会を選んでください。");
+    assert_field_error(&page, "desired", "存在しない日付です。");
+    assert_eq!(
+        input_value(&page.body, "desired").as_deref(),
+        Some("2026/02/30")
+    );
+    assert!(application_ids(&app, &yamada.login_id).await.len() == 1);
 }

@@ -390,3 +390,160 @@ async fn back_on_the_confirmation_keeps_every_answer_and_nothing_is_filed_before
     .await;
     assert_eq!(application_ids(&app, &yamada.login_id).await, [id, out]);
 }
+
+/// The opening tag of the element with id `id`.
+fn tag_with_id<'a>(html: &'a str, id: &str) -> Option<&'a str> {
+    let at = html.find(&format!(" id=\"{id}\""))?;
+    let start = html[..at].rfind('<')?;
+    let end = html[at..].find('>')? + at + 1;
+    Some(&html[start..end])
+}
+
+/// An attribute's value in an opening tag (maud writes `name="value"`).
+fn attr(tag: &str, name: &str) -> Option<String> {
+    let pat = format!(" {name}=\"");
+    let start = tag.find(&pat)? + pat.len();
+    let end = tag[start..].find('"')? + start;
+    Some(tag[start..end].to_owned())
+}
+
+/// `message` is next to the field with id `id` (in its `#m-<id>`), its
+/// control is `aria-invalid` and described by that region, and the summary
+/// at the top links to it.
+pub(crate) fn assert_field_error(page: &Page, id: &str, message: &str) {
+    let shown = error_of(&page.body, id).unwrap_or_default();
+    assert!(
+        shown.contains(message),
+        "expected {message:?} next to #{id}, got {shown:?}:\n{}",
+        page.excerpt()
+    );
+    let tag = tag_with_id(&page.body, id).unwrap_or_else(|| panic!("no #{id}"));
+    assert_eq!(attr(tag, "aria-invalid").as_deref(), Some("true"), "{tag}");
+    assert!(
+        attr(tag, "aria-describedby").is_some_and(|d| d.split(' ').any(|m| m == format!("m-{id}"))),
+        "{tag}"
+    );
+    let summary = &page.body[page
+        .body
+        .find("error-summary")
+        .unwrap_or_else(|| panic!("no summary"))..];
+    let summary = &summary[..summary.find("</ul>").unwrap_or(summary.len())];
+    assert!(
+        summary.contains(&format!("href=\"#{id}\"")),
+        "the summary links to #{id}"
+    );
+}
+
+/// The field with id `id` shows no error.
+pub(crate) fn assert_no_field_error(page: &Page, id: &str) {
+    assert_eq!(error_of(&page.body, id), None, "#{id}");
+    let tag = tag_with_id(&page.body, id).unwrap_or_else(|| panic!("no #{id}"));
+    assert_eq!(attr(tag, "aria-invalid"), None, "{tag}");
+}
+
+#[tokio::test]
+async fn join_and_withdraw_errors_are_shown_next_to_their_fields_with_the_answers_kept() {
+    let app = spawn_app().await;
+    add_district(&app.store, "新宿区医師会").await;
+    let yamada = Applicant::yamada();
+    let doctor = physician(&app, &yamada).await;
+    doctor.get("/mypage/applications/new").await;
+    let long = "あ".repeat(1001);
+    let fields = [
+        ("district", ""),
+        ("levels", ""),
+        ("wp_kind", "other"),
+        ("wp_role", "founder"),
+        ("wp_name", ""),
+        ("wp_postal", "113-8655"),
+        ("wp_address", "東京都文京区本郷7-3-1"),
+        ("wp_phone", "03-3815-5411"),
+        ("mail_to", "work"),
+        ("desired", "2026/13/45"),
+        ("reason", long.as_str()),
+    ];
+    let form = doctor.post_form("/mypage/applications/new", &fields).await;
+    form.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    form.assert_contains("<h1 id=\"join-title\">入会申込</h1>");
+    assert_field_error(&form, "district", "郡市区等医師会を選んでください。");
+    assert_field_error(&form, "levels", "入会する医師会の範囲を選んでください。");
+    assert_field_error(&form, "wp_name", "勤務先の名称を入力してください。");
+    assert_field_error(
+        &form,
+        "wp_role",
+        "開設者・管理者は病院または診療所の場合に選んでください。",
+    );
+    assert_field_error(&form, "desired", "存在しない日付です。");
+    assert_field_error(&form, "reason", "備考は1,000文字以内で入力してください。");
+    for ok in ["wp_kind", "wp_postal", "wp_address", "wp_phone"] {
+        assert_no_field_error(&form, ok);
+    }
+    // Every answer is kept.
+    assert_eq!(
+        selected_option(&form.body, "wp_kind").as_deref(),
+        Some("other")
+    );
+    assert_eq!(
+        selected_option(&form.body, "wp_role").as_deref(),
+        Some("founder")
+    );
+    assert_eq!(
+        input_value(&form.body, "wp_address").as_deref(),
+        Some("東京都文京区本郷7-3-1")
+    );
+    assert_eq!(
+        input_value(&form.body, "wp_postal").as_deref(),
+        Some("113-8655")
+    );
+    assert_eq!(
+        input_value(&form.body, "desired").as_deref(),
+        Some("2026/13/45")
+    );
+    assert_eq!(checked_values(&form.body, "mail_to"), ["work"]);
+    form.assert_contains(&long);
+    assert!(application_ids(&app, &yamada.login_id).await.is_empty());
+
+    // 勤務なし with a role: the message is on 立場.
+    let mut fields = join_form(1, "d");
+    fields.retain(|(k, _)| !k.starts_with("wp_"));
+    fields.push(("wp_kind", "none".into()));
+    fields.push(("wp_role", "employed".into()));
+    let form = doctor.post_form("/mypage/applications/new", &fields).await;
+    form.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_field_error(
+        &form,
+        "wp_role",
+        "勤務先がない場合、立場は「勤務なし」を選んでください。",
+    );
+    assert_no_field_error(&form, "wp_name");
+
+    // 退会届.
+    doctor.get("/mypage/applications/withdraw").await;
+    let form = doctor
+        .post_form(
+            "/mypage/applications/withdraw",
+            &[
+                ("scope", ""),
+                ("desired", "2027/02/30"),
+                ("reason", "転出のため"),
+            ],
+        )
+        .await;
+    form.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_field_error(&form, "scope", "退会する医師会を選んでください。");
+    assert_field_error(&form, "desired", "存在しない日付です。");
+    assert_no_field_error(&form, "reason");
+    assert_eq!(
+        input_value(&form.body, "desired").as_deref(),
+        Some("2027/02/30")
+    );
+    form.assert_contains("転出のため");
+    // The 退会日 is 必須.
+    let form = doctor
+        .post_form("/mypage/applications/withdraw", &[("scope", "all")])
+        .await;
+    form.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    assert_field_error(&form, "desired", "退会日を入力してください。");
+    assert_no_field_error(&form, "scope");
+    assert_eq!(checked_values(&form.body, "scope"), ["all"]);
+}
