@@ -35,6 +35,7 @@ pub(super) async fn procedure_story(app: &TestApp, b: &mut Chromium) -> Result<(
 
     physician_logs_in(b, &doctor, true).await?;
     open_the_join_form(b).await?;
+    submit_empty_and_see_each_error(b).await?;
     fill_in_as_a_trainee(b).await?;
     file_it(b).await?;
     b.wait_h1("申請完了").await?;
@@ -124,6 +125,34 @@ async fn fill_in_as_a_trainee(b: &mut Chromium) -> Result<()> {
         .await?;
     b.form_semantics("03-join-filled").await?;
     b.screen("03-join-filled", true).await
+}
+
+/// 確認画面へ進む on the empty form: the summary on top and each message
+/// next to its field (checked by `form_semantics` and axe).
+async fn submit_empty_and_see_each_error(b: &mut Chromium) -> Result<()> {
+    b.button("確認画面へ進む").await?.click().await?;
+    let msg = b
+        .wait_for(
+            "join: the message next to the district",
+            "document.querySelector('#m-district .error')?.textContent",
+        )
+        .await?;
+    ensure!(
+        msg.as_str().unwrap_or("").contains("医師会"),
+        "join: unexpected message for the district {msg}"
+    );
+    let invalid = b
+        .js(
+            "return document.getElementById('district').getAttribute('aria-invalid')",
+            vec![],
+        )
+        .await?;
+    ensure!(
+        invalid.as_str() == Some("true"),
+        "join: the district select is not aria-invalid ({invalid})"
+    );
+    b.form_semantics("02-join-errors").await?;
+    b.screen("02-join-errors", false).await
 }
 
 /// 申請する, through a 確認 screen when there is one.
