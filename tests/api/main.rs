@@ -22,6 +22,7 @@ mod office;
 mod office_console;
 mod office_inbox;
 mod office_people;
+mod office_routes;
 mod office_person;
 mod office_top;
 mod operator;
