@@ -15,7 +15,6 @@ use crate::{
         procedures::{QueueCount, QueueCounts},
     },
     state::AppState,
-    store::now,
     views::layout::{csrf_input, page as layout},
     web::{
         member_import, office_announcements, office_associations, office_audit, office_import,
@@ -25,9 +24,13 @@ use crate::{
 
 #[handler]
 pub async fn top(state: Data<&AppState>, csrf: &CsrfToken, staff: Staff) -> poem::Result<Response> {
-    let Some(top) = office::top(&state.store, &staff, now())
-        .await
-        .or_internal()?
+    let Some(top) = office::top(
+        &state.store,
+        &staff,
+        time::OffsetDateTime::now_utc().unix_timestamp(),
+    )
+    .await
+    .or_internal()?
     else {
         return Ok(Redirect::see_other(paths::LOGIN).into_response());
     };
