@@ -16,7 +16,11 @@ use redb::ReadTransaction;
 
 use crate::{
     auth::guards::{Scope, Staff},
-    domain::{AssociationId, Date, association::Association, person::birth_key},
+    domain::{
+        AssociationId, Date,
+        association::Association,
+        person::{birth_key, kana_key},
+    },
     store::{
         Store, associations,
         audit::{AuditEntry, AuditKind},
@@ -30,6 +34,10 @@ use crate::{
 pub const PAGE_SIZE: usize = 50;
 /// Accounts read per transaction while an export streams.
 const EXPORT_CHUNK: usize = 500;
+/// The longest name prefix (in characters, as indexed) matched against the
+/// in-memory facets rather than the name indexes: shorter ones match too
+/// many index entries to walk within the time a page has.
+const MEMORY_MATCH_MAX_CHARS: usize = 3;
 /// The fewest digits a phone search needs (one digit would match everyone).
 const PHONE_MIN_DIGITS: usize = 3;
 
@@ -328,7 +336,20 @@ fn matching(
         }
     } else {
         let lookups = lookups(&search.q);
-        if !lookups.is_empty() {
+        if let [Lookup::Name(q)] = lookups.as_slice()
+            && facets.keyed()
+            && let prefix = kana_key(q)
+            && !prefix.is_empty()
+            && prefix.chars().count() <= MEMORY_MATCH_MAX_CHARS
+        {
+            // A short prefix matches thousands of index entries: reading
+            // each facet's keys in memory is quicker than walking them.
+            for (id, f) in facets.newest_first() {
+                if f.name_starts_with(&prefix) == Some(true) {
+                    visit(id, f);
+                }
+            }
+        } else if !lookups.is_empty() {
             for id in person_index::ids(tx, &lookups)? {
                 if let Some(f) = facets.get(id) {
                     visit(id, f);
