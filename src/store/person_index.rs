@@ -216,17 +216,6 @@ pub struct FacetView<'a> {
     pub name_keys: Option<&'a str>,
 }
 
-impl FacetView<'_> {
-    /// True when one of the name keys starts with `prefix` (as
-    /// `person::kana_key` made it); none when the facet holds no keys.
-    pub fn name_starts_with(&self, prefix: &str) -> Option<bool> {
-        self.name_keys.map(|keys| {
-            keys.split_terminator(KEY_END)
-                .any(|key| key.starts_with(prefix))
-        })
-    }
-}
-
 impl<'a> FacetView<'a> {
     pub(crate) fn read(bytes: &'a [u8]) -> anyhow::Result<FacetView<'a>> {
         let (Some(association), Some(created_at), Some(flags), Some(kana)) = (
@@ -259,6 +248,46 @@ pub struct Facets {
     rows: Vec<(u64, Facet)>,
     /// Every facet holds its name keys (written at schema 5 or later).
     keyed: bool,
+    /// Every name key with its person, in key order: made from the facets
+    /// at the first name prefix asked of this version.
+    by_name: std::sync::OnceLock<NameKeys>,
+}
+
+/// The name keys of every facet, sorted, in one buffer.
+#[derive(Debug, Default)]
+struct NameKeys {
+    text: String,
+    /// (start in `text`, length, person id), in key order.
+    keys: Vec<(u32, u32, u64)>,
+}
+
+impl NameKeys {
+    fn of(rows: &[(u64, Facet)]) -> NameKeys {
+        let mut text = String::new();
+        let mut keys = Vec::new();
+        for (id, f) in rows {
+            for key in f.name_keys.iter().flat_map(|k| k.split_terminator(KEY_END)) {
+                let (Ok(start), Ok(len)) = (u32::try_from(text.len()), u32::try_from(key.len()))
+                else {
+                    break;
+                };
+                text.push_str(key);
+                keys.push((start, len, *id));
+            }
+        }
+        let key = |&(start, len, _): &(u32, u32, u64)| {
+            text.get(start as usize..(start + len) as usize)
+                .unwrap_or_default()
+        };
+        keys.sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.2.cmp(&b.2)));
+        NameKeys { text, keys }
+    }
+
+    fn key(&self, &(start, len, _): &(u32, u32, u64)) -> &str {
+        self.text
+            .get(start as usize..(start as usize + len as usize))
+            .unwrap_or_default()
+    }
 }
 
 impl Facets {
@@ -277,9 +306,25 @@ impl Facets {
     }
 
     /// True when every facet holds its name keys, so a name prefix can be
-    /// matched against the facets alone ([`FacetView::name_starts_with`]).
+    /// matched against the facets alone ([`Facets::ids_with_name_prefix`]).
     pub fn keyed(&self) -> bool {
         self.keyed
+    }
+
+    /// The persons one of whose name keys (as in the name indexes) starts
+    /// with `prefix`, in id order, each once: what `ids` gives for
+    /// `Lookup::Name`, from memory.
+    pub fn ids_with_name_prefix(&self, prefix: &str) -> Vec<u64> {
+        let index = self.by_name.get_or_init(|| NameKeys::of(&self.rows));
+        let start = index.keys.partition_point(|k| index.key(k) < prefix);
+        let mut ids: Vec<u64> = index.keys[start..]
+            .iter()
+            .take_while(|k| index.key(k).starts_with(prefix))
+            .map(|&(_, _, id)| id)
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
     }
 
     pub fn len(&self) -> usize {
@@ -333,6 +378,7 @@ impl FacetCache {
             version,
             rows,
             keyed,
+            by_name: std::sync::OnceLock::new(),
         });
         if let Ok(mut latest) = self.latest.lock()
             && latest.as_ref().is_none_or(|l| l.version < version)
@@ -416,15 +462,20 @@ mod tests {
             name_keys: Some("タカハシハナコ\nハナコ\n高橋花子\n花子\n".into()),
             ..Facet::from(FacetView::read(&[0; HEAD]).unwrap())
         };
-        let view = keyed.view();
-        assert_eq!(view.name_starts_with("ハナ"), Some(true));
-        assert_eq!(view.name_starts_with("高"), Some(true));
-        assert_eq!(view.name_starts_with("コ"), Some(false));
-        assert_eq!(
-            Facet::from(FacetView::read(&[0; HEAD]).unwrap())
-                .view()
-                .name_starts_with("タ"),
-            None
-        );
+        let other = Facet {
+            name_keys: Some("タナカハナ\nハナ\n田中花\n花\n".into()),
+            ..keyed.clone()
+        };
+        let facets = Facets {
+            version: 1,
+            rows: vec![(3, keyed), (7, other)],
+            keyed: true,
+            by_name: std::sync::OnceLock::new(),
+        };
+        assert_eq!(facets.ids_with_name_prefix("ハナ"), [3, 7]);
+        assert_eq!(facets.ids_with_name_prefix("タカ"), [3]);
+        assert_eq!(facets.ids_with_name_prefix("花"), [3, 7]);
+        assert_eq!(facets.ids_with_name_prefix("高橋"), [3]);
+        assert_eq!(facets.ids_with_name_prefix("コ"), Vec::<u64>::new());
     }
 }
