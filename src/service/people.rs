@@ -310,9 +310,9 @@ impl Seen {
 /// `skip..skip + take` in the order asked. An empty query with the newest
 /// first reads every facet once, newest first, keeping the window's ids
 /// only; otherwise the matches are collected and sorted.
-fn matching(
+fn matching<'f>(
     tx: &ReadTransaction,
-    facets: &Facets,
+    facets: &'f Facets,
     scope: &Scope,
     search: &Search,
     skip: usize,
@@ -346,17 +346,10 @@ fn matching(
         return Ok(m);
     }
     let kana = search.sort == Sort::Kana;
-    let mut found: Vec<(String, u64)> = Vec::new();
-    let mut visit = |id: u64, f: FacetView<'_>| {
+    let mut found: Vec<(&'f str, u64)> = Vec::new();
+    let mut visit = |id: u64, f: FacetView<'f>| {
         if keep(&f) {
-            found.push((
-                if kana {
-                    f.kana.to_owned()
-                } else {
-                    String::new()
-                },
-                id,
-            ));
+            found.push((if kana { f.kana } else { "" }, id));
         }
     };
     if empty {
@@ -373,10 +366,8 @@ fn matching(
         {
             // A short prefix matches thousands of index entries: the same
             // keys, sorted in memory, are quicker to walk.
-            for id in facets.ids_with_name_prefix(&prefix) {
-                if let Some(f) = facets.get(id) {
-                    visit(id, f);
-                }
+            for (id, f) in facets.with_name_prefix(&prefix) {
+                visit(id, f);
             }
         } else if !lookups.is_empty() {
             for id in person_index::ids(tx, &lookups)? {

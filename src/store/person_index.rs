@@ -257,25 +257,29 @@ pub struct Facets {
 #[derive(Debug, Default)]
 struct NameKeys {
     text: String,
-    /// (start in `text`, length, person id), in key order.
-    keys: Vec<(u32, u32, u64)>,
+    /// (start in `text`, length, position of the person in the facets'
+    /// rows), in key order.
+    keys: Vec<(u32, u32, u32)>,
 }
 
 impl NameKeys {
     fn of(rows: &[(u64, Facet)]) -> NameKeys {
         let mut text = String::new();
         let mut keys = Vec::new();
-        for (id, f) in rows {
+        for (row, (_, f)) in rows.iter().enumerate() {
+            let Ok(row) = u32::try_from(row) else {
+                break;
+            };
             for key in f.name_keys.iter().flat_map(|k| k.split_terminator(KEY_END)) {
                 let (Ok(start), Ok(len)) = (u32::try_from(text.len()), u32::try_from(key.len()))
                 else {
                     break;
                 };
                 text.push_str(key);
-                keys.push((start, len, *id));
+                keys.push((start, len, row));
             }
         }
-        let key = |&(start, len, _): &(u32, u32, u64)| {
+        let key = |&(start, len, _): &(u32, u32, u32)| {
             text.get(start as usize..(start + len) as usize)
                 .unwrap_or_default()
         };
@@ -283,7 +287,7 @@ impl NameKeys {
         NameKeys { text, keys }
     }
 
-    fn key(&self, &(start, len, _): &(u32, u32, u64)) -> &str {
+    fn key(&self, &(start, len, _): &(u32, u32, u32)) -> &str {
         self.text
             .get(start as usize..(start as usize + len as usize))
             .unwrap_or_default()
@@ -306,25 +310,28 @@ impl Facets {
     }
 
     /// True when every facet holds its name keys, so a name prefix can be
-    /// matched against the facets alone ([`Facets::ids_with_name_prefix`]).
+    /// matched against the facets alone ([`Facets::with_name_prefix`]).
     pub fn keyed(&self) -> bool {
         self.keyed
     }
 
     /// The persons one of whose name keys (as in the name indexes) starts
-    /// with `prefix`, in id order, each once: what `ids` gives for
-    /// `Lookup::Name`, from memory.
-    pub fn ids_with_name_prefix(&self, prefix: &str) -> Vec<u64> {
+    /// with `prefix`, with their facets, in id order, each once: what `ids`
+    /// gives for `Lookup::Name`, from memory.
+    pub fn with_name_prefix(&self, prefix: &str) -> Vec<(u64, FacetView<'_>)> {
         let index = self.by_name.get_or_init(|| NameKeys::of(&self.rows));
         let start = index.keys.partition_point(|k| index.key(k) < prefix);
-        let mut ids: Vec<u64> = index.keys[start..]
+        let mut rows: Vec<u32> = index.keys[start..]
             .iter()
             .take_while(|k| index.key(k).starts_with(prefix))
-            .map(|&(_, _, id)| id)
+            .map(|&(_, _, row)| row)
             .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        ids
+        rows.sort_unstable();
+        rows.dedup();
+        rows.into_iter()
+            .filter_map(|row| self.rows.get(row as usize))
+            .map(|(id, f)| (*id, f.view()))
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -472,10 +479,17 @@ mod tests {
             keyed: true,
             by_name: std::sync::OnceLock::new(),
         };
-        assert_eq!(facets.ids_with_name_prefix("ハナ"), [3, 7]);
-        assert_eq!(facets.ids_with_name_prefix("タカ"), [3]);
-        assert_eq!(facets.ids_with_name_prefix("花"), [3, 7]);
-        assert_eq!(facets.ids_with_name_prefix("高橋"), [3]);
-        assert_eq!(facets.ids_with_name_prefix("コ"), Vec::<u64>::new());
+        let ids = |p: &str| -> Vec<u64> {
+            facets
+                .with_name_prefix(p)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect()
+        };
+        assert_eq!(ids("ハナ"), [3, 7]);
+        assert_eq!(ids("タカ"), [3]);
+        assert_eq!(ids("花"), [3, 7]);
+        assert_eq!(ids("高橋"), [3]);
+        assert_eq!(ids("コ"), Vec::<u64>::new());
     }
 }
