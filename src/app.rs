@@ -323,6 +323,15 @@ fn error_response(e: poem::Error, rid: &str) -> Response {
             Some(rid),
         );
     }
+    if e.is::<poem::error::ParsePathError>() {
+        // A path that names no record (`/office/people/abc`): as if the
+        // page did not exist, like an id out of scope.
+        return views::errors::page(
+            StatusCode::NOT_FOUND,
+            status_message(StatusCode::NOT_FOUND),
+            None,
+        );
+    }
     let status = e.status();
     let message = e
         .downcast_ref::<UserError>()

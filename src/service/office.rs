@@ -1,5 +1,7 @@
 //! The 事務局 use cases: the association tree's set-up, staff accounts with their one-time password, 事務局TOP.
 
+use std::{cmp::Reverse, collections::BinaryHeap};
+
 use rand::Rng;
 
 use crate::{
@@ -11,11 +13,12 @@ use crate::{
         AssociationId, InquiryStatus, LoginId, Role, StaffRole,
         association::{Association, AssociationKind},
     },
+    service::procedures::{self, QueueCounts},
     store::{
         Store,
         associations::{self, AddRefusal},
         audit::{self, AuditEntry, AuditKind, FieldChange, Target},
-        inquiries, now, staff,
+        inquiries, now, person_index, staff,
         users::{self, Conflict, UserRecord},
     },
 };
@@ -234,26 +237,84 @@ pub async fn add_staff(
     }))
 }
 
+/// How far back a registration counts as new on 事務局TOP.
+pub const NEW_REGISTRATION_DAYS: i64 = 30;
+/// The latest registrations listed on 事務局TOP.
+pub const LATEST_REGISTRATIONS: usize = 10;
+
+/// One of the latest registrations on 事務局TOP.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Registration {
+    pub id: u64,
+    pub name: String,
+    pub kana: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
 /// What 事務局TOP shows.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OfficeTop {
     pub association: String,
     pub role: StaffRole,
     pub staff_name: String,
-    /// Registered physicians within the scope (those of no association are
+    /// Registered persons within the scope (those of no association are
     /// counted for the root of the tree only).
     pub physicians: u64,
+    /// Persons in scope registered in the last [`NEW_REGISTRATION_DAYS`] days.
+    pub new_registrations: u64,
+    /// The latest registrations in scope, newest first.
+    pub latest: Vec<Registration>,
+    /// The association's procedure queues (入会 / 異動 / 退会 / 確認依頼).
+    pub queues: QueueCounts,
     /// 未対応 inquiries, for the staff of the root (日本医師会) only.
     pub open_inquiries: Option<u64>,
     /// True for the 管理者 of the root, who manage the announcements.
     pub manages_announcements: bool,
 }
 
-/// 事務局TOP of a staff member; `None` when their account or association
-/// is gone.
-pub async fn top(store: &Store, staff: &Staff) -> anyhow::Result<Option<OfficeTop>> {
+/// What one pass over the facets gives 事務局TOP.
+struct InScope {
+    physicians: u64,
+    new_registrations: u64,
+    /// (created_at, id) of the latest, newest first.
+    latest: Vec<(i64, u64)>,
+}
+
+/// Counts the persons `scope` sees and those registered since `since`, and
+/// picks the latest registrations, from the in-memory facets (no account
+/// is decoded).
+fn in_scope(facets: &person_index::Facets, scope: &Scope, since: i64) -> InScope {
+    let mut heap = BinaryHeap::with_capacity(LATEST_REGISTRATIONS + 1);
+    let (mut physicians, mut new_registrations) = (0, 0);
+    for (id, f) in facets.newest_first() {
+        if !scope.sees(f.association) {
+            continue;
+        }
+        physicians += 1;
+        if f.created_at >= since {
+            new_registrations += 1;
+        }
+        heap.push(Reverse((f.created_at, id)));
+        if heap.len() > LATEST_REGISTRATIONS {
+            heap.pop();
+        }
+    }
+    let mut latest: Vec<(i64, u64)> = heap.into_iter().map(|Reverse(k)| k).collect();
+    latest.sort_unstable_by(|a, b| b.cmp(a));
+    InScope {
+        physicians,
+        new_registrations,
+        latest,
+    }
+}
+
+/// 事務局TOP of a staff member at `at` (Unix seconds); `None` when their
+/// account or association is gone.
+pub async fn top(store: &Store, staff: &Staff, at: i64) -> anyhow::Result<Option<OfficeTop>> {
     let (association, role, user_id) = (staff.association, staff.role, staff.account.id);
-    store
+    let cache = store.facet_cache();
+    let top = store
         .read(move |tx| {
             let all = associations::all(tx)?;
             let Some(own) = all.iter().find(|a| a.id == association).cloned() else {
@@ -263,18 +324,35 @@ pub async fn top(store: &Store, staff: &Staff) -> anyhow::Result<Option<OfficeTo
                 return Ok(None);
             };
             let scope = Scope::within(association, &all);
-            // No physician belongs to an association yet: they are all
-            // unaffiliated (the procedures will give them one).
-            let physicians = if scope.allows_unaffiliated() {
-                users::count_where(tx, |r| r == Role::Physician)?
-            } else {
-                0
-            };
+            let facets = cache.facets(tx)?;
+            let found = in_scope(&facets, &scope, at - NEW_REGISTRATION_DAYS * 86_400);
+            let mut latest = Vec::with_capacity(found.latest.len());
+            for (created_at, id) in found.latest {
+                // Read again: the scope is checked on the account itself.
+                let Some(person) = users::get(tx, id)? else {
+                    continue;
+                };
+                if person.role.staff().is_some() || !scope.sees(person.association) {
+                    continue;
+                }
+                let kana = person.person.as_ref().map_or_else(String::new, |p| {
+                    format!("{} {}", p.kana.last.as_str(), p.kana.first.as_str())
+                });
+                latest.push(Registration {
+                    id,
+                    name: person.display_name(),
+                    kana,
+                    created_at,
+                });
+            }
             Ok(Some(OfficeTop {
                 association: own.name,
                 role,
                 staff_name: user.display_name(),
-                physicians,
+                physicians: found.physicians,
+                new_registrations: found.new_registrations,
+                latest,
+                queues: QueueCounts::default(),
                 open_inquiries: if own.parent.is_none() {
                     Some(inquiries::count(tx, InquiryStatus::Open)?)
                 } else {
@@ -283,7 +361,12 @@ pub async fn top(store: &Store, staff: &Staff) -> anyhow::Result<Option<OfficeTo
                 manages_announcements: role == StaffRole::Admin,
             }))
         })
-        .await
+        .await?;
+    let Some(mut top) = top else {
+        return Ok(None);
+    };
+    top.queues = procedures::counts(store, staff, at).await?;
+    Ok(Some(top))
 }
 
 #[cfg(test)]

@@ -52,6 +52,7 @@ pub fn run(tx: &WriteTransaction, from: u32) -> anyhow::Result<Report> {
             1 => v1_to_v2(tx, &mut report).context("migration from schema 1 to 2")?,
             2 => v2_to_v3(tx, &mut report).context("migration from schema 2 to 3")?,
             3 => v3_to_v4(tx, &mut report).context("migration from schema 3 to 4")?,
+            4 => v4_to_v5(tx).context("migration from schema 4 to 5")?,
             other => bail!("no migration from database schema version {other}"),
         }
     }
@@ -286,6 +287,26 @@ fn v3_to_v4(tx: &WriteTransaction, report: &mut Report) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// 4 → 5: each person's facet also holds the keys of the name indexes
+/// (`person_index::Facet::name_keys`), so that a short name prefix is
+/// matched in memory: every facet is written again from its account.
+fn v4_to_v5(tx: &WriteTransaction) -> anyhow::Result<()> {
+    let ids: Vec<u64> = tx
+        .open_table(PERSON_FACETS)?
+        .iter()?
+        .map(|e| e.map(|(k, _)| k.value()))
+        .collect::<Result<_, _>>()?;
+    for id in ids {
+        let user: UserRecord = {
+            let t = tx.open_table(USERS)?;
+            let Some(bytes) = t.get(id)? else { continue };
+            decode(bytes.value()).with_context(|| format!("account {id}"))?
+        };
+        person_index::write_facet(tx, &user)?;
+    }
+    Ok(())
+}
+
 /// A society as the current list reads its name.
 fn relisted(society: &SocietyName) -> SocietyName {
     SocietyName::parse(society.name())
@@ -377,6 +398,57 @@ mod tests {
             "no table created, no version set"
         );
         assert_eq!(before.0, ["meta"]);
+    }
+
+    #[tokio::test]
+    async fn facets_written_before_schema_5_get_the_name_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        crate::store::create_private_dir(dir.path()).unwrap();
+        let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/schema-v2.redb");
+        std::fs::copy(fixture, dir.path().join(DB_FILE)).unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        let keys = |tx: &WriteTransaction| -> anyhow::Result<Vec<Option<String>>> {
+            let t = tx.open_table(PERSON_FACETS)?;
+            let mut all = Vec::new();
+            for e in t.iter()? {
+                let (_, v) = e?;
+                all.push(
+                    person_index::FacetView::read(v.value())?
+                        .name_keys
+                        .map(str::to_owned),
+                );
+            }
+            Ok(all)
+        };
+        let (before, after) = store
+            .write_ok(move |tx| {
+                // The facets as schema 4 wrote them: no keys after the フリガナ.
+                let rows: Vec<(u64, Vec<u8>)> = tx
+                    .open_table(PERSON_FACETS)?
+                    .iter()?
+                    .map(|e| e.map(|(k, v)| (k.value(), v.value().to_vec())))
+                    .collect::<Result<_, _>>()?;
+                assert!(!rows.is_empty());
+                for (id, bytes) in rows {
+                    let end = bytes
+                        .iter()
+                        .skip(17)
+                        .position(|b| *b == 0)
+                        .map_or(bytes.len(), |i| i + 17);
+                    tx.open_table(PERSON_FACETS)?.insert(id, &bytes[..end])?;
+                }
+                let before = keys(tx)?;
+                run(tx, 4)?;
+                Ok((before, keys(tx)?))
+            })
+            .await
+            .unwrap();
+        assert!(before.iter().all(Option::is_none), "{before:?}");
+        assert_eq!(after.len(), before.len());
+        for k in &after {
+            let k = k.as_deref().unwrap_or_default();
+            assert!(k.split('\n').any(|key| !key.is_empty()), "{k:?}");
+        }
     }
 
     #[test]

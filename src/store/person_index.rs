@@ -34,7 +34,17 @@ pub struct Facet {
     pub created_at: i64,
     /// Current フリガナ as indexed (`person::kana_key`), for the kana order.
     pub kana: String,
+    /// Every key of the name indexes (`PERSONS_BY_KANA`, `PERSONS_BY_NAME`)
+    /// of the person, each followed by `KEY_END`, so that a short prefix is
+    /// matched in memory instead of walking the indexes; none in a facet
+    /// written before schema 5 (such a facet is matched by the indexes).
+    pub name_keys: Option<String>,
 }
+
+/// Ends each of a facet's name keys (no key holds it).
+const KEY_END: char = '\n';
+/// Separates the フリガナ from the name keys in a stored facet.
+const KEYS_START: u8 = 0;
 
 /// The stored "no association".
 const NO_ASSOCIATION: u64 = u64::MAX;
@@ -55,11 +65,20 @@ impl Facet {
                 p.kana.first.as_str()
             ))
         });
+        let mut name_keys = String::new();
+        if let Some(p) = &user.person {
+            let keys = p.search_keys();
+            for key in keys.kana.iter().chain(&keys.names) {
+                name_keys.push_str(key);
+                name_keys.push(KEY_END);
+            }
+        }
         Some(Facet {
             association: user.association,
             must_change_password: user.must_change_password,
             created_at: user.created_at,
             kana,
+            name_keys: Some(name_keys),
         })
     }
 
@@ -70,6 +89,10 @@ impl Facet {
         out.extend_from_slice(&self.created_at.to_be_bytes());
         out.push(u8::from(self.must_change_password));
         out.extend_from_slice(self.kana.as_bytes());
+        if let Some(keys) = &self.name_keys {
+            out.push(KEYS_START);
+            out.extend_from_slice(keys.as_bytes());
+        }
         out
     }
 }
@@ -190,10 +213,11 @@ pub struct FacetView<'a> {
     pub must_change_password: bool,
     pub created_at: i64,
     pub kana: &'a str,
+    pub name_keys: Option<&'a str>,
 }
 
 impl<'a> FacetView<'a> {
-    fn read(bytes: &'a [u8]) -> anyhow::Result<FacetView<'a>> {
+    pub(crate) fn read(bytes: &'a [u8]) -> anyhow::Result<FacetView<'a>> {
         let (Some(association), Some(created_at), Some(flags), Some(kana)) = (
             bytes.get(0..8),
             bytes.get(8..16),
@@ -203,11 +227,16 @@ impl<'a> FacetView<'a> {
             anyhow::bail!("a person facet of {} bytes", bytes.len());
         };
         let association = u64::from_be_bytes(association.try_into()?);
+        let (kana, name_keys) = match kana.iter().position(|b| *b == KEYS_START) {
+            Some(i) => (&kana[..i], Some(std::str::from_utf8(&kana[i + 1..])?)),
+            None => (kana, None),
+        };
         Ok(FacetView {
             association: (association != NO_ASSOCIATION).then_some(AssociationId(association)),
             created_at: i64::from_be_bytes(created_at.try_into()?),
             must_change_password: flags & 1 == 1,
             kana: std::str::from_utf8(kana)?,
+            name_keys,
         })
     }
 }
@@ -217,6 +246,52 @@ impl<'a> FacetView<'a> {
 pub struct Facets {
     version: u64,
     rows: Vec<(u64, Facet)>,
+    /// Every facet holds its name keys (written at schema 5 or later).
+    keyed: bool,
+    /// Every name key with its person, in key order: made from the facets
+    /// at the first name prefix asked of this version.
+    by_name: std::sync::OnceLock<NameKeys>,
+}
+
+/// The name keys of every facet, sorted, in one buffer.
+#[derive(Debug, Default)]
+struct NameKeys {
+    text: String,
+    /// (start in `text`, length, position of the person in the facets'
+    /// rows), in key order.
+    keys: Vec<(u32, u32, u32)>,
+}
+
+impl NameKeys {
+    fn of(rows: &[(u64, Facet)]) -> NameKeys {
+        let mut text = String::new();
+        let mut keys = Vec::new();
+        for (row, (_, f)) in rows.iter().enumerate() {
+            let Ok(row) = u32::try_from(row) else {
+                break;
+            };
+            for key in f.name_keys.iter().flat_map(|k| k.split_terminator(KEY_END)) {
+                let (Ok(start), Ok(len)) = (u32::try_from(text.len()), u32::try_from(key.len()))
+                else {
+                    break;
+                };
+                text.push_str(key);
+                keys.push((start, len, row));
+            }
+        }
+        let key = |&(start, len, _): &(u32, u32, u32)| {
+            text.get(start as usize..(start + len) as usize)
+                .unwrap_or_default()
+        };
+        keys.sort_unstable_by(|a, b| key(a).cmp(key(b)).then(a.2.cmp(&b.2)));
+        NameKeys { text, keys }
+    }
+
+    fn key(&self, &(start, len, _): &(u32, u32, u32)) -> &str {
+        self.text
+            .get(start as usize..(start as usize + len as usize))
+            .unwrap_or_default()
+    }
 }
 
 impl Facets {
@@ -232,6 +307,31 @@ impl Facets {
     /// Every facet, newest account first.
     pub fn newest_first(&self) -> impl Iterator<Item = (u64, FacetView<'_>)> {
         self.rows.iter().rev().map(|(id, f)| (*id, f.view()))
+    }
+
+    /// True when every facet holds its name keys, so a name prefix can be
+    /// matched against the facets alone ([`Facets::with_name_prefix`]).
+    pub fn keyed(&self) -> bool {
+        self.keyed
+    }
+
+    /// The persons one of whose name keys (as in the name indexes) starts
+    /// with `prefix`, with their facets, in id order, each once: what `ids`
+    /// gives for `Lookup::Name`, from memory.
+    pub fn with_name_prefix(&self, prefix: &str) -> Vec<(u64, FacetView<'_>)> {
+        let index = self.by_name.get_or_init(|| NameKeys::of(&self.rows));
+        let start = index.keys.partition_point(|k| index.key(k) < prefix);
+        let mut rows: Vec<u32> = index.keys[start..]
+            .iter()
+            .take_while(|k| index.key(k).starts_with(prefix))
+            .map(|&(_, _, row)| row)
+            .collect();
+        rows.sort_unstable();
+        rows.dedup();
+        rows.into_iter()
+            .filter_map(|row| self.rows.get(row as usize))
+            .map(|(id, f)| (*id, f.view()))
+            .collect()
     }
 
     pub fn len(&self) -> usize {
@@ -250,6 +350,7 @@ impl Facet {
             must_change_password: self.must_change_password,
             created_at: self.created_at,
             kana: &self.kana,
+            name_keys: self.name_keys.as_deref(),
         }
     }
 }
@@ -279,7 +380,13 @@ impl FacetCache {
             let (id, bytes) = entry?;
             rows.push((id.value(), Facet::from(FacetView::read(bytes.value())?)));
         }
-        let fresh = std::sync::Arc::new(Facets { version, rows });
+        let keyed = rows.iter().all(|(_, f)| f.name_keys.is_some());
+        let fresh = std::sync::Arc::new(Facets {
+            version,
+            rows,
+            keyed,
+            by_name: std::sync::OnceLock::new(),
+        });
         if let Ok(mut latest) = self.latest.lock()
             && latest.as_ref().is_none_or(|l| l.version < version)
         {
@@ -320,6 +427,7 @@ impl From<FacetView<'_>> for Facet {
             must_change_password: v.must_change_password,
             created_at: v.created_at,
             kana: v.kana.to_owned(),
+            name_keys: v.name_keys.map(str::to_owned),
         }
     }
 }
@@ -336,17 +444,52 @@ mod tests {
                 must_change_password: true,
                 created_at: 1_700_000_000,
                 kana: "タカハシハナコ".into(),
+                name_keys: Some("タカハシハナコ\nハナコ\n高橋花子\n花子\n".into()),
+            },
+            Facet {
+                association: None,
+                must_change_password: false,
+                created_at: 5,
+                kana: "タナカ".into(),
+                name_keys: None,
             },
             Facet {
                 association: None,
                 must_change_password: false,
                 created_at: -1,
                 kana: String::new(),
+                name_keys: Some(String::new()),
             },
         ] {
             let bytes = facet.encode();
             assert_eq!(FacetView::read(&bytes).ok().map(Facet::from), Some(facet));
         }
         assert!(FacetView::read(&[1, 2, 3]).is_err());
+        let keyed = Facet {
+            name_keys: Some("タカハシハナコ\nハナコ\n高橋花子\n花子\n".into()),
+            ..Facet::from(FacetView::read(&[0; HEAD]).unwrap())
+        };
+        let other = Facet {
+            name_keys: Some("タナカハナ\nハナ\n田中花\n花\n".into()),
+            ..keyed.clone()
+        };
+        let facets = Facets {
+            version: 1,
+            rows: vec![(3, keyed), (7, other)],
+            keyed: true,
+            by_name: std::sync::OnceLock::new(),
+        };
+        let ids = |p: &str| -> Vec<u64> {
+            facets
+                .with_name_prefix(p)
+                .into_iter()
+                .map(|(id, _)| id)
+                .collect()
+        };
+        assert_eq!(ids("ハナ"), [3, 7]);
+        assert_eq!(ids("タカ"), [3]);
+        assert_eq!(ids("花"), [3, 7]);
+        assert_eq!(ids("高橋"), [3]);
+        assert_eq!(ids("コ"), Vec::<u64>::new());
     }
 }

@@ -15,8 +15,9 @@ use redb::{MultimapTableDefinition, TableDefinition, WriteTransaction};
 /// 3. name keys with the variant characters of names folded, given names
 ///    indexed alone, the birth-date index and the people search's facets;
 /// 4. listed 所属学会 under the official 分科会番号 of 日本医学会 (schemas 2
-///    and 3 used numbers of the old list of its own).
-pub const SCHEMA_VERSION: u32 = 4;
+///    and 3 used numbers of the old list of its own);
+/// 5. the people search's facets holding each person's name keys.
+pub const SCHEMA_VERSION: u32 = 5;
 
 /// Schema version and generated secrets.
 pub const META: TableDefinition<&str, &[u8]> = TableDefinition::new("meta");

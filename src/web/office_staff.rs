@@ -315,6 +315,14 @@ pub async fn set_role(
     Form(f): Form<RoleForm>,
 ) -> poem::Result<Response> {
     let id = parse_id(&id)?;
+    // An account out of scope is not found, whatever the form says.
+    if staff::get(&state.store, &admin, id)
+        .await
+        .or_internal()?
+        .is_none()
+    {
+        return Err(not_found());
+    }
     let Some(role) = StaffRole::from_label(&f.role) else {
         return Err(UserError::into_error(
             StatusCode::BAD_REQUEST,

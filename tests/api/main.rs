@@ -25,6 +25,8 @@ mod office_console;
 mod office_inbox;
 mod office_people;
 mod office_person;
+mod office_routes;
+mod office_top;
 mod operator;
 mod postal;
 mod procedures;

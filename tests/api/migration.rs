@@ -168,7 +168,7 @@ async fn a_version_1_database_is_migrated_at_start_and_every_account_is_found_an
         .await
         .expect("read the version");
     assert_eq!(version, Some(SCHEMA_VERSION.to_be_bytes().to_vec()));
-    assert_eq!(SCHEMA_VERSION, 4);
+    assert_eq!(SCHEMA_VERSION, 5);
     let count = app.store.read(users::count).await.expect("count");
     assert_eq!(count, FIXTURE_ACCOUNTS.len() as u64);
 

@@ -173,6 +173,15 @@ async fn names_are_found_by_kana_in_any_width_and_by_either_form_of_a_variant_ch
     let given = b.get(&search_url("はなこ")).await;
     given.assert_contains("髙橋 花子");
     assert_eq!(rows_in(&given), 1);
+    // One character: the same people, whether the name indexes or the
+    // facets in memory answer.
+    let one = b.get(&search_url("た")).await;
+    one.assert_contains("髙橋 花子");
+    one.assert_contains("高橋 次郎");
+    assert_eq!(rows_in(&one), 2, "{}", one.body);
+    let given = b.get(&search_url("花")).await;
+    given.assert_contains("髙橋 花子");
+    assert_eq!(rows_in(&given), 1);
     let none = b.get(&search_url("すずき")).await;
     none.assert_contains("該当する医師はいません。");
 }
