@@ -388,7 +388,7 @@ async fn records_of(app: &TestApp, shibuya: AssociationId, doctor: &Browser) -> 
     .await[0];
     staff(app, "渋谷区医師会", "shibuyaadm1", "管理者").await;
     crate::procedures::file_through_confirm(
-        &doctor,
+        doctor,
         "/mypage/applications/new",
         &[
             ("district", shibuya.0.to_string()),
