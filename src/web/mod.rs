@@ -30,6 +30,7 @@ pub mod office_people;
 pub mod office_person;
 pub mod office_postcards;
 pub mod office_proxy;
+pub mod office_proxy_change;
 pub mod office_proxy_join;
 pub mod office_staff;
 pub mod pages;
@@ -197,6 +198,10 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         .at(
             office_proxy_join::CLASS,
             post(office_proxy_join::class_preview),
+        )
+        .at(
+            "/office/people/:id/change",
+            get(office_proxy_change::form).post(office_proxy_change::submit),
         )
         .at("/office/people/:id", get(office_person::show))
         .at(

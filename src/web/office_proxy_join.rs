@@ -37,7 +37,8 @@ use crate::{
 /// The htmx region with the derived 日医 class, for staff.
 pub const CLASS: &str = "/office/proxy/class";
 
-const INTAKES: [(&str, Intake); 2] = [("paper", Intake::Paper), ("counter", Intake::Counter)];
+pub(crate) const INTAKES: [(&str, Intake); 2] =
+    [("paper", Intake::Paper), ("counter", Intake::Counter)];
 
 const NO_DISTRICT: &str = "入会先に選べる郡市区等医師会は、担当範囲内のものに限られます。";
 
@@ -52,7 +53,7 @@ pub fn join_path(id: u64) -> String {
 
 /// The region with the 日医 class the answers give; it asks again (as
 /// staff) when the form changes.
-fn class_region(role: WorkRole, opt_out: bool) -> Markup {
+pub(crate) fn class_region(role: WorkRole, opt_out: bool) -> Markup {
     let class = JmaClass::derive(role, opt_out);
     html! {
         div #jma-class role="status" hx-post=(CLASS) hx-trigger="change from:closest form"
