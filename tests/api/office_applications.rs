@@ -559,6 +559,18 @@ async fn staff_file_a_join_at_the_counter_on_the_members_behalf_within_their_dis
         .get("/office/applications")
         .await
         .assert_contains(&detail(id));
+    // The filing is in the person's history, entered by the staff member.
+    let history = district.get(&format!("/office/people/{person}")).await;
+    history.assert_contains("手続きの申請");
+    history.assert_contains("窓口");
+    // The 日医 class region answers staff too.
+    district
+        .post_form(
+            "/office/proxy/class",
+            &[("wp_role", "trainee"), ("opt_out", "")],
+        )
+        .await
+        .assert_contains("jma-class");
     doctor
         .get("/mypage/applications")
         .await
