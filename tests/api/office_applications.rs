@@ -574,7 +574,7 @@ async fn staff_file_a_join_at_the_counter_on_the_members_behalf_within_their_dis
     doctor
         .get("/mypage/applications")
         .await
-        .assert_contains("入会");
+        .assert_contains(&format!("id=\"application-{id}\""));
 }
 
 #[tokio::test]
@@ -635,5 +635,5 @@ async fn staff_file_a_change_of_class_from_a_paper_form_on_the_members_behalf() 
     doctor
         .get("/mypage/applications")
         .await
-        .assert_contains("異動");
+        .assert_contains(&format!("id=\"application-{id}\""));
 }
