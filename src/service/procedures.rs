@@ -168,12 +168,14 @@ fn entry(kind: AuditKind, app: &Application, actor: Option<u64>, user: &UserReco
 }
 
 /// Whether staff `staff` (of scope within their association) may enter an
-/// application for `user`: the person is theirs to see, or the join is
-/// into their own association or one below it.
+/// application for `user`: a join only into their own association or one
+/// below it; anything else only for a person theirs to see.
 fn staff_may_file(staff: &Staff, all: &[Association], user: &UserRecord, filing: &Filing) -> bool {
     let scope = staff.scope(all);
-    scope.sees(user.association)
-        || matches!(&filing.procedure, procedure::Procedure::Join(j) if scope.allows(j.district))
+    match &filing.procedure {
+        procedure::Procedure::Join(j) => scope.allows(j.district),
+        _ => scope.sees(user.association),
+    }
 }
 
 /// Files `filing` for person `person`; the new application's id.

@@ -30,6 +30,8 @@ pub mod office_people;
 pub mod office_person;
 pub mod office_postcards;
 pub mod office_proxy;
+pub mod office_proxy_change;
+pub mod office_proxy_join;
 pub mod office_staff;
 pub mod pages;
 pub mod people_csv;
@@ -188,6 +190,18 @@ pub fn routes(route: Route, dev_outbox: bool) -> Route {
         .at(
             "/office/people/:id/withdraw",
             get(office_proxy::form).post(office_proxy::submit),
+        )
+        .at(
+            "/office/people/:id/join",
+            get(office_proxy_join::form).post(office_proxy_join::submit),
+        )
+        .at(
+            office_proxy_join::CLASS,
+            post(office_proxy_join::class_preview),
+        )
+        .at(
+            "/office/people/:id/change",
+            get(office_proxy_change::form).post(office_proxy_change::submit),
         )
         .at("/office/people/:id", get(office_person::show))
         .at(

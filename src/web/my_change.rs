@@ -102,13 +102,13 @@ impl What {
 
 /// What the form needs of the physician: the record, the memberships and
 /// the associations to move to.
-struct Mine {
+pub(crate) struct Mine {
     person: Person,
     file: MemberFile,
     choices: Vec<LocalChoice>,
 }
 
-async fn mine(state: &AppState, person: u64) -> poem::Result<Option<Mine>> {
+pub(crate) async fn mine(state: &AppState, person: u64) -> poem::Result<Option<Mine>> {
     let profile = my_profile::open(&state.store, person).await.or_internal()?;
     let Some(p) = profile.and_then(|p| p.person) else {
         return Ok(None);
@@ -139,7 +139,7 @@ fn workplace_on_file(file: &MemberFile) -> WorkplaceForm {
 }
 
 /// The 異動届 as typed.
-struct ChangeForm {
+pub(crate) struct ChangeForm {
     what: Option<What>,
     /// The record as it is, with the posted 記録の変更 fields over it.
     person: RegistrationForm,
@@ -166,7 +166,7 @@ impl ChangeForm {
         }
     }
 
-    fn from_pairs(pairs: &[(String, String)], m: &Mine) -> ChangeForm {
+    pub(crate) fn from_pairs(pairs: &[(String, String)], m: &Mine) -> ChangeForm {
         let posted = RegistrationForm::from_pairs(pairs).normalized();
         let mut person = person_form::person_form(&m.person);
         for f in person_form::record_fields() {
@@ -266,7 +266,7 @@ impl ChangeForm {
     }
 
     /// The filing, or what is wrong.
-    fn filing(&self, m: &Mine) -> Result<Filing, ProcErrors> {
+    pub(crate) fn filing(&self, m: &Mine) -> Result<Filing, ProcErrors> {
         let mut p = ProcErrors::default();
         let change = match self.what {
             None => {

@@ -274,6 +274,14 @@ impl ProcErrors {
         }
     }
 
+    /// Adds `other`'s messages (a field keeps its first message).
+    pub fn merge(&mut self, other: ProcErrors) {
+        self.notes.extend(other.notes);
+        for e in other.fields.iter() {
+            self.insert(&e.name, &e.label, e.message.clone());
+        }
+    }
+
     /// The message of the field with id `id`.
     pub fn get(&self, id: &str) -> Option<&str> {
         self.fields.message(id)

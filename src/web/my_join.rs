@@ -41,7 +41,7 @@ pub const NEW: &str = "/mypage/applications/new";
 /// Its 確認 (申請する / 戻る).
 pub const CONFIRM: &str = "/mypage/applications/new/confirm";
 
-const LEVELS: [(&str, &str); 3] = [
+pub(crate) const LEVELS: [(&str, &str); 3] = [
     ("d", "郡市区等医師会のみ"),
     ("dp", "郡市区等医師会・都道府県医師会"),
     ("dpn", "郡市区等医師会・都道府県医師会・日本医師会"),
@@ -50,17 +50,17 @@ const LEVELS: [(&str, &str); 3] = [
 /// The 入会申込 as typed.
 #[derive(Clone, Debug, Default)]
 pub struct JoinForm {
-    district: String,
-    levels: String,
-    workplace: WorkplaceForm,
-    mail_to: String,
-    opt_out: String,
-    reason: String,
-    desired: String,
+    pub(crate) district: String,
+    pub(crate) levels: String,
+    pub(crate) workplace: WorkplaceForm,
+    pub(crate) mail_to: String,
+    pub(crate) opt_out: String,
+    pub(crate) reason: String,
+    pub(crate) desired: String,
 }
 
 impl JoinForm {
-    fn from_pairs(pairs: &[(String, String)]) -> JoinForm {
+    pub(crate) fn from_pairs(pairs: &[(String, String)]) -> JoinForm {
         let v = |n: &str| pick(pairs, n).trim().to_owned();
         JoinForm {
             district: v("district"),
@@ -115,7 +115,7 @@ impl JoinForm {
         out
     }
 
-    fn opt_out(&self) -> bool {
+    pub(crate) fn opt_out(&self) -> bool {
         !self.opt_out.is_empty()
     }
 
@@ -129,7 +129,7 @@ impl JoinForm {
     }
 
     /// The filing, or the messages of what is missing.
-    fn filing(&self) -> Result<Filing, ProcErrors> {
+    pub(crate) fn filing(&self) -> Result<Filing, ProcErrors> {
         let mut errors = ProcErrors::default();
         let district = self.district.parse::<u64>().ok().map(AssociationId);
         if district.is_none() {

@@ -496,3 +496,144 @@ async fn staff_file_a_withdrawal_from_a_paper_form_on_the_members_behalf() {
         .await
         .assert_contains("退会");
 }
+
+#[tokio::test]
+async fn staff_file_a_join_at_the_counter_on_the_members_behalf_within_their_district() {
+    let app = spawn_app().await;
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    let shibuya = add_district(&app.store, "渋谷区医師会").await;
+    let yamada = Applicant::yamada();
+    let doctor = physician(&app, &yamada).await;
+    app.set_association(&yamada.login_id, Some(shinjuku.id))
+        .await;
+    let person = account_id(&app, &yamada.login_id).await;
+    let form_path = format!("/office/people/{person}/join");
+    let district = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
+
+    let other = staff_browser(&app, "渋谷区医師会", "shibuya01").await;
+    other
+        .get(&form_path)
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+    let mut pairs = join_form(shinjuku.id.0, "d");
+    pairs.push(("intake", "counter".into()));
+    other
+        .post_form(&form_path, &pairs)
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+
+    district
+        .get(&format!("/office/people/{person}"))
+        .await
+        .assert_contains(&form_path);
+    let form = district.get(&form_path).await;
+    form.assert_contains("入会申込の代行入力");
+    form.assert_contains("新宿区医師会");
+    assert!(!form.body.contains("渋谷区医師会"), "{}", form.body);
+
+    // Another district is not theirs to choose.
+    let mut elsewhere = join_form(shibuya.id.0, "d");
+    elsewhere.push(("intake", "counter".into()));
+    let refused = district.post_form(&form_path, &elsewhere).await;
+    refused.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    refused.assert_contains("担当範囲内のものに限られます");
+
+    // Invalid input: the message, and the values kept.
+    let mut invalid = join_form(shinjuku.id.0, "");
+    invalid.push(("intake", "counter".into()));
+    let missing = district.post_form(&form_path, &invalid).await;
+    missing.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    missing.assert_contains("入会する医師会の範囲を選んでください");
+    missing.assert_contains("東都大学病院");
+    missing.assert_contains("value=\"counter\" checked");
+    assert!(application_ids(&app, &yamada.login_id).await.is_empty());
+
+    let done = district.post_form(&form_path, &pairs).await;
+    let ids = application_ids(&app, &yamada.login_id).await;
+    let id = *ids.last().expect("the join");
+    done.assert_redirect_to(&format!("/office/applications/{id}?done=filed"));
+    let page = district.get(&format!("/office/applications/{id}")).await;
+    page.assert_contains("入会");
+    page.assert_contains("<dt>受付方法</dt><dd>窓口</dd>");
+    district
+        .get("/office/applications")
+        .await
+        .assert_contains(&detail(id));
+    // The filing is in the person's history, entered by the staff member.
+    let history = district.get(&format!("/office/people/{person}")).await;
+    history.assert_contains("手続きの申請");
+    history.assert_contains("窓口");
+    // The 日医 class region answers staff too.
+    district
+        .post_form(
+            "/office/proxy/class",
+            &[("wp_role", "trainee"), ("opt_out", "")],
+        )
+        .await
+        .assert_contains("jma-class");
+    doctor
+        .get("/mypage/applications")
+        .await
+        .assert_contains(&format!("id=\"application-{id}\""));
+}
+
+#[tokio::test]
+async fn staff_file_a_change_of_class_from_a_paper_form_on_the_members_behalf() {
+    let app = spawn_app().await;
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    add_district(&app.store, "渋谷区医師会").await;
+    let yamada = Applicant::yamada();
+    let doctor = physician(&app, &yamada).await;
+    file_through_confirm(
+        &doctor,
+        "/mypage/applications/new",
+        &join_form(shinjuku.id.0, "d"),
+        &[],
+    )
+    .await;
+    let join = application_ids(&app, &yamada.login_id).await[0];
+    let district = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
+    approve(&district, join, "2026/04/01")
+        .await
+        .assert_redirect_to(&format!("/office/applications/{join}?done=approve"));
+    let person = account_id(&app, &yamada.login_id).await;
+    let form_path = format!("/office/people/{person}/change");
+
+    let other = staff_browser(&app, "渋谷区医師会", "shibuya01").await;
+    other
+        .get(&form_path)
+        .await
+        .assert_status(StatusCode::NOT_FOUND);
+
+    district
+        .get(&format!("/office/people/{person}"))
+        .await
+        .assert_contains(&form_path);
+    let form = district.get(&form_path).await;
+    form.assert_contains("種別変更）の代行入力");
+    form.assert_contains("東都大学病院");
+
+    let mut answers = join_form(shinjuku.id.0, "d");
+    answers.retain(|(k, _)| k.starts_with("wp_"));
+    answers.retain(|(k, _)| *k != "wp_role");
+    answers.push(("wp_role", "employed".into()));
+    answers.push(("intake", "paper".into()));
+    let missing = district.post_form(&form_path, &answers).await;
+    missing.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    missing.assert_contains("異動日を入力してください");
+    missing.assert_contains("東都大学病院");
+
+    answers.push(("desired", "2026/05/01".into()));
+    let done = district.post_form(&form_path, &answers).await;
+    let ids = application_ids(&app, &yamada.login_id).await;
+    let id = *ids.last().expect("the change");
+    assert_ne!(id, join);
+    done.assert_redirect_to(&format!("/office/applications/{id}?done=filed"));
+    let page = district.get(&format!("/office/applications/{id}")).await;
+    page.assert_contains("種別変更");
+    page.assert_contains("<dt>受付方法</dt><dd>紙</dd>");
+    doctor
+        .get("/mypage/applications")
+        .await
+        .assert_contains(&format!("id=\"application-{id}\""));
+}
