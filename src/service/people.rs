@@ -377,20 +377,31 @@ fn matching<'f>(
             }
         }
     }
-    if kana {
-        found.sort_unstable();
-    } else {
-        found.sort_unstable_by_key(|(_, id)| Reverse(*id));
-    }
     Ok(Matches {
         total: found.len(),
-        ids: found
-            .into_iter()
-            .skip(skip)
-            .take(take)
-            .map(|(_, id)| id)
-            .collect(),
+        ids: window_of(found, kana, skip, take),
     })
+}
+
+/// The ids of `skip..skip + take` of `found` ordered by kana (then id) or
+/// newest first. Only the window's end needs its order: a selection in
+/// linear time, then a sort of the first `skip + take`.
+fn window_of(mut found: Vec<(&str, u64)>, kana: bool, skip: usize, take: usize) -> Vec<u64> {
+    let end = skip.saturating_add(take).min(found.len());
+    if kana {
+        if end < found.len() {
+            found.select_nth_unstable(end);
+        }
+        found[..end].sort_unstable();
+    } else {
+        let newest = |(_, id): &(&str, u64)| Reverse(*id);
+        if end < found.len() {
+            found.select_nth_unstable_by_key(end, newest);
+        }
+        found[..end].sort_unstable_by_key(newest);
+    }
+    found.truncate(end);
+    found.into_iter().skip(skip).map(|(_, id)| id).collect()
 }
 
 /// The rows of `ids` that `scope` sees (read again: the check is made on
@@ -579,6 +590,47 @@ mod tests {
         }
         for s in AccountState::ALL {
             assert_eq!(AccountState::from_key(s.key()), Some(s));
+        }
+    }
+
+    #[test]
+    fn a_window_is_the_same_slice_of_the_fully_sorted_matches() {
+        let kana = [
+            "タカハシ",
+            "アベ",
+            "タカハシ",
+            "サトウ",
+            "イトウ",
+            "ワタナベ",
+            "アベ",
+        ];
+        let found: Vec<(&str, u64)> = (0..200u64)
+            .map(|i| (kana[(i * 7 % 13) as usize % kana.len()], (i * 37) % 211))
+            .collect();
+        for by_kana in [true, false] {
+            let mut all = found.clone();
+            if by_kana {
+                all.sort_unstable();
+            } else {
+                all.sort_unstable_by_key(|(_, id)| Reverse(*id));
+            }
+            let all: Vec<u64> = all.into_iter().map(|(_, id)| id).collect();
+            for (skip, take) in [
+                (0, 50),
+                (50, 50),
+                (150, 50),
+                (190, 50),
+                (250, 50),
+                (0, 200),
+                (0, 0),
+            ] {
+                let want: Vec<u64> = all.iter().copied().skip(skip).take(take).collect();
+                assert_eq!(
+                    window_of(found.clone(), by_kana, skip, take),
+                    want,
+                    "kana={by_kana} skip={skip} take={take}"
+                );
+            }
         }
     }
 }
