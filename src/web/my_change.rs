@@ -27,7 +27,7 @@ use super::{
         errors_markup, field_message, file_or_resubmit, not_found, optional_date, person_of, pick,
         resubmit_inputs, resubmit_notice, slash_date,
     },
-    my_workplace::{self, WorkplaceForm, class_region, opt_out_label},
+    my_workplace::{self, WorkplaceForm, opt_out_label},
     register::form_view::{Ctx, fields_markup},
 };
 use crate::{
@@ -60,16 +60,16 @@ pub const CONFIRM: &str = "/mypage/applications/change/confirm";
 
 /// The kind of 異動 chosen.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum What {
+pub(crate) enum What {
     Record,
     Class,
     Transfer,
 }
 
 impl What {
-    const ALL: [What; 3] = [What::Record, What::Class, What::Transfer];
+    pub(crate) const ALL: [What; 3] = [What::Record, What::Class, What::Transfer];
 
-    fn key(self) -> &'static str {
+    pub(crate) fn key(self) -> &'static str {
         match self {
             What::Record => "record",
             What::Class => "class",
@@ -77,11 +77,11 @@ impl What {
         }
     }
 
-    fn from_key(s: &str) -> Option<What> {
+    pub(crate) fn from_key(s: &str) -> Option<What> {
         What::ALL.into_iter().find(|w| w.key() == s)
     }
 
-    fn label(self) -> &'static str {
+    pub(crate) fn label(self) -> &'static str {
         match self {
             What::Record => "記録の変更",
             What::Class => "会員種別の変更",
@@ -140,7 +140,7 @@ fn workplace_on_file(file: &MemberFile) -> WorkplaceForm {
 
 /// The 異動届 as typed.
 pub(crate) struct ChangeForm {
-    what: Option<What>,
+    pub(crate) what: Option<What>,
     /// The record as it is, with the posted 記録の変更 fields over it.
     person: RegistrationForm,
     workplace: WorkplaceForm,
@@ -153,7 +153,7 @@ pub(crate) struct ChangeForm {
 
 impl ChangeForm {
     /// The form as it opens: the record and the memberships as they are.
-    fn fresh(what: Option<What>, m: &Mine) -> ChangeForm {
+    pub(crate) fn fresh(what: Option<What>, m: &Mine) -> ChangeForm {
         ChangeForm {
             what,
             person: person_form::person_form(&m.person),
@@ -446,6 +446,21 @@ fn chooser(m: &Mine) -> Markup {
 }
 
 fn form_body(f: &ChangeForm, what: What, m: &Mine, errors: &ProcErrors) -> Markup {
+    html! {
+        (what_fields(f, what, m, errors, my_workplace::CLASS))
+        div.actions { button type="submit" { "確認画面へ進む" } }
+    }
+}
+
+/// The fields of a 異動届 of kind `what` (without its button), the JMA
+/// class region answered by `class_endpoint` (マイページ's or the office's).
+pub(crate) fn what_fields(
+    f: &ChangeForm,
+    what: What,
+    m: &Mine,
+    errors: &ProcErrors,
+    class_endpoint: &str,
+) -> Markup {
     let ctx = Ctx {
         form: &f.person,
         errors: errors.fields(),
@@ -473,7 +488,7 @@ fn form_body(f: &ChangeForm, what: What, m: &Mine, errors: &ProcErrors) -> Marku
                 div.field {
                     label { input type="checkbox" name="opt_out" value="1" checked[f.opt_out()]; " 日医医賠責保険に加入しない" }
                 }
-                (class_region(f.workplace.role(), f.opt_out()))
+                (my_workplace::class_region_at(class_endpoint, f.workplace.role(), f.opt_out()))
             }
             What::Transfer => {
                 p { "現在の所属：" (current_district(m)) }
@@ -503,7 +518,6 @@ fn form_body(f: &ChangeForm, what: What, m: &Mine, errors: &ProcErrors) -> Marku
                 aria-invalid=[errors.invalid("reason")] aria-describedby=(msg_id("reason")) { (f.reason) }
             (field_message(errors, "reason"))
         }
-        div.actions { button type="submit" { "確認画面へ進む" } }
     }
 }
 

@@ -193,9 +193,15 @@ pub fn fieldset(f: &WorkplaceForm, errors: &ProcErrors) -> Markup {
 /// The region with the 日医 class the answers give; it asks again when
 /// the form changes.
 pub fn class_region(role: WorkRole, opt_out: bool) -> Markup {
+    class_region_at(CLASS, role, opt_out)
+}
+
+/// The JMA class region answered by `endpoint` (マイページ's, or the
+/// office's for 代行入力).
+pub fn class_region_at(endpoint: &str, role: WorkRole, opt_out: bool) -> Markup {
     let class = JmaClass::derive(role, opt_out);
     html! {
-        div #jma-class role="status" hx-post=(CLASS) hx-trigger="change from:closest form"
+        div #jma-class role="status" hx-post=(endpoint) hx-trigger="change from:closest form"
             hx-include="closest form" hx-swap="outerHTML" {
             p { "日医の会員種別（日医会員の場合）：" strong { (class.label()) } }
             p.hint {

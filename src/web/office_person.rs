@@ -234,7 +234,7 @@ fn record_page(csrf: &str, rec: &PersonRecord, done: &str) -> Markup {
                     dd { @if value.is_empty() { "（未入力）" } @else { (value) } }
                 }
             }
-            div.actions { a.button href=(edit_path(rec.id)) { "登録情報を修正する" } " " a.button.secondary href=(super::office_proxy_join::join_path(rec.id)) { "入会申込を代行入力する" } " " a.button.secondary href=(super::office_proxy_change::change_path(rec.id)) { "種別変更を代行入力する" } " " a.button.secondary href=(super::office_proxy::withdraw_path(rec.id)) { "退会届を代行入力する" } }
+            div.actions { a.button href=(edit_path(rec.id)) { "登録情報を修正する" } " " a.button.secondary href=(super::office_proxy_join::join_path(rec.id)) { "入会申込を代行入力する" } " " a.button.secondary href=(super::office_proxy_change::change_path(rec.id)) { "異動届を代行入力する" } " " a.button.secondary href=(super::office_proxy::withdraw_path(rec.id)) { "退会届を代行入力する" } }
         }
         (memberships_card(rec))
         (reset_region(csrf, rec.id, reset_done))

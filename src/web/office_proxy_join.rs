@@ -19,10 +19,7 @@ use super::{
 };
 use crate::{
     auth::guards::Staff,
-    domain::{
-        membership::{JmaClass, WorkRole},
-        procedure::Intake,
-    },
+    domain::{membership::WorkRole, procedure::Intake},
     error::{OrInternal, UserError, status_message},
     htmx,
     service::{
@@ -54,17 +51,7 @@ pub fn join_path(id: u64) -> String {
 /// The region with the 日医 class the answers give; it asks again (as
 /// staff) when the form changes.
 pub(crate) fn class_region(role: WorkRole, opt_out: bool) -> Markup {
-    let class = JmaClass::derive(role, opt_out);
-    html! {
-        div #jma-class role="status" hx-post=(CLASS) hx-trigger="change from:closest form"
-            hx-include="closest form" hx-swap="outerHTML" {
-            p { "日医の会員種別（日医会員の場合）：" strong { (class.label()) } }
-            p.hint {
-                @if class.has_liability_insurance() { "日医医賠責保険が付きます。" }
-                @else { "日医医賠責保険は付きません。" }
-            }
-        }
-    }
+    my_workplace::class_region_at(CLASS, role, opt_out)
 }
 
 struct View<'a> {

@@ -20,7 +20,7 @@ use crate::{
 const CHANGE: &str = "/mypage/applications/change";
 
 /// The person fields of the 記録の変更 form, as the page shows them.
-const RECORD_FIELDS: [&str; 16] = [
+pub(crate) const RECORD_FIELDS: [&str; 16] = [
     "kana_last",
     "kana_first",
     "name_last",
@@ -41,7 +41,7 @@ const RECORD_FIELDS: [&str; 16] = [
 
 /// The values a form page shows for `names` (text inputs, or the selected
 /// option of a select).
-fn shown_values(html: &str, names: &[&str]) -> Vec<(String, String)> {
+pub(crate) fn shown_values(html: &str, names: &[&str]) -> Vec<(String, String)> {
     names
         .iter()
         .map(|n| {

@@ -609,15 +609,22 @@ async fn staff_file_a_change_of_class_from_a_paper_form_on_the_members_behalf() 
         .get(&format!("/office/people/{person}"))
         .await
         .assert_contains(&form_path);
-    let form = district.get(&form_path).await;
-    form.assert_contains("種別変更）の代行入力");
+    let chooser = district.get(&form_path).await;
+    for what in ["record", "class", "transfer"] {
+        chooser.assert_contains(&format!("{form_path}?what={what}"));
+    }
+    let form = district.get(&format!("{form_path}?what=class")).await;
+    form.assert_contains("会員種別の変更）の代行入力");
     form.assert_contains("東都大学病院");
+    // The JMA class is answered by the office's endpoint, not マイページ's.
+    form.assert_contains("hx-post=\"/office/proxy/class\"");
 
     let mut answers = join_form(shinjuku.id.0, "d");
     answers.retain(|(k, _)| k.starts_with("wp_"));
     answers.retain(|(k, _)| *k != "wp_role");
     answers.push(("wp_role", "employed".into()));
     answers.push(("intake", "paper".into()));
+    answers.push(("what", "class".into()));
     let missing = district.post_form(&form_path, &answers).await;
     missing.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
     missing.assert_contains("異動日を入力してください");
@@ -636,4 +643,62 @@ async fn staff_file_a_change_of_class_from_a_paper_form_on_the_members_behalf() 
         .get("/mypage/applications")
         .await
         .assert_contains(&format!("id=\"application-{id}\""));
+}
+
+#[tokio::test]
+async fn staff_file_a_change_of_record_at_the_counter_on_the_members_behalf() {
+    let app = spawn_app().await;
+    let shinjuku = add_district(&app.store, "新宿区医師会").await;
+    let yamada = Applicant::yamada();
+    let doctor = physician(&app, &yamada).await;
+    file_through_confirm(
+        &doctor,
+        "/mypage/applications/new",
+        &join_form(shinjuku.id.0, "d"),
+        &[],
+    )
+    .await;
+    let join = application_ids(&app, &yamada.login_id).await[0];
+    let district = staff_browser(&app, "新宿区医師会", "shinjuku01").await;
+    approve(&district, join, "2026/04/01")
+        .await
+        .assert_redirect_to(&format!("/office/applications/{join}?done=approve"));
+    let person = account_id(&app, &yamada.login_id).await;
+    let form_path = format!("/office/people/{person}/change");
+    let form = district.get(&format!("{form_path}?what=record")).await;
+    form.assert_contains("記録の変更）の代行入力");
+
+    // The form's own fields, with the home phone changed and a bad one first.
+    let mut answers = crate::my_change::shown_values(&form.body, &crate::my_change::RECORD_FIELDS);
+    for (k, v) in [
+        ("what", "record"),
+        ("intake", "counter"),
+        ("wp_kind", "hospital"),
+        ("wp_role", "trainee"),
+        ("wp_postal", "113-8655"),
+        ("wp_address", "東京都文京区本郷7-3-1"),
+        ("wp_phone", "03-3815-5411"),
+        ("mail_to", "home"),
+        ("desired", "2026/06/01"),
+    ] {
+        answers.push((k.into(), v.into()));
+    }
+    let set = |answers: &mut Vec<(String, String)>, k: &str, v: &str| {
+        answers.retain(|(n, _)| n != k);
+        answers.push((k.into(), v.into()));
+    };
+    set(&mut answers, "tel", "03-12");
+    let bad = district.post_form(&form_path, &answers).await;
+    bad.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
+    bad.assert_contains("id=\"m-tel\"");
+    set(&mut answers, "tel", "03-3946-2121");
+    let done = district.post_form(&form_path, &answers).await;
+    let id = *application_ids(&app, &yamada.login_id)
+        .await
+        .last()
+        .expect("the change");
+    done.assert_redirect_to(&format!("/office/applications/{id}?done=filed"));
+    let page = district.get(&format!("/office/applications/{id}")).await;
+    page.assert_contains("<dt>受付方法</dt><dd>窓口</dd>");
+    page.assert_contains("03-3946-2121");
 }
