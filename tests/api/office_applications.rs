@@ -426,6 +426,45 @@ async fn a_district_lists_its_classes_and_its_staff_choose_one_when_approving_a_
         .get(&format!("/office/applications/{id}"))
         .await
         .assert_contains("B会員");
+
+    // A 種別変更 (研修修了) filed at the counter: the district chooses the new
+    // class from its list when approving, and a new class period begins.
+    let person = account_id(&app, &yamada.login_id).await;
+    let change_path = format!("/office/people/{person}/change");
+    clerk.get(&format!("{change_path}?what=class")).await;
+    let mut answers = join_form(shinjuku.id.0, "d");
+    answers.retain(|(k, _)| k.starts_with("wp_") && *k != "wp_role");
+    for (k, v) in [
+        ("wp_role", "employed"),
+        ("intake", "counter"),
+        ("what", "class"),
+        ("desired", "2026/05/01"),
+    ] {
+        answers.push((k, v.into()));
+    }
+    clerk.post_form(&change_path, &answers).await;
+    let change = *application_ids(&app, &yamada.login_id)
+        .await
+        .last()
+        .expect("the change");
+    assert_ne!(change, id);
+    let page = clerk.get(&format!("/office/applications/{change}")).await;
+    page.assert_contains("<option value=\"A会員\">A会員</option>");
+    let version = input_value(&page.body, "version").expect("version");
+    clerk
+        .post_form(
+            &format!("/office/applications/{change}/decide"),
+            &[
+                ("version", version.as_str()),
+                ("action", "approve"),
+                ("date", "2026/05/01"),
+                ("class", "A会員"),
+            ],
+        )
+        .await
+        .assert_redirect_to(&format!("/office/applications/{change}?done=approve"));
+    let status = doctor.get("/mypage/applications").await;
+    status.assert_contains("A会員");
 }
 
 #[tokio::test]

@@ -1,9 +1,10 @@
 //! 承認 with the association's own class: when a 郡市区等 or 都道府県 医師会
-//! that lists its classes (`Association::classes`) approves a 入会 at its
-//! level, its staff choose one of them; it is written on the application's
-//! join (district or prefecture class) and becomes the membership's class
-//! at completion. With no list, approval is as before (the class stays as
-//! filed, usually empty).
+//! that lists its classes (`Association::classes`) approves, at its level, a
+//! 入会, a 種別変更 or a 移動 (joining it), its staff choose one of them; it
+//! is written on the application (its district or prefecture class) and
+//! becomes the membership's class at completion (a 種別変更 starts a new
+//! class period). With no list, approval is as before (the class stays as
+//! filed, usually empty or unchanged).
 
 use time::Date;
 
@@ -15,7 +16,7 @@ use crate::{
         application::{Application, Decision, Outcome},
         association::Association,
         membership::Level,
-        procedure::Procedure,
+        procedure::{Change, Procedure},
     },
     mail::worker::MailSignal,
     store::{Store, applications, associations},
@@ -25,11 +26,16 @@ use crate::{
 pub const CLASS_REQUIRED: &str = "会員種別を選択してください。";
 
 /// The list to choose from when `staff`'s association decides `app` now:
-/// a 入会 at its district or prefecture stage, and a non-empty list.
+/// a 入会, 種別変更 or 移動 at its district or prefecture stage, and a
+/// non-empty list.
 fn choice<'a>(app: &Application, staff: &Staff, all: &'a [Association]) -> Option<&'a [String]> {
     let stage = app.current_stage()?;
+    let classed = matches!(
+        app.procedure,
+        Procedure::Join(_) | Procedure::Change(Change::Class { .. } | Change::Transfer { .. })
+    );
     if stage.association != staff.association
-        || !matches!(app.procedure, Procedure::Join(_))
+        || !classed
         || !matches!(stage.level, Level::District | Level::Prefecture)
     {
         return None;
@@ -77,12 +83,41 @@ fn approve_in(
         };
         let mut new = old.clone();
         let level = old.current_stage().map(|s| s.level);
-        if let Procedure::Join(j) = &mut new.procedure {
-            match level {
-                Some(Level::District) => j.district_class = class.to_owned(),
-                Some(Level::Prefecture) => j.prefecture_class = class.to_owned(),
-                _ => {}
+        let district = level == Some(Level::District);
+        match &mut new.procedure {
+            Procedure::Join(j) => {
+                let field = if district {
+                    &mut j.district_class
+                } else {
+                    &mut j.prefecture_class
+                };
+                *field = class.to_owned();
             }
+            Procedure::Change(Change::Class {
+                district_class,
+                prefecture_class,
+                ..
+            }) => {
+                let field = if district {
+                    district_class
+                } else {
+                    prefecture_class
+                };
+                *field = Some(class.to_owned());
+            }
+            Procedure::Change(Change::Transfer {
+                district_class,
+                prefecture_class,
+                ..
+            }) => {
+                let field = if district {
+                    district_class
+                } else {
+                    prefecture_class
+                };
+                *field = class.to_owned();
+            }
+            _ => {}
         }
         // Same version: the decision below bumps it, in this transaction.
         applications::update(tx, &old, &new)?;
