@@ -492,50 +492,6 @@ pub async fn decide(
     Ok(outcome)
 }
 
-/// Bulk 承認 (a 理事会 batch): each of `items` (id, version shown) approved
-/// with the one decision `date`, each checked on its own; those refused are
-/// left as they were and named in the answer.
-pub async fn approve_many(
-    store: &Store,
-    config: &Config,
-    mail: &MailSignal,
-    staff: &Staff,
-    items: Vec<(u64, u64)>,
-    date: Date,
-) -> anyhow::Result<Vec<(u64, Result<Outcome, Refused>)>> {
-    let all = store.read(associations::all).await?;
-    let (config, staff_c) = (config.clone(), staff.clone());
-    let results = store
-        .write_ok(move |tx| {
-            let mut out = Vec::new();
-            for (id, version) in items {
-                let r = decide_in(
-                    tx,
-                    &config,
-                    &all,
-                    &staff_c,
-                    id,
-                    version,
-                    Decision::Approve(Some(date)),
-                )?;
-                out.push((id, r));
-            }
-            Ok(out)
-        })
-        .await?;
-    let approved = results.iter().filter(|(_, r)| r.is_ok()).count();
-    if approved > 0 {
-        mail.wake();
-    }
-    tracing::info!(
-        staff_id = staff.account.id,
-        approved,
-        refused = results.len() - approved,
-        "applications approved in bulk"
-    );
-    Ok(results)
-}
-
 /// One row of an office queue.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct QueueRow {

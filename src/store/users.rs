@@ -505,25 +505,6 @@ pub fn get_in_write(tx: &WriteTransaction, id: u64) -> anyhow::Result<Option<Use
     v.map(|v| decode(v.value())).transpose()
 }
 
-/// Only the role of an account record (cheaper than the whole record).
-#[derive(Deserialize)]
-struct RoleOnly {
-    role: Role,
-}
-
-/// Number of accounts of each role for which `count` is true.
-pub fn count_where(tx: &ReadTransaction, count: impl Fn(Role) -> bool) -> anyhow::Result<u64> {
-    let t = tx.open_table(USERS)?;
-    let mut n = 0;
-    for entry in t.iter()? {
-        let (_, v) = entry?;
-        if count(decode::<RoleOnly>(v.value())?.role) {
-            n += 1;
-        }
-    }
-    Ok(n)
-}
-
 /// Replaces an account's hash with one of the same password made with the
 /// current parameters (a re-hash at login). The session generation is kept:
 /// the password did not change, so no session ends. False when there is no

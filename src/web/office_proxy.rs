@@ -2,16 +2,19 @@
 //! or at the counter (`/office/people/:id/withdraw`), recorded with its
 //! 受付方法 (紙 / 窓口) and the staff account that entered it; it then goes
 //! up the levels like one filed on マイページ. A person outside the staff
-//! member's scope is answered with the 404 page.
+//! member's scope is answered with the 404 page. It also holds what every
+//! 代行入力 form shares (the 受付方法, the person's name read in scope, the
+//! filing and its redirect).
 
 use maud::{Markup, html};
 use poem::{
     IntoResponse, Response, handler,
     http::StatusCode,
-    web::{CsrfToken, Data, Form, Path},
+    web::{CsrfToken, Data, Form, Path, Redirect},
 };
 use serde::Deserialize;
 
+use super::my_filing::not_found;
 use crate::{
     auth::guards::Staff,
     domain::{
@@ -19,7 +22,7 @@ use crate::{
         application::Filing,
         procedure::{Intake, Procedure, WithdrawScope},
     },
-    error::{OrInternal, UserError, status_message},
+    error::OrInternal,
     service::{
         person_record,
         procedures::{self, Filer, Refused},
@@ -28,10 +31,6 @@ use crate::{
     views::layout::{csrf_input, page as layout},
     web::office_history::person_path,
 };
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
-}
 
 /// The form of person `id`.
 pub fn withdraw_path(id: u64) -> String {
@@ -55,7 +54,14 @@ const SCOPES: [(&str, WithdrawScope); 3] = [
     ("pn", WithdrawScope::PrefectureAndNational),
     ("n", WithdrawScope::NationalOnly),
 ];
-const INTAKES: [(&str, Intake); 2] = [("paper", Intake::Paper), ("counter", Intake::Counter)];
+/// The ways a form on paper comes in, by their form value (every 代行入力).
+pub(crate) const INTAKES: [(&str, Intake); 2] =
+    [("paper", Intake::Paper), ("counter", Intake::Counter)];
+
+/// The 受付方法 posted as `key`, if it is one.
+pub(crate) fn intake_of(key: &str) -> Option<Intake> {
+    INTAKES.iter().find(|(k, _)| *k == key).map(|(_, i)| *i)
+}
 
 fn page(csrf: &str, id: u64, name: &str, f: &ProxyWithdrawForm, errors: &[String]) -> Markup {
     let title = format!("退会届の代行入力（{name}）");
@@ -98,7 +104,7 @@ fn page(csrf: &str, id: u64, name: &str, f: &ProxyWithdrawForm, errors: &[String
 
 /// The name of person `id` when `staff` may see them; the 404 page
 /// otherwise.
-async fn name_of(state: &AppState, staff: &Staff, id: u64) -> poem::Result<String> {
+pub(crate) async fn name_of(state: &AppState, staff: &Staff, id: u64) -> poem::Result<String> {
     let rec = person_record::open(&state.store, staff, id)
         .await
         .or_internal()?
@@ -135,10 +141,7 @@ pub async fn submit(
     if scope.is_none() {
         errors.push("退会する医師会を選んでください。".to_owned());
     }
-    let intake = INTAKES
-        .iter()
-        .find(|(k, _)| *k == f.intake)
-        .map(|(_, i)| *i);
+    let intake = intake_of(&f.intake);
     if intake.is_none() {
         errors.push("受付方法を選んでください。".to_owned());
     }
@@ -165,6 +168,24 @@ pub async fn submit(
         reason: f.reason.trim().to_owned(),
         desired,
     };
+    match file_on_behalf(&state, &staff, id, intake, filing).await? {
+        Ok(done) => Ok(done),
+        Err(r) => Ok(page(csrf, id, &name, &f, &[r.message()])
+            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
+            .into_response()),
+    }
+}
+
+/// Files `filing` for person `id` as `staff` received it (`intake`): the
+/// redirect to the new application, or the service's refusal (a person
+/// gone from the scope meanwhile is the 404 page).
+pub(crate) async fn file_on_behalf(
+    state: &AppState,
+    staff: &Staff,
+    id: u64,
+    intake: Intake,
+    filing: Filing,
+) -> poem::Result<Result<Response, Refused>> {
     let filed = procedures::file(
         &state.store,
         &state.config,
@@ -176,14 +197,12 @@ pub async fn submit(
     .await
     .or_internal()?;
     match filed {
-        Ok(app) => Ok(poem::web::Redirect::see_other(format!(
+        Ok(app) => Ok(Ok(Redirect::see_other(format!(
             "{}/{app}?done=filed",
             super::staff_applications::LIST
         ))
-        .into_response()),
+        .into_response())),
         Err(Refused::NotFound) => Err(not_found()),
-        Err(r) => Ok(page(csrf, id, &name, &f, &[r.message()])
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .into_response()),
+        Err(r) => Ok(Err(r)),
     }
 }

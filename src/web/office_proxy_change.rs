@@ -10,30 +10,22 @@ use maud::{Markup, html};
 use poem::{
     IntoResponse, Response, handler,
     http::StatusCode,
-    web::{CsrfToken, Data, Form, Path, Query, Redirect},
+    web::{CsrfToken, Data, Form, Path, Query},
 };
 use serde::Deserialize;
 
 use super::{
     my_change::{self, ChangeForm, Mine, What},
-    my_filing::{ProcErrors, errors_markup, field_message, pick},
-    office_proxy_join::{self, INTAKES},
+    my_filing::{ProcErrors, errors_markup, field_message, not_found, pick},
+    office_proxy::{INTAKES, file_on_behalf, intake_of, name_of},
+    office_proxy_join,
 };
 use crate::{
     auth::guards::Staff,
-    error::{OrInternal, UserError, status_message},
-    service::{
-        person_record,
-        procedures::{self, Filer, Refused},
-    },
     state::AppState,
     views::layout::{csrf_input, page as layout},
     web::office_history::person_path,
 };
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
-}
 
 /// The form of person `id`.
 pub fn change_path(id: u64) -> String {
@@ -99,16 +91,6 @@ fn page(v: &View, f: &ChangeForm) -> Markup {
     layout(&title, Some(csrf), body)
 }
 
-/// The name of person `id` when `staff` may see them; the 404 page
-/// otherwise.
-async fn name_of(state: &AppState, staff: &Staff, id: u64) -> poem::Result<String> {
-    let rec = person_record::open(&state.store, staff, id)
-        .await
-        .or_internal()?
-        .ok_or_else(not_found)?;
-    Ok(rec.person.display_name())
-}
-
 #[derive(Debug, Default, Deserialize)]
 pub struct WhatQuery {
     #[serde(default)]
@@ -156,10 +138,7 @@ pub async fn submit(
     let intake_key = pick(&pairs, "intake").trim().to_owned();
     let f = ChangeForm::from_pairs(&pairs, &mine);
     let mut errors = ProcErrors::default();
-    let intake = INTAKES
-        .iter()
-        .find(|(k, _)| *k == intake_key)
-        .map(|(_, i)| *i);
+    let intake = intake_of(&intake_key);
     if intake.is_none() {
         errors.insert("intake", "受付方法", "受付方法を選んでください。");
     }
@@ -186,23 +165,8 @@ pub async fn submit(
     let (Some(intake), Some(filing), true) = (intake, filing, errors.is_empty()) else {
         return Ok(refuse(&errors));
     };
-    let filed = procedures::file(
-        &state.store,
-        &state.config,
-        &state.mail,
-        Filer::Staff(staff.clone(), intake),
-        id,
-        filing,
-    )
-    .await
-    .or_internal()?;
-    match filed {
-        Ok(app) => Ok(Redirect::see_other(format!(
-            "{}/{app}?done=filed",
-            super::staff_applications::LIST
-        ))
-        .into_response()),
-        Err(Refused::NotFound) => Err(not_found()),
+    match file_on_behalf(&state, &staff, id, intake, filing).await? {
+        Ok(done) => Ok(done),
         Err(r) => Ok(refuse(&ProcErrors::of_form(r.message()))),
     }
 }

@@ -9,22 +9,23 @@ use maud::{Markup, html};
 use poem::{
     IntoResponse, Response, handler,
     http::StatusCode,
-    web::{CsrfToken, Data, Form, Path, Redirect},
+    web::{CsrfToken, Data, Form, Path},
 };
 
 use super::{
     my_filing::{ProcErrors, errors_markup, field_message, pick},
     my_join::{JoinForm, LEVELS},
     my_workplace::{self, WorkplaceForm},
+    office_proxy::{INTAKES, file_on_behalf, intake_of, name_of},
 };
 use crate::{
     auth::guards::Staff,
-    domain::{membership::WorkRole, procedure::Intake},
-    error::{OrInternal, UserError, status_message},
+    domain::membership::WorkRole,
+    error::OrInternal,
     htmx,
     service::{
-        office, person_record,
-        procedures::{self, Filer, LocalChoice, Refused},
+        office,
+        procedures::{self, LocalChoice},
     },
     state::AppState,
     views::layout::{csrf_input, page as layout},
@@ -34,14 +35,7 @@ use crate::{
 /// The htmx region with the derived 日医 class, for staff.
 pub const CLASS: &str = "/office/proxy/class";
 
-pub(crate) const INTAKES: [(&str, Intake); 2] =
-    [("paper", Intake::Paper), ("counter", Intake::Counter)];
-
 const NO_DISTRICT: &str = "入会先に選べる郡市区等医師会は、担当範囲内のものに限られます。";
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
-}
 
 /// The form of person `id`.
 pub fn join_path(id: u64) -> String {
@@ -132,16 +126,6 @@ fn page(v: &View) -> Markup {
     layout(&title, Some(csrf), body)
 }
 
-/// The name of person `id` when `staff` may see them; the 404 page
-/// otherwise.
-async fn name_of(state: &AppState, staff: &Staff, id: u64) -> poem::Result<String> {
-    let rec = person_record::open(&state.store, staff, id)
-        .await
-        .or_internal()?
-        .ok_or_else(not_found)?;
-    Ok(rec.person.display_name())
-}
-
 /// The 郡市区等医師会 `staff` may file a join into.
 async fn choices(state: &AppState, staff: &Staff) -> poem::Result<Vec<LocalChoice>> {
     let scope = office::scope_of(&state.store, staff.association)
@@ -205,10 +189,7 @@ pub async fn submit(
     let f = JoinForm::from_pairs(&pairs);
     let intake_key = pick(&pairs, "intake").trim().to_owned();
     let mut errors = ProcErrors::default();
-    let intake = INTAKES
-        .iter()
-        .find(|(k, _)| *k == intake_key)
-        .map(|(_, i)| *i);
+    let intake = intake_of(&intake_key);
     if intake.is_none() {
         errors.insert("intake", "受付方法", "受付方法を選んでください。");
     }
@@ -239,23 +220,8 @@ pub async fn submit(
     let (Some(intake), Some(filing), true) = (intake, filing, errors.is_empty()) else {
         return Ok(refuse(&errors));
     };
-    let filed = procedures::file(
-        &state.store,
-        &state.config,
-        &state.mail,
-        Filer::Staff(staff.clone(), intake),
-        id,
-        filing,
-    )
-    .await
-    .or_internal()?;
-    match filed {
-        Ok(app) => Ok(Redirect::see_other(format!(
-            "{}/{app}?done=filed",
-            super::staff_applications::LIST
-        ))
-        .into_response()),
-        Err(Refused::NotFound) => Err(not_found()),
+    match file_on_behalf(&state, &staff, id, intake, filing).await? {
+        Ok(done) => Ok(done),
         Err(r) => Ok(refuse(&ProcErrors::of_form(r.message()))),
     }
 }

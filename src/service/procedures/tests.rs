@@ -699,13 +699,14 @@ async fn a_board_batch_is_approved_with_one_date_each_checked() {
     // The third was shown at an older version.
     items[2].1 += 7;
     let day = date!(2026 - 05 - 15);
-    let results = approve_many(
+    let results = classes::approve_many(
         &w.store,
         &w.config,
         &w.mail,
         &w.staff(w.shinjuku),
         items,
         day,
+        None,
     )
     .await
     .unwrap();
