@@ -9,10 +9,12 @@
 //! one passes the whole middleware stack: request id and security headers,
 //! session load, CSRF cookie check and re-issue, CSRF guard and body limit.
 //!
-//! It prints requests/s, p50 and p99 latency, the ratio of each endpoint to the
-//! trivial one (loaded first and last; the ratio uses the mean), the
-//! server's resident memory after the run, and PASS or MISS against the
-//! targets of issue 2. A benchmark reports; it never fails.
+//! It prints requests/s, p50 and p99 latency, the server's CPU time per
+//! request (steadier than requests/s on a shared machine), the ratio of each
+//! endpoint to the trivial one (loaded first and last; the ratio uses the
+//! mean) and to the Django + django-allauth peer, the server's resident
+//! memory after the run, and PASS or MISS against the targets of issues 2
+//! and 11. A benchmark reports; it never fails.
 //!
 //! Settings: `MAMIS_BENCH_SECONDS` (per endpoint, default 10),
 //! `MAMIS_BENCH_CONNECTIONS` (default 32), `MAMIS_BENCH_THREADS` (wrk
@@ -122,6 +124,7 @@ async fn run() -> Result<(), String> {
         &settings,
         2,
         server.addr,
+        server.pid(),
         &scenarios[0],
         &session,
         work.path(),
@@ -134,6 +137,7 @@ async fn run() -> Result<(), String> {
             &settings,
             settings.seconds,
             server.addr,
+            server.pid(),
             s,
             &session,
             work.path(),

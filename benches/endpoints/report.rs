@@ -3,7 +3,11 @@
 
 use std::fmt::Write as _;
 
-use crate::{STARTS, scenarios::Scenario, wrk::WrkResult};
+use crate::{
+    STARTS,
+    scenarios::{DJANGO_MIN_MULTIPLE, Scenario},
+    wrk::WrkResult,
+};
 
 /// Targets from issue 2 (2-core machine, load generator on the same machine).
 const P99_MAX_MS: f64 = 5.0;
@@ -35,29 +39,37 @@ pub fn print(
     let _ = writeln!(out);
     let _ = writeln!(
         out,
-        "{} {:>9} {:>7} {:>8} {:>8} {:>7}",
+        "{} {:>9} {:>7} {:>7} {:>8} {:>8} {:>9} {:>7}",
         pad("endpoint", 62),
         "req/s",
         "ratio",
+        "Django",
         "p50",
         "p99",
+        "CPU/req",
         "errors"
     );
     for (s, r) in scenarios.iter().zip(results) {
+        let django = s
+            .django_rps
+            .map_or_else(|| "-".to_owned(), |d| format!("{:.1}×", r.rps / d));
         let _ = writeln!(
             out,
-            "{} {:>9.0} {:>6.0}% {:>5.2} ms {:>5.2} ms {:>7}",
+            "{} {:>9.0} {:>6.0}% {:>7} {:>5.2} ms {:>5.2} ms {:>6.1} µs {:>7}",
             pad(&s.label, 62),
             r.rps,
             100.0 * r.rps / trivial,
+            django,
             r.p50_us / 1000.0,
             r.p99_us / 1000.0,
+            r.server_cpu_us,
             r.errors
         );
     }
     let _ = writeln!(
         out,
-        "(ratios against the mean of the two trivial runs: {trivial:.0} req/s)"
+        "(ratio: against the mean of the two trivial runs, {trivial:.0} req/s; Django: multiple of \
+         the Django + allauth peer; CPU/req: the server's user + system CPU time per request)"
     );
     let _ = writeln!(out);
     let _ = writeln!(
@@ -92,8 +104,20 @@ fn targets(
     startups: &Startups,
     rss_mb: f64,
 ) {
-    let _ = writeln!(out, "targets (issue 2):");
+    let _ = writeln!(out, "targets (issues 2 and 11):");
     let verdict = |ok: bool| if ok { "PASS" } else { "MISS" };
+    for (s, r) in scenarios.iter().zip(results) {
+        if let Some(d) = s.django_rps {
+            let multiple = r.rps / d;
+            let _ = writeln!(
+                out,
+                "  {}  {} {:>5.1}× the Django peer (target ≥ {DJANGO_MIN_MULTIPLE:.0}×)",
+                verdict(multiple >= DJANGO_MIN_MULTIPLE),
+                pad(&s.label, 62),
+                multiple
+            );
+        }
+    }
     for (s, r) in scenarios
         .iter()
         .zip(results)

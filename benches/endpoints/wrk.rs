@@ -7,11 +7,14 @@ use std::{fmt::Write as _, fs, net::SocketAddr, path::Path, process::Command};
 use crate::{
     Settings,
     scenarios::{Scenario, Session},
+    support::machine::cpu_seconds,
 };
 
 /// What one run measured.
 pub struct WrkResult {
     pub rps: f64,
+    /// The server's CPU time (user + system) per request, in µs.
+    pub server_cpu_us: f64,
     pub p50_us: f64,
     pub p99_us: f64,
     pub errors: u64,
@@ -22,11 +25,13 @@ pub fn wrk(
     settings: &Settings,
     seconds: u64,
     addr: SocketAddr,
+    server_pid: u32,
     scenario: &Scenario,
     session: &Session,
     work: &Path,
 ) -> Result<WrkResult, String> {
     let script = work.join("scenario.lua");
+    let cpu_before = cpu_seconds(server_pid);
     fs::write(&script, lua(scenario, addr, session)).map_err(|e| e.to_string())?;
     let out = Command::new("wrk")
         .arg("--latency")
@@ -38,6 +43,7 @@ pub fn wrk(
         .arg(format!("http://{addr}/"))
         .output()
         .map_err(|e| format!("wrk: {e}"))?;
+    let server_cpu = cpu_seconds(server_pid) - cpu_before;
     let stdout = String::from_utf8_lossy(&out.stdout);
     let line = stdout
         .lines()
@@ -65,6 +71,7 @@ pub fn wrk(
     };
     Ok(WrkResult {
         rps: requests / (duration_us / 1e6),
+        server_cpu_us: server_cpu * 1e6 / requests.max(1.0),
         p50_us,
         p99_us,
         errors: (status_errors + socket_errors) as u64,

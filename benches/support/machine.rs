@@ -1,5 +1,5 @@
 //! Figures about the machine and a process, read from `/proc`: the CPU, the
-//! load, a process's memory and threads.
+//! load, a process's memory, threads and CPU time.
 
 use std::{fs, path::Path, process::Command};
 
@@ -64,4 +64,23 @@ pub fn memory_mib(pid: u32) -> (f64, f64) {
 pub fn threads(pid: u32) -> u64 {
     let n = status_field(pid, "Threads:");
     if n.is_nan() { 0 } else { n as u64 }
+}
+
+/// The CPU time (user + system) a process has used so far, in seconds; NaN
+/// when it cannot be read. `/proc/<pid>/stat` counts in clock ticks, which
+/// Linux reports to user space as 100 per second (`USER_HZ`).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    const USER_HZ: f64 = 100.0;
+    let stat = fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces), from
+    // field 3 (state): utime and stime are fields 14 and 15.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks = |i: usize| fields.get(i).and_then(|f| f.parse::<f64>().ok());
+    match (ticks(11), ticks(12)) {
+        (Some(u), Some(s)) => (u + s) / USER_HZ,
+        _ => f64::NAN,
+    }
 }
