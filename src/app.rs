@@ -19,11 +19,8 @@ use tracing::Instrument;
 
 use crate::{
     auth::{
-        client::TrustedProxies,
-        current_user,
-        login_limiter::LoginLimiter,
-        password,
-        sessions::{Lifetimes, RedbSessions},
+        client::TrustedProxies, current_user, login_limiter::LoginLimiter, password,
+        sessions::RedbSessions,
     },
     config::{Config, Tls},
     error::{InternalError, UserError, status_message},
@@ -54,7 +51,7 @@ pub fn endpoint(state: AppState) -> anyhow::Result<impl Endpoint + 'static> {
             .secure(https)
             .same_site(SameSite::Lax)
             .path("/"),
-        RedbSessions::new(state.store.clone(), Lifetimes::from_config(&state.config)),
+        state.sessions.clone(),
     );
     let csrf = csrf::Csrf::new(csrf_key, csrf_cookie, https, state.config.csrf_lifetime)?;
     let dev_outbox = state.config.smtp.is_none();
@@ -349,6 +346,8 @@ font-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none';
 
 fn set_security_headers(resp: &mut Response, path: &str, https: bool, rid: &str) {
     let h = resp.headers_mut();
+    // Room for the headers below at once, not by growing the map step by step.
+    h.reserve(10);
     h.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
@@ -452,6 +451,7 @@ impl Application {
         tokio::spawn(cleanup(
             store,
             state.config.clone(),
+            state.sessions.clone(),
             state.login_limiter.clone(),
         ));
         let endpoint = endpoint(state.clone())?.map_to_response().boxed();
@@ -534,8 +534,12 @@ fn to_https(base: &str, req: &Request) -> Response {
     resp
 }
 
-async fn cleanup(store: Store, config: Arc<Config>, limiter: Arc<LoginLimiter>) {
-    let sessions = RedbSessions::new(store.clone(), Lifetimes::from_config(&config));
+async fn cleanup(
+    store: Store,
+    config: Arc<Config>,
+    sessions: RedbSessions,
+    limiter: Arc<LoginLimiter>,
+) {
     loop {
         tokio::time::sleep(Duration::from_secs(3600)).await;
         match sessions.purge_expired().await {

@@ -10,6 +10,12 @@ use mamis::{
     config::{Config, ServeArgs},
 };
 
+/// mimalloc instead of glibc's malloc: every request allocates and frees
+/// many small strings across the runtime's threads, which glibc's arenas
+/// serve more slowly (see the endpoint benchmark in the README).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     name = "mamis",

@@ -5,7 +5,12 @@
 use std::{sync::Arc, time::Duration};
 
 use crate::{
-    auth::{login_limiter::LoginLimiter, password, throttle::Throttle},
+    auth::{
+        login_limiter::LoginLimiter,
+        password,
+        sessions::{Lifetimes, RedbSessions},
+        throttle::Throttle,
+    },
     config::Config,
     mail::{limit::MailLimiter, worker::MailSignal},
     postal::PostalTable,
@@ -42,6 +47,9 @@ pub struct AppState {
     pub throttle: Arc<Throttle>,
     /// Login attempts per login ID, address and device, kept in redb.
     pub login_limiter: Arc<LoginLimiter>,
+    /// The session storage (redb, with the in-memory copies of the records
+    /// last read or written).
+    pub sessions: RedbSessions,
     /// Every argon2 run, bounded by `MAMIS_HASH_CONCURRENCY`.
     pub hasher: password::Hasher,
     /// Postal codes: the imported table in the data folder, or the built-in one.
@@ -72,6 +80,7 @@ impl AppState {
             mail_limit,
             dev_outbox_key: dev_outbox_key.into(),
             login_limiter: Arc::new(LoginLimiter::new(store.clone())),
+            sessions: RedbSessions::new(store.clone(), Lifetimes::from_config(&config)),
             hasher: password::Hasher::new(config.hash_concurrency, config.argon2),
             store,
             config: Arc::new(config),

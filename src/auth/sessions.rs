@@ -24,8 +24,14 @@
 //! `update_session` also refuses to store signed-in entries of an older
 //! generation. Expired records and old tombstones are removed by
 //! `purge_expired`.
+//!
+//! The records last read or written are kept in memory ([`cache`]), so
+//! loading an anonymous session reads nothing from redb; a signed-in one
+//! still reads its account's generation.
 
-use std::{collections::BTreeMap, time::Duration};
+mod cache;
+
+use std::{collections::BTreeMap, sync::Arc, time::Duration};
 
 use anyhow::Context;
 use poem::session::SessionStorage;
@@ -34,6 +40,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+use self::cache::{SessionCache, Versioned};
 use super::session_keys;
 use crate::{
     config::Config,
@@ -49,6 +56,8 @@ pub const ANONYMOUS_MAX: Duration = Duration::from_secs(7 * 24 * 3600);
 const TOMBSTONE: Duration = Duration::from_secs(3600);
 /// The time of the last request is written at most this often.
 const TOUCH_EVERY: Duration = Duration::from_secs(60);
+/// Sessions kept in memory at most (a few hundred bytes each).
+const CACHED_SESSIONS: usize = 10_000;
 
 /// How long sessions live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -97,28 +106,48 @@ struct SessionRecord {
     /// An ended session: never loaded, never written again.
     #[serde(default)]
     ended: bool,
+    /// How many times the record was written (0 in records written before
+    /// it was counted): orders the versions of the in-memory cache.
+    #[serde(default)]
+    version: u64,
+}
+
+impl Versioned for SessionRecord {
+    fn version(&self) -> u64 {
+        self.version
+    }
 }
 
 impl SessionRecord {
-    fn new(entries: BTreeMap<String, Value>, created_ms: i64, at_ms: i64, l: &Lifetimes) -> Self {
+    /// The record written over one of `version` (0: none before).
+    fn new(
+        entries: BTreeMap<String, Value>,
+        created_ms: i64,
+        at_ms: i64,
+        l: &Lifetimes,
+        version: u64,
+    ) -> Self {
         let mut rec = SessionRecord {
             expires_at: 0,
             entries,
             created_ms,
             seen_ms: at_ms,
             ended: false,
+            version: version + 1,
         };
         rec.expires_at = rec.deadline_ms(l).div_euclid(1000) + 1;
         rec
     }
 
-    fn tombstone() -> Self {
+    /// The tombstone written over a record of `version` (0: none before).
+    fn tombstone(version: u64) -> Self {
         SessionRecord {
             expires_at: now() + i64::try_from(TOMBSTONE.as_secs()).unwrap_or(3600),
             entries: BTreeMap::new(),
             created_ms: 0,
             seen_ms: 0,
             ended: true,
+            version: version + 1,
         }
     }
 
@@ -199,20 +228,35 @@ enum Verdict {
     End,
 }
 
-/// The redb-backed session storage.
+/// The redb-backed session storage. Clones share one cache: make one per
+/// database and clone it.
 #[derive(Clone)]
 pub struct RedbSessions {
     store: Store,
     lifetimes: Lifetimes,
+    cache: Arc<SessionCache<SessionRecord>>,
 }
 
 impl RedbSessions {
     pub fn new(store: Store, lifetimes: Lifetimes) -> Self {
-        RedbSessions { store, lifetimes }
+        RedbSessions {
+            store,
+            lifetimes,
+            cache: Arc::new(SessionCache::new(CACHED_SESSIONS)),
+        }
+    }
+
+    /// Keeps what a write transaction stored, once it is committed.
+    fn written(&self, k: [u8; 32], rec: Option<SessionRecord>) {
+        if let Some(rec) = rec {
+            self.cache.offer(k, Arc::new(rec));
+        }
     }
 
     /// Deletes every expired session and old tombstone; returns how many.
     pub async fn purge_expired(&self) -> anyhow::Result<usize> {
+        let t_now = now();
+        self.cache.purge(|r| r.expires_at <= t_now);
         self.store
             .write_ok(|tx| {
                 let mut t = tx.open_table(SESSIONS)?;
@@ -233,34 +277,57 @@ impl RedbSessions {
     fn judge(&self, session_id: &str) -> anyhow::Result<Verdict> {
         let k = key(session_id);
         let l = self.lifetimes;
-        self.store.read_now(|tx| {
-            let t = tx.open_table(SESSIONS)?;
-            let Some(v) = t.get(&k)? else {
-                return Ok(Verdict::Missing);
-            };
-            let rec = decode::<SessionRecord>(v.value())?.upgraded();
-            if rec.ended {
-                return Ok(Verdict::Missing);
+        let rec = match self.cache.get(&k) {
+            Some(rec) => rec,
+            None => {
+                let read = self.store.read_now(|tx| {
+                    let t = tx.open_table(SESSIONS)?;
+                    t.get(&k)?
+                        .map(|v| decode::<SessionRecord>(v.value()))
+                        .transpose()
+                })?;
+                let Some(rec) = read else {
+                    return Ok(Verdict::Missing);
+                };
+                let rec = Arc::new(rec.upgraded());
+                self.cache.offer(k, rec.clone());
+                rec
             }
-            let at = now_ms();
-            if rec.deadline_ms(&l) <= at || stale(&rec.entries, |id| users::generation(tx, id))? {
-                return Ok(Verdict::End);
-            }
-            let (idle, _) = rec.idle_and_max(&l);
-            let touch = at - rec.seen_ms >= millis(TOUCH_EVERY.min(idle / 4));
-            Ok(Verdict::Live {
-                entries: rec.entries,
-                touch,
-            })
+        };
+        if rec.ended {
+            return Ok(Verdict::Missing);
+        }
+        let at = now_ms();
+        if rec.deadline_ms(&l) <= at {
+            return Ok(Verdict::End);
+        }
+        if rec.user().is_some()
+            && self
+                .store
+                .read_now(|tx| stale(&rec.entries, |id| users::generation(tx, id)))?
+        {
+            return Ok(Verdict::End);
+        }
+        let (idle, _) = rec.idle_and_max(&l);
+        let touch = at - rec.seen_ms >= millis(TOUCH_EVERY.min(idle / 4));
+        Ok(Verdict::Live {
+            entries: rec.entries.clone(),
+            touch,
         })
     }
 }
 
-/// Ends the session stored under `k`, leaving its tombstone.
-fn end(tx: &WriteTransaction, k: &[u8; 32]) -> anyhow::Result<()> {
-    tx.open_table(SESSIONS)?
-        .insert(k, encode(&SessionRecord::tombstone())?.as_slice())?;
-    Ok(())
+/// Ends the session stored under `k`, leaving its tombstone (returned).
+fn end(tx: &WriteTransaction, k: &[u8; 32]) -> anyhow::Result<Option<SessionRecord>> {
+    let mut t = tx.open_table(SESSIONS)?;
+    let version = t
+        .get(k)?
+        .map(|v| decode::<SessionRecord>(v.value()))
+        .transpose()?
+        .map_or(0, |r| r.version);
+    let rec = SessionRecord::tombstone(version);
+    t.insert(k, encode(&rec)?.as_slice())?;
+    Ok(Some(rec))
 }
 
 fn key(session_id: &str) -> [u8; 32] {
@@ -280,17 +347,20 @@ impl SessionStorage for RedbSessions {
             Verdict::Missing => Ok(None),
             Verdict::End => {
                 let k = key(session_id);
-                self.store
+                let rec = self
+                    .store
                     .write_ok(move |tx| end(tx, &k))
                     .await
                     .map_err(internal)?;
+                self.written(k, rec);
                 Ok(None)
             }
             Verdict::Live { entries, touch } => {
                 if touch {
                     let k = key(session_id);
                     let l = self.lifetimes;
-                    self.store
+                    let rec = self
+                        .store
                         .write_ok(move |tx| {
                             let mut t = tx.open_table(SESSIONS)?;
                             let rec = t
@@ -299,17 +369,25 @@ impl SessionStorage for RedbSessions {
                                 .transpose()?;
                             // Only a live record is refreshed: one ended
                             // meanwhile stays ended.
-                            if let Some(rec) = rec.map(SessionRecord::upgraded)
-                                && !rec.ended
-                            {
-                                let rec =
-                                    SessionRecord::new(rec.entries, rec.created_ms, now_ms(), &l);
-                                t.insert(&k, encode(&rec)?.as_slice())?;
+                            let Some(rec) = rec.map(SessionRecord::upgraded) else {
+                                return Ok(None);
+                            };
+                            if rec.ended {
+                                return Ok(None);
                             }
-                            Ok(())
+                            let rec = SessionRecord::new(
+                                rec.entries,
+                                rec.created_ms,
+                                now_ms(),
+                                &l,
+                                rec.version,
+                            );
+                            t.insert(&k, encode(&rec)?.as_slice())?;
+                            Ok(Some(rec))
                         })
                         .await
                         .map_err(internal)?;
+                    self.written(k, rec);
                 }
                 Ok(Some(entries))
             }
@@ -325,7 +403,8 @@ impl SessionStorage for RedbSessions {
         let k = key(session_id);
         let l = self.lifetimes;
         let entries = entries.clone();
-        self.store
+        let rec = self
+            .store
             .write_ok(move |tx| {
                 let existing = {
                     let t = tx.open_table(SESSIONS)?;
@@ -334,31 +413,36 @@ impl SessionStorage for RedbSessions {
                         .transpose()?
                         .map(SessionRecord::upgraded)
                 };
-                let created_ms = match &existing {
+                let (created_ms, version) = match &existing {
                     // Ended while this request ran: it stays ended.
-                    Some(rec) if rec.ended => return Ok(()),
-                    Some(rec) => rec.created_ms,
-                    None => now_ms(),
+                    Some(rec) if rec.ended => return Ok(None),
+                    Some(rec) => (rec.created_ms, rec.version),
+                    None => (now_ms(), 0),
                 };
                 if stale(&entries, |id| users::generation_in_write(tx, id))? {
                     return end(tx, &k);
                 }
-                let rec = SessionRecord::new(entries, created_ms, now_ms(), &l);
+                let rec = SessionRecord::new(entries, created_ms, now_ms(), &l, version);
                 tx.open_table(SESSIONS)?
                     .insert(&k, encode(&rec)?.as_slice())
                     .context("insert session")?;
-                Ok(())
+                Ok(Some(rec))
             })
             .await
-            .map_err(internal)
+            .map_err(internal)?;
+        self.written(k, rec);
+        Ok(())
     }
 
     async fn remove_session<'a>(&'a self, session_id: &'a str) -> poem::Result<()> {
         let k = key(session_id);
-        self.store
+        let rec = self
+            .store
             .write_ok(move |tx| end(tx, &k))
             .await
-            .map_err(internal)
+            .map_err(internal)?;
+        self.written(k, rec);
+        Ok(())
     }
 }
 
@@ -386,11 +470,11 @@ mod tests {
     fn a_signed_in_session_ends_after_the_idle_time_or_the_maximum_whichever_first() {
         let l = lifetimes();
         let t0 = 1_700_000_000_000i64;
-        let rec = SessionRecord::new(signed_in(t0 / 1000), t0, t0, &l);
+        let rec = SessionRecord::new(signed_in(t0 / 1000), t0, t0, &l, 0);
         assert_eq!(rec.deadline_ms(&l), t0 + 30 * 60 * 1000);
         // Used an hour before the twelve hours are up: the maximum decides.
         let late = t0 + 12 * 3600 * 1000 - 10 * 60 * 1000;
-        let rec = SessionRecord::new(signed_in(t0 / 1000), t0, late, &l);
+        let rec = SessionRecord::new(signed_in(t0 / 1000), t0, late, &l, 0);
         assert_eq!(rec.deadline_ms(&l), t0 + 12 * 3600 * 1000);
     }
 
@@ -399,9 +483,9 @@ mod tests {
         let l = lifetimes();
         let t0 = 1_700_000_000_000i64;
         let max = 12 * 3600 * 1000;
-        let logged_in_earlier = SessionRecord::new(signed_in(t0 / 1000 - 60), t0, t0, &l);
+        let logged_in_earlier = SessionRecord::new(signed_in(t0 / 1000 - 60), t0, t0, &l, 0);
         assert_eq!(logged_in_earlier.started_ms(), t0 - 60_000);
-        let future_login = SessionRecord::new(signed_in(t0), t0, t0 + max - 1, &l);
+        let future_login = SessionRecord::new(signed_in(t0), t0, t0 + max - 1, &l, 0);
         assert_eq!(future_login.deadline_ms(&l), t0 + max);
     }
 
@@ -409,7 +493,7 @@ mod tests {
     fn an_anonymous_session_lives_a_day_after_its_last_request() {
         let l = lifetimes();
         let t0 = 1_700_000_000_000i64;
-        let rec = SessionRecord::new(BTreeMap::new(), t0, t0, &l);
+        let rec = SessionRecord::new(BTreeMap::new(), t0, t0, &l, 0);
         assert_eq!(rec.deadline_ms(&l), t0 + 24 * 3600 * 1000);
     }
 

@@ -3,8 +3,8 @@
 //! Every entry keeps search keys made once with [`search_key`] (width, case,
 //! hiragana/katakana, long-vowel look-alikes and spaces folded): its current
 //! name, its reading and aliases, and its former names. A query is folded the
-//! same way and looked up with `starts_with` / `contains`, so a search costs one
-//! allocation for the query key plus the result list.
+//! same way and looked up with `starts_with` / `contains`, so a search costs
+//! the query key and at most `limit` hits per tier, no sort.
 //!
 //! Ranking, stable within each tier (catalogue order):
 //! 1. the current name starts with the query;
@@ -128,6 +128,11 @@ impl Entry {
         }
     }
 
+    /// The current name folded by [`search_key`] (made once, at start).
+    pub fn name_key(&self) -> &str {
+        &self.keys.name
+    }
+
     /// The tier (0 best) and the matched former name, if `query` (a search
     /// key) matches this entry at all.
     fn rank(&self, query: &str) -> Option<(u8, Option<&FormerName>)> {
@@ -192,22 +197,25 @@ impl Catalog {
         if query.is_empty() || limit == 0 {
             return Vec::new();
         }
-        let mut ranked: Vec<(u8, Hit<'_>)> = self
-            .entries
-            .iter()
-            .filter_map(|entry| {
-                let (tier, matched_former) = entry.rank(&query)?;
-                Some((
-                    tier,
-                    Hit {
-                        entry,
-                        matched_former,
-                    },
-                ))
-            })
-            .collect();
-        ranked.sort_by_key(|(tier, _)| *tier);
-        ranked.into_iter().take(limit).map(|(_, hit)| hit).collect()
+        // One list per tier, each kept to `limit`: the best `limit` are the
+        // tiers in order, and a full first tier ends the walk early.
+        let mut tiers: [Vec<Hit<'_>>; 4] = Default::default();
+        for entry in &self.entries {
+            let Some((tier, matched_former)) = entry.rank(&query) else {
+                continue;
+            };
+            let list = &mut tiers[usize::from(tier)];
+            if list.len() < limit {
+                list.push(Hit {
+                    entry,
+                    matched_former,
+                });
+            }
+            if tier == 0 && list.len() == limit {
+                break;
+            }
+        }
+        tiers.into_iter().flatten().take(limit).collect()
     }
 
     /// The entry whose current name equals `name` once both are folded

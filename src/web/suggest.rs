@@ -71,9 +71,8 @@ pub fn listbox(catalog_name: &str, query: &str) -> Option<Markup> {
     } else {
         k.catalog.search(query, LIMIT)
     };
-    let exact = hits
-        .iter()
-        .any(|h| search_key(h.entry.name) == search_key(query));
+    let query_key = search_key(query);
+    let exact = hits.iter().any(|h| h.entry.name_key() == query_key);
     let typed = k.offer_typed && !query.is_empty() && !exact && query.chars().count() <= 40;
     Some(html! {
         ul id=(list_id) role="listbox" aria-label="候補" {

@@ -68,7 +68,7 @@ pub async fn page(
 ) -> poem::Result<Response> {
     let (reg, link) = match state::current(&state, session).await? {
         Ok(v) => v,
-        Err(resp) => return Ok(resp),
+        Err(gone) => return Ok(gone.into_response()),
     };
     let Some(new) = validated(&state, &reg, &link).await? else {
         return Ok(Redirect::see_other(paths::FORM).into_response());

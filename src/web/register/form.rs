@@ -98,7 +98,7 @@ pub async fn page(
 ) -> poem::Result<Response> {
     let (reg, _) = match state::current(&state, session).await? {
         Ok(v) => v,
-        Err(resp) => return Ok(resp),
+        Err(gone) => return Ok(gone.into_response()),
     };
     let form = RegistrationForm::from_pairs(&reg.draft).normalized();
     let errors = FieldErrors::default();
@@ -172,7 +172,7 @@ pub async fn submit(
 ) -> poem::Result<Response> {
     let (mut reg, link) = match state::current(&state, session).await? {
         Ok(v) => v,
-        Err(resp) => return Ok(resp),
+        Err(gone) => return Ok(gone.into_response()),
     };
     let form = read_form(&pairs);
     let checked = check_all(&state, &link, form, reg.password_hash.as_deref()).await?;
@@ -231,7 +231,7 @@ pub async fn refused(
 ) -> poem::Result<Response> {
     let (reg, _) = match state::current(&state, session).await? {
         Ok(v) => v,
-        Err(resp) => return Ok(resp),
+        Err(gone) => return Ok(gone.into_response()),
     };
     let mut form = read_form(&pairs);
     form.password = String::new();

@@ -51,38 +51,49 @@ impl RegSession {
     }
 }
 
-/// The registration in progress, if its token is still valid; otherwise the
-/// response to show (back to the start, or the link-problem page).
+/// Why there is no registration in progress to continue.
+pub enum Gone {
+    /// It was completed: the completion screen.
+    Done,
+    /// Its link cannot be used (or there never was one).
+    Problem(verify::Problem),
+}
+
+impl IntoResponse for Gone {
+    fn into_response(self) -> Response {
+        match self {
+            Gone::Done => Redirect::see_other(paths::COMPLETE).into_response(),
+            Gone::Problem(p) => verify::problem_page(p),
+        }
+    }
+}
+
+/// The registration in progress, if its token is still valid; otherwise why
+/// not (the caller answers with `Gone`'s page, or uses it as a mere "no").
 pub async fn current(
     state: &AppState,
     session: &Session,
-) -> poem::Result<Result<(RegSession, ValidLink), Response>> {
+) -> poem::Result<Result<(RegSession, ValidLink), Gone>> {
+    use verify::Problem;
     let Some(reg) = session.get::<RegSession>(REG_KEY) else {
         if session.get::<String>(DONE_KEY).is_some() {
-            return Ok(Err(Redirect::see_other(paths::COMPLETE).into_response()));
+            return Ok(Err(Gone::Done));
         }
-        return Ok(Err(verify::problem_page(verify::Problem::NoSession)));
+        return Ok(Err(Gone::Problem(Problem::NoSession)));
     };
     let Some(h) = reg.hash() else {
         session.remove(REG_KEY);
-        return Ok(Err(verify::problem_page(verify::Problem::Unknown)));
+        return Ok(Err(Gone::Problem(Problem::Unknown)));
     };
     let st = registration::link_state(&state.store, h)
         .await
         .or_internal()?;
-    match st {
-        LinkState::Valid(link) => Ok(Ok((reg, link))),
-        LinkState::Expired => {
-            session.remove(REG_KEY);
-            Ok(Err(verify::problem_page(verify::Problem::Expired)))
-        }
-        LinkState::Used => {
-            session.remove(REG_KEY);
-            Ok(Err(verify::problem_page(verify::Problem::Used)))
-        }
-        LinkState::Unknown => {
-            session.remove(REG_KEY);
-            Ok(Err(verify::problem_page(verify::Problem::Unknown)))
-        }
-    }
+    let problem = match st {
+        LinkState::Valid(link) => return Ok(Ok((reg, link))),
+        LinkState::Expired => Problem::Expired,
+        LinkState::Used => Problem::Used,
+        LinkState::Unknown => Problem::Unknown,
+    };
+    session.remove(REG_KEY);
+    Ok(Err(Gone::Problem(problem)))
 }
