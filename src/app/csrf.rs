@@ -210,7 +210,8 @@ impl<E: Endpoint> Endpoint for CsrfEndpoint<E> {
             expected: cookie.valid.then(|| token.clone()),
         });
         req.extensions_mut().insert(CsrfToken(token));
-        let mut resp = self.inner.call(req).await?.into_response();
+        // On the heap: see `app::next`.
+        let mut resp = Box::pin(self.inner.call(req)).await?.into_response();
         if cookie.renew
             && let Some(v) = self.csrf.set_cookie(&cookie.secret, now)
         {

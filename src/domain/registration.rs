@@ -143,7 +143,8 @@ impl RegistrationForm {
                 Field::SubDepts => out.sub_depts = normalize_list(field, &self.sub_depts),
                 Field::Societies => out.societies = normalize_list(field, &self.societies),
                 _ => {
-                    if let Some(slot) = out.text_mut(field) {
+                    // An empty field stays empty (most of a field check's form).
+                    if let Some(slot) = out.text_mut(field).filter(|s| !s.is_empty()) {
                         *slot = normalize_value(field, slot);
                     }
                 }
@@ -755,6 +756,14 @@ mod tests {
     use time::macros::date;
 
     const TODAY: time::Date = date!(2024 - 10 - 30);
+
+    #[test]
+    fn an_empty_field_normalises_to_empty() {
+        // `normalized` skips empty fields on the strength of this.
+        for field in Field::ALL {
+            assert_eq!(normalize_value(field, ""), "", "{field:?}");
+        }
+    }
 
     fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()

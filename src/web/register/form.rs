@@ -275,7 +275,7 @@ pub async fn check(
         return Ok(StatusCode::NOT_FOUND.into_response());
     };
     let raw = RegistrationForm::from_pairs(&pairs);
-    let form = raw.clone().normalized();
+    let form = raw.normalized();
     let mut inline = Inline {
         form: &form,
         password_kept: session
