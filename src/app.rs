@@ -517,6 +517,14 @@ async fn bind(config: &Config) -> anyhow::Result<BoxAcceptor> {
             directory,
             contact,
         }) => {
+            // poem 3.1.12's ACME client gives up on an order the CA leaves
+            // "processing" after finalisation (RFC 8555 §7.4 allows it; the
+            // test CA pebble always does): say where to look.
+            tracing::warn!(
+                %domain,
+                "ACME: if no certificate is obtained (log: \"failed to issue certificate\"), \
+                 use MAMIS_TLS_CERT/MAMIS_TLS_KEY with certbot or a reverse proxy (README, HTTPS)"
+            );
             let cache = config.data_dir.join("acme");
             crate::store::create_private_dir(&cache).context("MAMIS_DATA_DIR: the ACME cache")?;
             let mut builder = AutoCert::builder()
