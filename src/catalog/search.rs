@@ -4,7 +4,8 @@
 //! hiragana/katakana, long-vowel look-alikes and spaces folded): its current
 //! name, its reading and aliases, and its former names. A query is folded the
 //! same way and looked up with `starts_with` / `contains`, so a search costs
-//! the query key and at most `limit` hits per tier, no sort.
+//! the query key and at most `limit` hits per tier, no sort; once `limit`
+//! hits of some tier or better are held, worse tiers are no longer tried.
 //!
 //! Ranking, stable within each tier (catalogue order):
 //! 1. the current name starts with the query;
@@ -134,14 +135,20 @@ impl Entry {
     }
 
     /// The tier (0 best) and the matched former name, if `query` (a search
-    /// key) matches this entry at all.
-    fn rank(&self, query: &str) -> Option<(u8, Option<&FormerName>)> {
+    /// key) matches this entry in a tier better than `below` (4: any).
+    pub(super) fn rank(&self, query: &str, below: u8) -> Option<(u8, Option<&FormerName>)> {
         let keys = &self.keys;
         if keys.name.starts_with(query) {
             return Some((0, None));
         }
+        if below <= 1 {
+            return None;
+        }
         if keys.name.contains(query) {
             return Some((1, None));
+        }
+        if below <= 2 {
+            return None;
         }
         let others = keys.others.iter().map(|key| (key, None));
         let former = keys.former.iter().map(|(key, i)| (key, Some(*i)));
@@ -150,7 +157,7 @@ impl Entry {
             if key.starts_with(query) {
                 return Some((2, former.map(|i| &self.former_names[i])));
             }
-            if contained.is_none() && key.contains(query) {
+            if below > 3 && contained.is_none() && key.contains(query) {
                 contained = Some((3, former.map(|i| &self.former_names[i])));
             }
         }
@@ -197,21 +204,29 @@ impl Catalog {
         if query.is_empty() || limit == 0 {
             return Vec::new();
         }
-        // One list per tier, each kept to `limit`: the best `limit` are the
-        // tiers in order, and a full first tier ends the walk early.
+        // One list per tier. The answer is the tiers in order, cut at
+        // `limit`; once the tiers up to some tier hold `limit` hits, an entry
+        // of that tier or a worse one can no longer be shown, so only better
+        // tiers are tried from then on (a full first tier ends the walk).
         let mut tiers: [Vec<Hit<'_>>; 4] = Default::default();
+        let mut below: u8 = 4;
         for entry in &self.entries {
-            let Some((tier, matched_former)) = entry.rank(&query) else {
+            let Some((tier, matched_former)) = entry.rank(&query, below) else {
                 continue;
             };
-            let list = &mut tiers[usize::from(tier)];
-            if list.len() < limit {
-                list.push(Hit {
-                    entry,
-                    matched_former,
-                });
+            tiers[usize::from(tier)].push(Hit {
+                entry,
+                matched_former,
+            });
+            let mut held = 0;
+            for (t, list) in (0u8..).zip(&tiers) {
+                held += list.len();
+                if held >= limit {
+                    below = t;
+                    break;
+                }
             }
-            if tier == 0 && list.len() == limit {
+            if below == 0 {
                 break;
             }
         }

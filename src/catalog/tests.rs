@@ -353,3 +353,56 @@ fn every_entry_has_a_unique_id_and_a_katakana_reading() {
         }
     }
 }
+
+/// What `search` must return: every entry ranked in every tier, ordered by
+/// tier (stable in catalogue order), cut at `limit`.
+fn search_by_ranking_everything<'a>(
+    catalog: &'a Catalog,
+    query: &str,
+    limit: usize,
+) -> Vec<(&'static str, Option<&'static str>)> {
+    let key = crate::text::search_key(query);
+    let mut ranked: Vec<_> = catalog
+        .entries()
+        .iter()
+        .filter_map(|entry| {
+            let (tier, former) = entry.rank(&key, 4)?;
+            Some((tier, entry.name, former.map(|f| f.name)))
+        })
+        .collect();
+    ranked.sort_by_key(|(tier, ..)| *tier);
+    ranked
+        .into_iter()
+        .take(limit)
+        .map(|(_, name, former)| (name, former))
+        .collect()
+}
+
+#[test]
+fn skipping_tiers_that_can_no_longer_show_changes_no_answer() {
+    for catalog in [medical_schools(), universities(), societies()] {
+        let mut queries = vec!["大学".to_string(), "学会".into(), "医科".into(), "日本".into()];
+        for entry in catalog.entries() {
+            let name: Vec<char> = entry.name.chars().collect();
+            let reading: Vec<char> = entry.reading.chars().collect();
+            queries.push(name.iter().take(2).collect());
+            queries.push(name.iter().skip(2).take(2).collect());
+            queries.push(reading.iter().take(3).collect());
+            queries.extend(entry.former_names.iter().map(|f| f.name.to_string()));
+        }
+        for query in &queries {
+            for limit in [1, 3, 10, 50] {
+                let got: Vec<_> = catalog
+                    .search(query, limit)
+                    .iter()
+                    .map(|hit| (hit.entry.name, hit.matched_former.map(|f| f.name)))
+                    .collect();
+                assert_eq!(
+                    got,
+                    search_by_ranking_everything(catalog, query, limit),
+                    "{query:?}, limit {limit}"
+                );
+            }
+        }
+    }
+}
