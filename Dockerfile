@@ -54,7 +54,8 @@ USER mamis:mamis
 WORKDIR /data
 
 # `mamis healthcheck` asks /healthz on MAMIS_ADDR (0.0.0.0 → 127.0.0.1) and
-# exits 0 on a 200: no curl needed in the image.
+# exits 0 on a 200: no curl needed in the image. With MAMIS_TLS_CERT or
+# MAMIS_TLS_DOMAIN set it asks over TLS, like the server answers.
 HEALTHCHECK --interval=30s --timeout=10s --start-period=10s --retries=3 \
   CMD ["mamis", "healthcheck"]
 

@@ -25,6 +25,7 @@ pub mod config;
 pub mod conn;
 pub mod domain;
 pub mod error;
+pub mod healthcheck;
 pub mod htmx;
 #[cfg(test)]
 mod layers;

@@ -58,10 +58,18 @@ enum Command {
         file: PathBuf,
     },
     /// Exit 0 when the server at MAMIS_ADDR answers /healthz (for container
-    /// health checks; no curl needed).
+    /// health checks; no curl needed). Over TLS when the server serves
+    /// HTTPS (MAMIS_TLS_CERT or MAMIS_TLS_DOMAIN set, as for `serve`).
     Healthcheck {
         #[arg(long, env = "MAMIS_ADDR", default_value = "127.0.0.1:8080")]
         addr: String,
+        /// Ask over TLS [default: when MAMIS_TLS_CERT or MAMIS_TLS_DOMAIN is set].
+        #[arg(long)]
+        tls: bool,
+        #[arg(long, env = "MAMIS_TLS_CERT", default_value = "", hide = true)]
+        tls_cert: String,
+        #[arg(long, env = "MAMIS_TLS_DOMAIN", default_value = "", hide = true)]
+        tls_domain: String,
     },
     /// Postal-code table.
     Postal {
@@ -292,7 +300,15 @@ async fn run() -> anyhow::Result<()> {
             println!("{}", report.summary(&file));
             Ok(())
         }
-        Some(Command::Healthcheck { addr }) => healthcheck(&addr).await,
+        Some(Command::Healthcheck {
+            addr,
+            tls,
+            tls_cert,
+            tls_domain,
+        }) => {
+            let tls = tls || !tls_cert.trim().is_empty() || !tls_domain.trim().is_empty();
+            mamis::healthcheck::run(&addr, tls).await
+        }
         Some(Command::Postal { data_dir, command }) => match command {
             PostalCommand::Import { file, date } => {
                 mamis::store::create_private_dir(&data_dir)?;
@@ -349,31 +365,6 @@ async fn backup(data_dir: &std::path::Path, file: &std::path::Path) -> anyhow::R
     }
     println!("{answer}");
     Ok(())
-}
-
-async fn healthcheck(addr: &str) -> anyhow::Result<()> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    // A server listening on all interfaces is asked on loopback.
-    let target = addr
-        .replace("0.0.0.0", "127.0.0.1")
-        .replace("[::]", "[::1]");
-    let check = async {
-        let mut s = tokio::net::TcpStream::connect(&target).await?;
-        s.write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
-            .await?;
-        let mut buf = Vec::new();
-        s.read_to_end(&mut buf).await?;
-        anyhow::Ok(buf)
-    };
-    let buf = tokio::time::timeout(std::time::Duration::from_secs(5), check)
-        .await
-        .context("no answer within 5 s")??;
-    if buf.starts_with(b"HTTP/1.1 200") {
-        println!("ok");
-        Ok(())
-    } else {
-        anyhow::bail!("unhealthy answer from {target}")
-    }
 }
 
 async fn serve(args: ServeArgs) -> anyhow::Result<()> {

@@ -381,7 +381,12 @@ fn search_by_ranking_everything<'a>(
 #[test]
 fn skipping_tiers_that_can_no_longer_show_changes_no_answer() {
     for catalog in [medical_schools(), universities(), societies()] {
-        let mut queries = vec!["大学".to_string(), "学会".into(), "医科".into(), "日本".into()];
+        let mut queries = vec![
+            "大学".to_string(),
+            "学会".into(),
+            "医科".into(),
+            "日本".into(),
+        ];
         for entry in catalog.entries() {
             let name: Vec<char> = entry.name.chars().collect();
             let reading: Vec<char> = entry.reading.chars().collect();

@@ -169,3 +169,37 @@ async fn plain_http_is_redirected_to_https() {
         Some(format!("https://127.0.0.1:{}/login?from=mail", app.addr.port()).as_str())
     );
 }
+
+/// `mamis healthcheck` (the container's health check) run against `addr`
+/// with `env`; whether it exited 0.
+async fn healthcheck(addr: SocketAddr, env: &[(&str, &str)]) -> bool {
+    let mut cmd = tokio::process::Command::new(env!("CARGO_BIN_EXE_mamis"));
+    cmd.arg("healthcheck")
+        .env_remove("MAMIS_TLS_CERT")
+        .env_remove("MAMIS_TLS_DOMAIN")
+        .env("MAMIS_ADDR", addr.to_string())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null());
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.status().await.expect("run mamis healthcheck").success()
+}
+
+#[tokio::test]
+async fn the_health_check_asks_over_tls_when_the_server_serves_https() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let (tls_app, _) = https_app(dir.path(), None).await;
+    let cert = dir.path().join("cert.pem");
+    let cert = cert.to_str().expect("a UTF-8 path");
+    // The server's settings tell the check to use TLS, as in a container
+    // where both read the same environment.
+    assert!(healthcheck(tls_app.addr, &[("MAMIS_TLS_CERT", cert)]).await);
+    assert!(healthcheck(tls_app.addr, &[("MAMIS_TLS_DOMAIN", "mamis.example.jp")]).await);
+    // Plain HTTP to a TLS port gets no 200.
+    assert!(!healthcheck(tls_app.addr, &[]).await);
+
+    let plain_app = spawn_app().await;
+    assert!(healthcheck(plain_app.addr, &[]).await);
+    assert!(!healthcheck(plain_app.addr, &[("MAMIS_TLS_CERT", cert)]).await);
+}
