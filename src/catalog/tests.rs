@@ -356,8 +356,8 @@ fn every_entry_has_a_unique_id_and_a_katakana_reading() {
 
 /// What `search` must return: every entry ranked in every tier, ordered by
 /// tier (stable in catalogue order), cut at `limit`.
-fn search_by_ranking_everything<'a>(
-    catalog: &'a Catalog,
+fn search_by_ranking_everything(
+    catalog: &Catalog,
     query: &str,
     limit: usize,
 ) -> Vec<(&'static str, Option<&'static str>)> {
