@@ -45,15 +45,17 @@ pub struct Peer {
     child: Option<Child>,
     pub addr: SocketAddr,
     pub base: String,
-    /// gunicorn's `workers` (from `gunicorn.conf.py`: 2 × CPUs + 1).
+    /// gunicorn's `workers`: `gunicorn.conf.py`'s 2 × CPUs + 1, or
+    /// `MAMIS_BENCH_DJANGO_WORKERS`.
     pub workers: usize,
     pub versions: String,
 }
 
 impl Peer {
     /// Migrates a new SQLite database in `work`, loads the catalogues, starts
-    /// gunicorn and waits for its first 200.
-    pub async fn start(python: &Path, work: &Path) -> Result<Peer, String> {
+    /// gunicorn (with `workers` sync workers when given, else as many as its
+    /// configuration says) and waits for its first 200.
+    pub async fn start(python: &Path, work: &Path, workers: Option<usize>) -> Result<Peer, String> {
         let db = work.join("django.sqlite3");
         let log = work.join("django.log");
         let env = [
@@ -89,12 +91,15 @@ impl Peer {
         ])?;
         run(&["manage.py", "migrate", "--noinput"])?;
         run(&["manage.py", "load_catalogue", CATALOG_DIR])?;
-        let workers: usize = run(&[
-            "-c",
-            "import runpy; print(runpy.run_path('gunicorn.conf.py')['workers'])",
-        ])?
-        .parse()
-        .map_err(|e| format!("gunicorn.conf.py workers: {e}"))?;
+        let workers: usize = match workers {
+            Some(n) => n,
+            None => run(&[
+                "-c",
+                "import runpy; print(runpy.run_path('gunicorn.conf.py')['workers'])",
+            ])?
+            .parse()
+            .map_err(|e| format!("gunicorn.conf.py workers: {e}"))?,
+        };
 
         let addr = TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
@@ -103,6 +108,8 @@ impl Peer {
         let child = Command::new(python)
             .args(["-m", "gunicorn", "-c", "gunicorn.conf.py", "--bind"])
             .arg(addr.to_string())
+            .arg("--workers")
+            .arg(workers.to_string())
             .arg("--error-logfile")
             .arg(&log)
             .current_dir(PEER_DIR)

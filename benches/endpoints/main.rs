@@ -29,7 +29,9 @@
 //! `MAMIS_BENCH_CONNECTIONS` (default 32), `MAMIS_BENCH_THREADS` (wrk
 //! threads, default 2), `MAMIS_BENCH_BIN` (another `mamis` executable to
 //! measure, e.g. to compare two builds; default: the one cargo just built),
-//! `MAMIS_BENCH_DJANGO` (the peer's Python, or `off`). Needs Debian's `wrk`
+//! `MAMIS_BENCH_DJANGO` (the peer's Python, or `off`),
+//! `MAMIS_BENCH_DJANGO_WORKERS` (gunicorn workers of the peer; default
+//! 2 × CPUs + 1, gunicorn's recommendation). Needs Debian's `wrk`
 //! (`apt-get install -y wrk`). The figures mean little while something else
 //! loads the machine (a build, other tests).
 //!
@@ -83,6 +85,7 @@ pub struct Settings {
     seconds: u64,
     connections: u32,
     threads: u32,
+    django_workers: Option<usize>,
 }
 
 async fn run() -> Result<(), String> {
@@ -91,6 +94,10 @@ async fn run() -> Result<(), String> {
         seconds: env_number("MAMIS_BENCH_SECONDS", 10)?,
         connections: env_number("MAMIS_BENCH_CONNECTIONS", 32)?,
         threads: env_number("MAMIS_BENCH_THREADS", 2)?,
+        django_workers: match env_number("MAMIS_BENCH_DJANGO_WORKERS", 0)? {
+            0 => None,
+            n => Some(n),
+        },
     };
     if Command::new("wrk")
         .arg("--version")
@@ -142,7 +149,16 @@ async fn run() -> Result<(), String> {
 
     // The Django peer, set up and checked before any load.
     let peer = match peer_python {
-        Ok(python) => start_peer(&python, work.path(), &scenarios, &session).await,
+        Ok(python) => {
+            start_peer(
+                &python,
+                settings.django_workers,
+                work.path(),
+                &scenarios,
+                &session,
+            )
+            .await
+        }
         Err(e) => Err(e),
     };
     match &peer {
@@ -211,11 +227,12 @@ async fn run() -> Result<(), String> {
 /// its suggestions with MAMIS's.
 async fn start_peer(
     python: &std::path::Path,
+    workers: Option<usize>,
     work: &std::path::Path,
     scenarios: &[Scenario],
     mamis: &Session,
 ) -> Result<(Peer, Session), String> {
-    let peer = Peer::start(python, work).await?;
+    let peer = Peer::start(python, work, workers).await?;
     let session = Session::open_django(&peer.base).await?;
     for s in scenarios {
         if let Some(expect) = s.peer_expect {
