@@ -193,7 +193,6 @@ fn peer_section(out: &mut String, scenarios: &[Scenario], rows: &[Row], peer: &P
             );
         }
     }
-    let _ = writeln!(out);
 }
 
 /// The PASS or MISS lines against the targets of issues 2 and 11.
