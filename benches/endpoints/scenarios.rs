@@ -1,11 +1,13 @@
 //! What the endpoint benchmark loads: the trivial endpoint, the inline
 //! validation, the autocomplete endpoints (one query, then every entry of the
 //! catalogues), each with the cookies and headers a browser on the
-//! registration form sends; and a check that each answers before the run.
+//! registration form sends, on MAMIS and (but the trivial endpoint) on the
+//! Django + allauth peer, which answers the same paths; and a check that each
+//! answers before the run.
 
 use std::{fmt::Write as _, fs, path::Path};
 
-use crate::support::visitor::{Visitor, read};
+use crate::support::visitor::{Visitor, hidden_field, read};
 
 const CATALOG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/catalog/data");
 
@@ -13,21 +15,25 @@ const CATALOG_DIR: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/src/catalog/data
 const VALIDATION_MIN_RATIO: f64 = 0.70;
 const AUTOCOMPLETE_MIN_RATIO: f64 = 0.50;
 
-/// The Django + django-allauth peer on this machine, in requests/s: the
-/// validation endpoint measured about 1,900 (README, 2026-11-24). No figure
-/// of its suggestion endpoint is kept; issue 11's "9×" for MAMIS's slowest
-/// suggestion at the time (25,489 req/s) puts it near 2,800.
-const DJANGO_VALIDATION_RPS: f64 = 1_900.0;
-const DJANGO_SUGGESTION_RPS: f64 = 2_800.0;
+/// The Django + django-allauth peer on this machine, in requests/s, kept for
+/// runs without the peer (`benches/django_peer` not set up): the validation
+/// endpoint measured about 1,900 (README, 2026-11-24, by an implementation
+/// that was not kept). No figure of its suggestion endpoint was kept; issue
+/// 11's "9×" for MAMIS's slowest suggestion at the time (25,489 req/s) puts
+/// it near 2,800.
+pub const DJANGO_VALIDATION_RPS: f64 = 1_900.0;
+pub const DJANGO_SUGGESTION_RPS: f64 = 2_800.0;
 /// Issue 11: at least this multiple of the Django peer.
 pub const DJANGO_MIN_MULTIPLE: f64 = 20.0;
 
 /// The cookies and CSRF token of a browser that has opened the login page and
 /// agreed to the terms (so it holds a live session, as on the form).
 pub struct Session {
-    csrf_cookie: String,
+    /// The `Cookie` header this browser sends.
+    cookies: String,
+    /// The header that carries the CSRF token on a POST.
+    csrf_header: &'static str,
     csrf_token: String,
-    session_cookie: Option<String>,
     visitor: Visitor,
 }
 
@@ -54,20 +60,53 @@ impl Session {
                 terms.status.as_u16()
             );
         }
+        let cookies = match &session_cookie {
+            Some(s) => format!("mamis_csrf={csrf_cookie}; mamis_session={s}"),
+            None => format!("mamis_csrf={csrf_cookie}"),
+        };
         Ok(Session {
-            csrf_cookie,
+            cookies,
+            csrf_header: "X-CSRF-Token",
             csrf_token: visitor.csrf_token().to_owned(),
-            session_cookie,
             visitor,
         })
     }
 
-    /// The `Cookie` header a browser holding this session sends.
-    fn cookie_header(&self) -> String {
-        match &self.session_cookie {
-            Some(s) => format!("mamis_csrf={}; mamis_session={s}", self.csrf_cookie),
-            None => format!("mamis_csrf={}", self.csrf_cookie),
-        }
+    /// The same on the Django peer at `base`: its terms page (the
+    /// `csrftoken` cookie and the form's token), then the agreement (the
+    /// `sessionid` cookie of a database-backed session). Its POSTs carry the
+    /// `csrftoken` cookie's value in `X-CSRFToken`, as Django's documentation
+    /// says for AJAX.
+    pub async fn open_django(base: &str) -> Result<Session, String> {
+        let visitor = Visitor::new(base)?;
+        let page = visitor.get("/register").await?;
+        let token = hidden_field(&page.body, "csrfmiddlewaretoken").ok_or_else(|| {
+            format!(
+                "Django GET /register ({}): no csrfmiddlewaretoken",
+                page.status.as_u16()
+            )
+        })?;
+        let agreed = read(
+            visitor
+                .client()
+                .post(visitor.url("/register"))
+                .form(&[("csrfmiddlewaretoken", token.as_str()), ("agree", "yes")]),
+        )
+        .await?;
+        let (Some(csrf_cookie), Some(session_cookie)) =
+            (visitor.cookie("csrftoken"), visitor.cookie("sessionid"))
+        else {
+            return Err(format!(
+                "Django POST /register answered {} without csrftoken and sessionid cookies",
+                agreed.status.as_u16()
+            ));
+        };
+        Ok(Session {
+            cookies: format!("csrftoken={csrf_cookie}; sessionid={session_cookie}"),
+            csrf_header: "X-CSRFToken",
+            csrf_token: csrf_cookie,
+            visitor,
+        })
     }
 }
 
@@ -80,11 +119,20 @@ pub struct Scenario {
     pub body: Option<String>,
     /// Least share of the trivial endpoint's requests/s (0 for the trivial one).
     pub min_ratio: f64,
-    /// The Django + allauth peer's requests/s on the same kind of endpoint.
+    /// The Django + allauth peer's requests/s on the same kind of endpoint,
+    /// kept for runs without the peer.
     pub django_rps: Option<f64>,
+    /// What every answer of the Django peer holds (it is loaded with the same
+    /// requests when this is set).
+    pub peer_expect: Option<&'static str>,
 }
 
 const VALIDATION_BODY: &str = "login_id=doctor01&password=Secret12%21";
+/// In every validation answer: the login ID's message box.
+const VALIDATION_EXPECT: &str = "id=\"m-login_id\"";
+/// In every suggestion answer: at least one option (every query loaded
+/// matches some entry).
+pub const SUGGESTION_EXPECT: &str = "role=\"option\"";
 
 /// The endpoints loaded, in order: the trivial one first and last.
 pub fn scenarios() -> Result<Vec<Scenario>, String> {
@@ -98,6 +146,7 @@ pub fn scenarios() -> Result<Vec<Scenario>, String> {
             body: None,
             min_ratio: 0.0,
             django_rps: None,
+            peer_expect: None,
         },
         Scenario {
             label: "validation    POST /register/check/login_id".into(),
@@ -106,6 +155,7 @@ pub fn scenarios() -> Result<Vec<Scenario>, String> {
             body: Some(VALIDATION_BODY.into()),
             min_ratio: VALIDATION_MIN_RATIO,
             django_rps: Some(DJANGO_VALIDATION_RPS),
+            peer_expect: Some(VALIDATION_EXPECT),
         },
         Scenario {
             label: "autocomplete  GET  /suggest/school?school=大学".into(),
@@ -114,6 +164,7 @@ pub fn scenarios() -> Result<Vec<Scenario>, String> {
             body: None,
             min_ratio: AUTOCOMPLETE_MIN_RATIO,
             django_rps: Some(DJANGO_SUGGESTION_RPS),
+            peer_expect: Some(SUGGESTION_EXPECT),
         },
         Scenario {
             label: "autocomplete  GET  /suggest/society?society_query=学会".into(),
@@ -125,6 +176,7 @@ pub fn scenarios() -> Result<Vec<Scenario>, String> {
             body: None,
             min_ratio: AUTOCOMPLETE_MIN_RATIO,
             django_rps: Some(DJANGO_SUGGESTION_RPS),
+            peer_expect: Some(SUGGESTION_EXPECT),
         },
         Scenario {
             label: format!("autocomplete  every school, university, society ({n} queries)"),
@@ -133,6 +185,7 @@ pub fn scenarios() -> Result<Vec<Scenario>, String> {
             body: None,
             min_ratio: AUTOCOMPLETE_MIN_RATIO,
             django_rps: Some(DJANGO_SUGGESTION_RPS),
+            peer_expect: Some(SUGGESTION_EXPECT),
         },
         Scenario {
             label: "trivial       GET  /healthz (again, last)".into(),
@@ -141,6 +194,7 @@ pub fn scenarios() -> Result<Vec<Scenario>, String> {
             body: None,
             min_ratio: 0.0,
             django_rps: None,
+            peer_expect: None,
         },
     ])
 }
@@ -219,7 +273,7 @@ impl Scenario {
     /// What every request of this scenario carries.
     pub fn headers(&self, session: &Session) -> Vec<(&'static str, String)> {
         let mut h = vec![
-            ("Cookie", session.cookie_header()),
+            ("Cookie", session.cookies.clone()),
             ("HX-Request", "true".to_owned()),
         ];
         if self.body.is_some() {
@@ -227,37 +281,85 @@ impl Scenario {
                 "Content-Type",
                 "application/x-www-form-urlencoded".to_owned(),
             ));
-            h.push(("X-CSRF-Token", session.csrf_token.clone()));
+            h.push((session.csrf_header, session.csrf_token.clone()));
         }
         h
     }
 
-    /// Every request answers 200 with a body before it is loaded.
-    pub async fn sanity_check(&self, session: &Session) -> Result<(), String> {
+    /// The answer to `path` (one of this scenario's), as during the load.
+    pub async fn request(&self, session: &Session, path: &str) -> Result<String, String> {
         let client = session.visitor.client();
+        let mut req = match self.method {
+            "POST" => client.post(session.visitor.url(path)),
+            _ => client.get(session.visitor.url(path)),
+        };
+        for (k, v) in self.headers(session) {
+            req = req.header(k, v);
+        }
+        if let Some(body) = &self.body {
+            req = req.body(body.clone());
+        }
+        let r = read(req)
+            .await
+            .map_err(|e| format!("{} {path}: {e}", self.method))?;
+        if r.status != 200 || r.body.is_empty() {
+            return Err(format!(
+                "{} {} answered {} before the run:\n{}",
+                self.method,
+                session.visitor.url(path),
+                r.status.as_u16(),
+                r.body
+            ));
+        }
+        Ok(r.body)
+    }
+
+    /// Every request answers 200 with a body (holding `expect`, if given)
+    /// before it is loaded.
+    pub async fn sanity_check(
+        &self,
+        session: &Session,
+        expect: Option<&str>,
+    ) -> Result<(), String> {
         for path in &self.paths {
-            let mut req = match self.method {
-                "POST" => client.post(session.visitor.url(path)),
-                _ => client.get(session.visitor.url(path)),
-            };
-            for (k, v) in self.headers(session) {
-                req = req.header(k, v);
-            }
-            if let Some(body) = &self.body {
-                req = req.body(body.clone());
-            }
-            let r = read(req)
-                .await
-                .map_err(|e| format!("{} {path}: {e}", self.method))?;
-            if r.status != 200 || r.body.is_empty() {
+            let body = self.request(session, path).await?;
+            if let Some(e) = expect
+                && !body.contains(e)
+            {
                 return Err(format!(
-                    "{} {path} answered {} before the run:\n{}",
+                    "{} {} answered without {e} before the run:\n{body}",
                     self.method,
-                    r.status.as_u16(),
-                    r.body
+                    session.visitor.url(path)
                 ));
             }
         }
         Ok(())
     }
+}
+
+/// The suggestion requests that the Django peer answers with as many
+/// options as MAMIS: (same, all, a few of the others with both counts).
+pub async fn compare_suggestions(
+    scenarios: &[Scenario],
+    mamis: &Session,
+    django: &Session,
+) -> Result<(usize, usize, Vec<String>), String> {
+    let options = |body: &str| body.matches(SUGGESTION_EXPECT).count();
+    let (mut same, mut all, mut differ) = (0, 0, Vec::new());
+    for s in scenarios
+        .iter()
+        .filter(|s| s.peer_expect == Some(SUGGESTION_EXPECT))
+    {
+        for path in &s.paths {
+            let m = options(&s.request(mamis, path).await?);
+            let d = options(&s.request(django, path).await?);
+            all += 1;
+            if m == d {
+                same += 1;
+            } else if differ.len() < 5 {
+                differ.push(format!("{path}: MAMIS {m}, Django {d}"));
+            }
+        }
+    }
+    Ok((same, all, differ))
 }

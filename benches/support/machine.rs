@@ -84,3 +84,51 @@ pub fn cpu_seconds(pid: u32) -> f64 {
         _ => f64::NAN,
     }
 }
+
+/// A process and its children (one level: a pre-fork server's master and
+/// workers), found through the parent id in `/proc/<pid>/stat`.
+pub fn process_and_children(pid: u32) -> Vec<u32> {
+    let mut pids = vec![pid];
+    let Ok(dir) = fs::read_dir("/proc") else {
+        return pids;
+    };
+    for entry in dir.flatten() {
+        let Some(child) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        let stat = fs::read_to_string(format!("/proc/{child}/stat")).unwrap_or_default();
+        // Field 4 (ppid) is the second after the command name.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            pids.push(child);
+        }
+    }
+    pids
+}
+
+/// The CPU time (user + system) a process and its children have used so
+/// far, in seconds (see [`cpu_seconds`] and [`process_and_children`]).
+pub fn tree_cpu_seconds(pid: u32) -> f64 {
+    process_and_children(pid)
+        .into_iter()
+        .map(cpu_seconds)
+        .filter(|s| !s.is_nan())
+        .sum()
+}
+
+/// The resident memory (VmRSS) of a process and its children, summed, in
+/// MB (10^6 bytes); shared pages count once per process.
+pub fn tree_memory_mb(pid: u32) -> f64 {
+    process_and_children(pid)
+        .into_iter()
+        .map(|p| memory_mb(p).0)
+        .filter(|m| !m.is_nan())
+        .sum()
+}

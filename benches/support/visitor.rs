@@ -106,7 +106,12 @@ pub async fn read(req: reqwest::RequestBuilder) -> Result<Answer, String> {
 
 /// The CSRF token of a page's form (its hidden input), entities decoded.
 pub fn csrf_from(html: &str) -> Option<String> {
-    let at = html.find("name=\"csrf_token\"")?;
+    hidden_field(html, "csrf_token")
+}
+
+/// The value of the input named `name` in a page, entities decoded.
+pub fn hidden_field(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\""))?;
     let tag_start = html[..at].rfind('<')?;
     let tag_end = html[at..].find('>')? + at;
     let tag = &html[tag_start..tag_end];
