@@ -2,6 +2,7 @@
 //! security headers, sessions, CSRF, body limits), and the server
 //! (`Application`). Nothing imports `app` but `main` (and the tests).
 
+mod acme;
 mod csrf;
 mod tls;
 
@@ -11,7 +12,7 @@ use anyhow::Context;
 use poem::{
     Endpoint, EndpointExt, IntoResponse, Request, Response, Route, Server, get,
     http::{HeaderValue, Method, StatusCode, header},
-    listener::{Acceptor, AcceptorExt, BoxAcceptor, Listener, TcpListener, acme::AutoCert},
+    listener::{Acceptor, AcceptorExt, BoxAcceptor, Listener, TcpListener},
     session::{CookieConfig, ServerSession, Session},
     web::{Redirect, cookie::SameSite},
 };
@@ -500,8 +501,8 @@ impl Application {
 }
 
 /// The listener of `MAMIS_ADDR`: plain TCP, TLS from certificate files, or
-/// TLS with a certificate obtained and renewed by ACME (cached in
-/// `<data dir>/acme`).
+/// TLS with a certificate obtained and renewed by ACME (TLS-ALPN-01 on the
+/// same address; kept in `<data dir>/acme`).
 async fn bind(config: &Config) -> anyhow::Result<BoxAcceptor> {
     let addr = config.addr;
     let cannot = || format!("MAMIS_ADDR: cannot listen on {addr}");
@@ -510,36 +511,24 @@ async fn bind(config: &Config) -> anyhow::Result<BoxAcceptor> {
         None => tcp.into_acceptor().await.with_context(cannot)?.boxed(),
         Some(Tls::Files { cert, key }) => {
             let tcp = tcp.into_acceptor().await.with_context(cannot)?;
-            tls::FilesAcceptor::new(tcp, cert.clone(), key.clone(), tls::RELOAD_CHECK)?.boxed()
+            tls::HttpsAcceptor::from_files(tcp, cert.clone(), key.clone(), tls::RELOAD_CHECK)?
+                .boxed()
         }
         Some(Tls::Acme {
             domain,
             directory,
             contact,
+            ca_file,
         }) => {
-            // poem 3.1.12's ACME client gives up on an order the CA leaves
-            // "processing" after finalisation (RFC 8555 §7.4 allows it; the
-            // test CA pebble always does): say where to look.
-            tracing::warn!(
-                %domain,
-                "ACME: if no certificate is obtained (log: \"failed to issue certificate\"), \
-                 use MAMIS_TLS_CERT/MAMIS_TLS_KEY with certbot or a reverse proxy (README, HTTPS)"
-            );
-            let cache = config.data_dir.join("acme");
-            crate::store::create_private_dir(&cache).context("MAMIS_DATA_DIR: the ACME cache")?;
-            let mut builder = AutoCert::builder()
-                .directory_url(directory.as_str())
-                .domain(domain.as_str())
-                .cache_path(cache);
-            if let Some(c) = contact {
-                builder = builder.contact(c.as_str());
-            }
-            let auto = builder.build().context("MAMIS_TLS_DOMAIN: ACME")?;
-            tcp.acme(auto)
-                .into_acceptor()
-                .await
-                .with_context(cannot)?
-                .boxed()
+            let tcp = tcp.into_acceptor().await.with_context(cannot)?;
+            let settings = acme::Settings {
+                domain: domain.clone(),
+                directory: directory.clone(),
+                contact: contact.clone(),
+                ca_file: ca_file.clone(),
+                dir: config.data_dir.join("acme"),
+            };
+            acme::acceptor(tcp, settings)?.boxed()
         }
     })
 }

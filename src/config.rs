@@ -127,7 +127,8 @@ pub struct ServeArgs {
     #[arg(long, env = "MAMIS_TLS_KEY", default_value = "")]
     pub tls_key: String,
     /// Serve HTTPS on MAMIS_ADDR with a certificate for this domain, obtained
-    /// and renewed by ACME (Let's Encrypt, TLS-ALPN-01 on MAMIS_ADDR).
+    /// and renewed by ACME (Let's Encrypt, TLS-ALPN-01 on MAMIS_ADDR; kept
+    /// in <data dir>/acme).
     #[arg(long, env = "MAMIS_TLS_DOMAIN", default_value = "")]
     pub tls_domain: String,
     /// ACME directory URL [default: Let's Encrypt's production directory].
@@ -136,6 +137,10 @@ pub struct ServeArgs {
     /// Contact address given to the ACME server (`mailto:…`; optional).
     #[arg(long, env = "MAMIS_ACME_CONTACT", default_value = "")]
     pub acme_contact: String,
+    /// The one CA (PEM) trusted for the ACME server's own HTTPS, instead of
+    /// the system's roots: for a private or test CA such as pebble.
+    #[arg(long, env = "MAMIS_ACME_CA_FILE", default_value = "")]
+    pub acme_ca_file: String,
     /// Also listen here (e.g. 0.0.0.0:80) for plain HTTP, answered with a
     /// redirect to the same path on MAMIS_BASE_URL. Only with TLS.
     #[arg(long, env = "MAMIS_REDIRECT_ADDR", default_value = "")]
@@ -147,12 +152,15 @@ pub struct ServeArgs {
 pub enum Tls {
     /// A certificate chain and key from PEM files, re-read when they change.
     Files { cert: PathBuf, key: PathBuf },
-    /// A certificate for `domain` obtained and renewed by ACME, cached in
-    /// `<data dir>/acme`.
+    /// A certificate for `domain` obtained and renewed by ACME (TLS-ALPN-01
+    /// on the same address), kept in `<data dir>/acme`.
     Acme {
         domain: String,
         directory: String,
         contact: Option<String>,
+        /// The CA that signs the ACME server's HTTPS certificate, when it is
+        /// not one of the system's roots.
+        ca_file: Option<PathBuf>,
     },
 }
 
@@ -459,10 +467,19 @@ fn parse_tls(args: &ServeArgs) -> anyhow::Result<Option<Tls>> {
                     format!("mailto:{c}")
                 }
             });
+        let ca_file = match args.acme_ca_file.trim() {
+            "" => None,
+            f => {
+                std::fs::metadata(f)
+                    .with_context(|| format!("MAMIS_ACME_CA_FILE: cannot read {f}"))?;
+                Some(PathBuf::from(f))
+            }
+        };
         return Ok(Some(Tls::Acme {
             domain: domain.to_owned(),
             directory,
             contact,
+            ca_file,
         }));
     }
     match (cert.is_empty(), key.is_empty()) {
@@ -618,6 +635,7 @@ mod tests {
                 domain: "mamis.example.jp".into(),
                 directory: LETS_ENCRYPT.into(),
                 contact: Some("mailto:admin@example.jp".into()),
+                ca_file: None,
             })
         );
         assert!(error_of(&["--tls-cert", cert]).contains("MAMIS_TLS_CERT / MAMIS_TLS_KEY"));

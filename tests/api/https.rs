@@ -14,10 +14,7 @@ use crate::helpers::*;
 fn certificate() -> (String, String) {
     let cert = rcgen::generate_simple_self_signed(vec!["localhost".to_owned()])
         .expect("generate a certificate");
-    (
-        cert.serialize_pem().expect("certificate PEM"),
-        cert.serialize_private_key_pem(),
-    )
+    (cert.cert.pem(), cert.signing_key.serialize_pem())
 }
 
 /// A client that trusts `cert_pem`, keeps cookies and reaches `localhost`

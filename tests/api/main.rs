@@ -3,6 +3,7 @@
 //! file, real SMTP server on loopback); what they share is in `helpers/`.
 
 mod account;
+mod acme;
 mod backup;
 mod browser;
 mod crash;

@@ -33,7 +33,18 @@ impl Binary {
         open_files: Option<u32>,
         env: &[(&str, &str)],
     ) -> Binary {
-        let port = free_port();
+        Binary::start_on(free_port(), data_dir, log, open_files, env)
+    }
+
+    /// As [`Binary::start`], on the loopback port `port` (one a test CA
+    /// must know beforehand, or the same port again after a restart).
+    pub fn start_on(
+        port: u16,
+        data_dir: &Path,
+        log: PathBuf,
+        open_files: Option<u32>,
+        env: &[(&str, &str)],
+    ) -> Binary {
         let addr = format!("127.0.0.1:{port}");
         let out = File::create(&log).expect("log file");
         let err = out.try_clone().expect("log file");
@@ -94,6 +105,13 @@ impl Binary {
                 self.log_text()
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Panics with the log when the process has ended.
+    pub fn assert_running(&mut self) {
+        if let Some(status) = self.child.try_wait().expect("process status") {
+            panic!("mamis exited with {status}:\n{}", self.log_text());
         }
     }
 
