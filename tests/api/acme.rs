@@ -4,7 +4,8 @@
 //! the TLS-ALPN-01 challenge on the app's own port and, as Let's Encrypt
 //! may, answers the finalisation "processing", so the order must be polled.
 //! The real binary runs, so that a restart is a real one: the stored
-//! certificate is served again, with no new order.
+//! certificate is served again, with no new order; one close to its end is
+//! renewed.
 //!
 //! Without pebble installed the test says it skipped, except with
 //! `MAMIS_REQUIRE_PEBBLE=1` (set by `.ci/run`), where that is a failure.
@@ -400,4 +401,47 @@ async fn without_a_reachable_ca_the_server_still_starts_and_logs_why_it_has_no_c
         .await;
     assert!(tls.is_err(), "a TLS answer without a certificate");
     assert!(std::net::TcpStream::connect(&app.addr).is_ok());
+}
+
+#[tokio::test]
+async fn a_stored_certificate_close_to_its_end_is_renewed_at_start() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = free_port();
+    let Some(pebble) = start_pebble(dir.path(), port).await else {
+        return;
+    };
+    let root = pebble.issuing_root().await;
+    let data = dir.path().join("data");
+
+    // A certificate for the domain that ends in 10 days (inside the 30-day
+    // renewal window), stored where MAMIS keeps its own.
+    let acme = data.join("acme");
+    std::fs::create_dir_all(&acme).expect("the ACME folder");
+    let key = KeyPair::generate().expect("key");
+    let mut params = CertificateParams::new(vec![DOMAIN.to_owned()]).expect("params");
+    params.not_before = time::OffsetDateTime::now_utc() - time::Duration::days(80);
+    params.not_after = time::OffsetDateTime::now_utc() + time::Duration::days(10);
+    let ending = params.self_signed(&key).expect("certificate");
+    std::fs::write(acme.join("cert.pem"), ending.pem()).expect("cert.pem");
+    std::fs::write(acme.join("key.pem"), key.serialize_pem()).expect("key.pem");
+
+    // It is taken as the current certificate and renewed at once: the page
+    // is then served over a certificate that verifies up to pebble's root.
+    let mut app = start_mamis(port, &data, dir.path().join("mamis.log"), &pebble);
+    let (status, _, served) =
+        login_page_over_tls(&mut app, port, &root, Duration::from_secs(60), &pebble).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_ne!(served, ending.der().to_vec());
+    let log = without_colours(&app.log_text());
+    assert!(log.contains("ordering a certificate"), "{log}");
+    assert!(
+        !log.contains("not usable"),
+        "the stored certificate was refused:\n{log}"
+    );
+    let stored = std::fs::read_to_string(acme.join("cert.pem")).expect("cert.pem");
+    assert_ne!(
+        stored,
+        ending.pem(),
+        "the renewed certificate was not stored"
+    );
 }
