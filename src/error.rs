@@ -51,6 +51,12 @@ impl UserError {
     }
 }
 
+/// 404 with its standard message: a page that does not exist, or one the
+/// asker may not see (the two are never told apart).
+pub fn not_found() -> poem::Error {
+    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
+}
+
 /// The Japanese explanation shown for a status without its own message.
 pub fn status_message(status: StatusCode) -> &'static str {
     match status.as_u16() {

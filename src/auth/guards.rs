@@ -23,7 +23,7 @@ use crate::{
         AssociationId, Role, StaffRole,
         association::{self, Association},
     },
-    error::{InternalError, OrInternal, UserError, status_message},
+    error::{InternalError, OrInternal},
     htmx::{self, HxRequest},
     store::{Store, associations},
 };
@@ -53,9 +53,7 @@ impl Refusal {
             Refusal::SignIn => {
                 poem::Error::from_response(htmx::vary(Redirect::see_other(SIGN_IN_PATH)))
             }
-            Refusal::NotFound => {
-                UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
-            }
+            Refusal::NotFound => crate::error::not_found(),
         }
     }
 }
@@ -296,6 +294,6 @@ mod tests {
         assert_eq!(hx.headers()[header::VARY], htmx::HX_REQUEST);
         let hidden = Refusal::NotFound.into_error(HxRequest(true));
         assert_eq!(hidden.status(), StatusCode::NOT_FOUND);
-        assert!(hidden.is::<UserError>());
+        assert!(hidden.is::<crate::error::UserError>());
     }
 }

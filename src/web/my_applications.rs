@@ -14,7 +14,7 @@ use serde::Deserialize;
 
 use super::{
     my_change,
-    my_filing::{LIST, edit_url, not_found, person_of},
+    my_filing::{LIST, edit_url, person_of},
     my_join, my_withdraw,
 };
 use crate::{
@@ -25,6 +25,7 @@ use crate::{
         membership::Level,
         procedure::ApplicationKind,
     },
+    error::not_found,
     error::{OrInternal, UserError},
     mail::templates::jst,
     service::procedures::{self, Filer, Refused},

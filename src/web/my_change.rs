@@ -24,7 +24,7 @@ use serde::Deserialize;
 use super::{
     my_filing::{
         self, BACK, Confirm, LIST, ProcErrors, Resubmit, check_reason, complete_url, confirm_page,
-        errors_markup, field_message, file_or_resubmit, not_found, optional_date, person_of, pick,
+        errors_markup, field_message, file_or_resubmit, optional_date, person_of, pick,
         resubmit_inputs, resubmit_notice, slash_date,
     },
     my_workplace::{self, WorkplaceForm, opt_out_label},
@@ -41,6 +41,7 @@ use crate::{
         procedure::{Change, Procedure},
     },
     error::OrInternal,
+    error::not_found,
     service::{
         my_profile,
         procedures::{self, LocalChoice, Refused},

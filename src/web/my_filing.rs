@@ -13,7 +13,6 @@
 use maud::{Markup, html};
 use poem::{
     IntoResponse, Response, handler,
-    http::StatusCode,
     web::{CsrfToken, Data, Path},
 };
 
@@ -23,7 +22,8 @@ use crate::{
         FieldError, FieldErrors, Role,
         application::{Filing, Status},
     },
-    error::{OrInternal, UserError, status_message},
+    error::OrInternal,
+    error::not_found,
     service::procedures::{self, Filer, Refused},
     state::AppState,
     views::{
@@ -44,10 +44,6 @@ pub const BACK: &str = "back";
 pub const RESUBMIT: &str = "resubmit";
 /// The hidden input with the version of that application when shown.
 pub const APP_VERSION: &str = "app_version";
-
-pub fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
-}
 
 /// The physician's person id (= account id); staff have no procedures.
 pub fn person_of(signed: &SignedIn) -> poem::Result<u64> {

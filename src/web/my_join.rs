@@ -13,7 +13,7 @@ use poem::{
 use super::{
     my_filing::{
         self, BACK, Confirm, LIST, ProcErrors, Resubmit, check_reason, complete_url, confirm_page,
-        errors_markup, field_message, file_or_resubmit, not_found, optional_date, person_of, pick,
+        errors_markup, field_message, file_or_resubmit, optional_date, person_of, pick,
         resubmit_inputs, resubmit_notice, slash_date,
     },
     my_workplace::{self, WorkplaceForm, class_region, opt_out_label},
@@ -27,6 +27,7 @@ use crate::{
         procedure::{Join, Procedure},
     },
     error::OrInternal,
+    error::not_found,
     htmx,
     service::procedures::{self, LocalChoice, Refused},
     state::AppState,

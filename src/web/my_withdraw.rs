@@ -11,7 +11,7 @@ use poem::{
 
 use super::my_filing::{
     self, BACK, Confirm, LIST, ProcErrors, Resubmit, check_reason, complete_url, confirm_page,
-    errors_markup, field_message, file_or_resubmit, not_found, optional_date, person_of, pick,
+    errors_markup, field_message, file_or_resubmit, optional_date, person_of, pick,
     resubmit_inputs, resubmit_notice, slash_date,
 };
 use crate::{
@@ -20,6 +20,7 @@ use crate::{
         application::{Application, Filing},
         procedure::{Procedure, WithdrawScope},
     },
+    error::not_found,
     service::procedures::Refused,
     state::AppState,
     views::{

@@ -18,7 +18,8 @@ use crate::{
         FieldErrors,
         announcement::{AnnouncementForm, BODY_MAX, CATEGORY_MAX, LINK_MAX, TITLE_MAX},
     },
-    error::{OrInternal, UserError, status_message},
+    error::OrInternal,
+    error::not_found,
     service::notices::{self, Announcement, Board},
     state::AppState,
     views::{
@@ -35,10 +36,6 @@ pub const NEW: &str = "/office/announcements/new";
 
 fn edit_path(id: u64) -> String {
     format!("{LIST}/{id}")
-}
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
 }
 
 fn day(d: time::Date) -> String {

@@ -15,7 +15,8 @@ use crate::{
         association::{Association, parse_classes},
         association_form::{self as form, ADDRESS_MAX, ContactForm, LOCAL_KINDS, NAME_MAX},
     },
-    error::{OrInternal, UserError, status_message},
+    error::OrInternal,
+    error::not_found,
     service::associations::{self, AddError, Details, Tree},
     state::AppState,
     views::{
@@ -31,10 +32,6 @@ pub const LIST: &str = "/office/associations";
 /// The page of association `id`.
 pub fn association_path(id: u64) -> String {
     format!("{LIST}/{id}")
-}
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
 }
 
 /// An id from the path; anything but a number is a missing page.

@@ -16,6 +16,7 @@ use sha2::{Digest, Sha256};
 
 use crate::{
     auth::guards::StaffAdmin,
+    error::not_found,
     error::{OrInternal, UserError, status_message},
     service::{
         association_import::{self, HEADER, Outcome, Plan},
@@ -37,10 +38,6 @@ pub const TEMPLATE: &str = "/office/associations/template.csv";
 const SESSION_KEY: &str = "association_import";
 /// The name of the file input.
 const FILE_FIELD: &str = "file";
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
-}
 
 fn bad_request() -> poem::Error {
     UserError::into_error(

@@ -13,7 +13,8 @@ use serde::Deserialize;
 use crate::{
     auth::guards::Staff,
     domain::{FieldError, FieldErrors, InquiryStatus, control_message, has_forbidden_control},
-    error::{OrInternal, UserError, status_message},
+    error::OrInternal,
+    error::not_found,
     mail::templates::jst,
     service::inbox::{self, Inquiry, NOTE_MAX, REPLY_MAX, Reply, SUBJECT_MAX},
     state::AppState,
@@ -29,10 +30,6 @@ pub const INBOX: &str = "/office/inquiries";
 
 fn inquiry_path(id: u64) -> String {
     format!("{INBOX}/{id}")
-}
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
 }
 
 #[derive(Debug, Default, Deserialize)]

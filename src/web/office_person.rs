@@ -24,7 +24,8 @@ use super::{
 use crate::{
     auth::guards::Staff,
     domain::{Field, FieldErrors, RegistrationForm, person_form, wareki},
-    error::{OrInternal, UserError, status_message},
+    error::OrInternal,
+    error::not_found,
     htmx::{self, HxRequest},
     mail::templates::jst,
     service::{
@@ -48,10 +49,6 @@ pub const STALE: &str = "この登録情報は、修正画面を開いた後に�
 pub const REGISTRY_TAKEN: &str = "この医籍登録番号は他の利用者に登録されています。";
 /// Said after the password-reset mail was queued.
 pub const RESET_SENT: &str = "パスワード再設定のメールを送信しました";
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
-}
 
 /// The person id of the path; anything else is a page that does not exist.
 fn person_id(raw: &str) -> poem::Result<u64> {

@@ -17,7 +17,8 @@ use serde::Deserialize;
 use crate::{
     assets,
     auth::guards::Staff,
-    error::{OrInternal, UserError, status_message},
+    error::OrInternal,
+    error::not_found,
     service::{
         office::scope_of,
         postcards::{self, Card, Closed, Origin, Printable},
@@ -45,10 +46,6 @@ fn close_path(id: u64) -> String {
 
 /// What a closed batch's print view and CSV say.
 const CLOSED_MESSAGE: &str = "このハガキは締め済みです。初期パスワードはもう表示できません。必要な会員には、会員の詳細画面から新しい初期パスワードを発行してください。";
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
-}
 
 fn jst(unix: i64) -> time::OffsetDateTime {
     time::OffsetDateTime::from_unix_timestamp(unix)

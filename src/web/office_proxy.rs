@@ -14,7 +14,7 @@ use poem::{
 };
 use serde::Deserialize;
 
-use super::my_filing::not_found;
+use crate::error::not_found;
 use crate::{
     auth::guards::Staff,
     domain::{

@@ -16,12 +16,13 @@ use serde::Deserialize;
 
 use super::{
     my_change::{self, ChangeForm, Mine, What},
-    my_filing::{ProcErrors, errors_markup, field_message, not_found, pick},
+    my_filing::{ProcErrors, errors_markup, field_message, pick},
     office_proxy::{INTAKES, file_on_behalf, intake_of, name_of},
     office_proxy_join,
 };
 use crate::{
     auth::guards::Staff,
+    error::not_found,
     state::AppState,
     views::layout::{csrf_input, page as layout},
     web::office_history::person_path,

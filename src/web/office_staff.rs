@@ -11,6 +11,7 @@ use serde::Deserialize;
 use crate::{
     auth::guards::StaffAdmin,
     domain::{FieldError, FieldErrors, StaffRole},
+    error::not_found,
     error::{OrInternal, UserError, status_message},
     mail::templates::jst,
     service::staff::{
@@ -31,10 +32,6 @@ pub const LIST: &str = "/office/staff";
 /// The page of staff account `id`.
 pub fn staff_path(id: u64) -> String {
     format!("{LIST}/{id}")
-}
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
 }
 
 fn select(

@@ -15,7 +15,8 @@ use serde::Deserialize;
 use crate::{
     auth::guards::Staff,
     domain::{Date, application::Decision, change_rows::ChangeRow, procedure::Procedure},
-    error::{OrInternal, UserError, status_message},
+    error::OrInternal,
+    error::not_found,
     mail::templates::jst,
     service::procedures::{self, ApplicationView, Refused},
     state::AppState,
@@ -29,10 +30,6 @@ pub const BULK: &str = "/office/applications/bulk";
 
 fn detail_path(id: u64) -> String {
     format!("{LIST}/{id}")
-}
-
-fn not_found() -> poem::Error {
-    UserError::into_error(StatusCode::NOT_FOUND, status_message(StatusCode::NOT_FOUND))
 }
 
 #[derive(Debug, Default, Deserialize)]
