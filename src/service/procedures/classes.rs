@@ -74,6 +74,7 @@ fn approve_in(
     date: Option<Date>,
     class: Option<&str>,
 ) -> anyhow::Result<Result<Outcome, Refused>> {
+    let mut written = None;
     if let Some(old) = applications::get_for_update(tx, id)?
         && old.version == version
         && let Some(list) = choice(&old, staff, all)
@@ -121,8 +122,16 @@ fn approve_in(
         }
         // Same version: the decision below bumps it, in this transaction.
         applications::update(tx, &old, &new)?;
+        written = Some((old, new));
     }
-    decide_in(tx, config, all, staff, id, version, Decision::Approve(date))
+    let outcome = decide_in(tx, config, all, staff, id, version, Decision::Approve(date))?;
+    if outcome.is_err()
+        && let Some((old, new)) = written
+    {
+        // Refused: the application stays as it was shown, class included.
+        applications::update(tx, &new, &old)?;
+    }
+    Ok(outcome)
 }
 
 /// 承認 of application `id` (shown at `version`) by `staff`, with the
@@ -162,9 +171,7 @@ pub async fn approve(
 
 /// Bulk 承認 (a 理事会 batch) with one `date` and, for the 入会 that need
 /// one, one `class`; each item checked on its own, those refused left as
-/// they were (an item refused by the completion's rules after its class
-/// was written keeps that class on its still-pending join; the next
-/// approval chooses again).
+/// they were (their class too).
 pub async fn approve_many(
     store: &Store,
     config: &Config,

@@ -721,6 +721,60 @@ async fn a_board_batch_is_approved_with_one_date_each_checked() {
 }
 
 #[tokio::test]
+async fn an_item_of_a_batch_refused_at_completion_keeps_the_class_it_was_filed_with() {
+    let w = World::new().await;
+    let shinjuku = w.shinjuku;
+    w.store
+        .write_ok(move |tx| associations::set_classes(tx, shinjuku, vec!["A".into(), "B".into()]))
+        .await
+        .unwrap();
+    let p1 = w.physician(1).await;
+    let p2 = w.physician(2).await;
+    let one = w
+        .file(p1, join(w.shinjuku, &[Level::District]))
+        .await
+        .unwrap();
+    let two = w
+        .file(p2, join(w.shinjuku, &[Level::District]))
+        .await
+        .unwrap();
+    // Meanwhile p2 became a member of another district (as a record
+    // corrected by an office would say): p2's 入会 can no longer complete.
+    let elsewhere = w.member_of_all(3, w.bunkyo).await;
+    let file = w.file_of(elsewhere).await;
+    w.store
+        .write_ok(move |tx| memberships::put(tx, p2, &file))
+        .await
+        .unwrap();
+    let before = w.app(two).await;
+    let items = vec![(one, w.app(one).await.version), (two, before.version)];
+    let day = date!(2026 - 05 - 15);
+    let results = classes::approve_many(
+        &w.store,
+        &w.config,
+        &w.mail,
+        &w.staff(w.shinjuku),
+        items,
+        day,
+        Some("A".into()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(results[0].1, Ok(Outcome::Completed(day)));
+    assert!(matches!(results[1].1, Err(Refused::Rule(_))), "{results:?}");
+    let Procedure::Join(j) = &w.app(one).await.procedure else {
+        panic!("not a join");
+    };
+    assert_eq!(j.district_class, "A");
+    let after = w.app(two).await;
+    assert_eq!(after, before, "the refused item changed");
+    let Procedure::Join(j) = &after.procedure else {
+        panic!("not a join");
+    };
+    assert_eq!(j.district_class, "B");
+}
+
+#[tokio::test]
 async fn two_staff_approving_at_once_apply_it_once() {
     let w = World::new().await;
     let p = w.physician(1).await;
