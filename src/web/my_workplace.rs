@@ -7,7 +7,7 @@ use maud::{Markup, html};
 use super::my_filing::{ProcErrors, field_message, pick};
 use crate::{
     domain::membership::{JmaClass, WorkRole, Workplace, WorkplaceKind},
-    views::components::msg_id,
+    views::components::{msg_id, required_mark},
 };
 
 /// The htmx region with the derived 日医 class.
@@ -161,31 +161,33 @@ impl WorkplaceForm {
 /// The 勤務先 fieldset, each field with its message region.
 pub fn fieldset(f: &WorkplaceForm, errors: &ProcErrors) -> Markup {
     let [kind, role, name, postal, address, phone] = NAMES;
-    let text = |id: &'static str, label: &str, ty: &str, max: usize, value: &str| {
-        html! {
-            label for=(id) { (label) }
-            input id=(id) type=(ty) name=(id) maxlength=(max) value=(value)
-                aria-invalid=[errors.invalid(id)] aria-describedby=(msg_id(id));
-            (field_message(errors, id))
-        }
-    };
+    let text =
+        |id: &'static str, label: &str, required: bool, ty: &str, max: usize, value: &str| {
+            html! {
+                label for=(id) { (label) " " (required_mark(required)) }
+                input id=(id) type=(ty) name=(id) maxlength=(max) value=(value)
+                    aria-invalid=[errors.invalid(id)] aria-describedby=(msg_id(id));
+                (field_message(errors, id))
+            }
+        };
     html! {
         fieldset.field {
             legend { "勤務先" }
-            label for=(kind) { "種別" }
+            p.hint { "勤務先がない場合は、種別・立場とも「勤務なし」を選んでください（名称・所在地は不要です）。" }
+            label for=(kind) { "種別 " (required_mark(true)) }
             select id=(kind) name=(kind) aria-invalid=[errors.invalid(kind)] aria-describedby=(msg_id(kind)) {
                 @for k in WorkplaceKind::ALL { option value=(k.key()) selected[k.key() == f.kind] { (k.label()) } }
             }
             (field_message(errors, kind))
-            label for=(role) { "立場" }
+            label for=(role) { "立場 " (required_mark(true)) }
             select id=(role) name=(role) aria-invalid=[errors.invalid(role)] aria-describedby=(msg_id(role)) {
                 @for r in WorkRole::ALL { option value=(r.key()) selected[r.key() == f.role || (f.role.is_empty() && r == WorkRole::Employed)] { (r.label()) } }
             }
             (field_message(errors, role))
-            (text(name, "名称", "text", 100, &f.name))
-            (text(postal, "郵便番号", "text", 10, &f.postal))
-            (text(address, "所在地", "text", 200, &f.address))
-            (text(phone, "電話番号", "tel", 20, &f.phone))
+            (text(name, "名称", true, "text", 100, &f.name))
+            (text(postal, "郵便番号", false, "text", 10, &f.postal))
+            (text(address, "所在地", true, "text", 200, &f.address))
+            (text(phone, "電話番号", false, "tel", 20, &f.phone))
         }
     }
 }
@@ -218,5 +220,30 @@ pub fn opt_out_label(opt_out: bool) -> &'static str {
         "加入しない"
     } else {
         "加入する"
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_fieldset_marks_what_a_workplace_must_have() {
+        let html = fieldset(&WorkplaceForm::default(), &ProcErrors::default()).into_string();
+        let label = |id: &str| {
+            let start = html
+                .find(&format!("<label for=\"{id}\">"))
+                .unwrap_or_else(|| panic!("no label for {id}"));
+            let end = start + html[start..].find("</label>").expect("label end");
+            html[start..end].to_owned()
+        };
+        let [kind, role, name, postal, address, phone] = NAMES;
+        for required in [kind, role, name, address] {
+            assert!(label(required).contains("必須"), "{}", label(required));
+        }
+        for optional in [postal, phone] {
+            assert!(label(optional).contains("任意"), "{}", label(optional));
+        }
+        assert!(html.contains("「勤務なし」を選んでください"));
     }
 }
