@@ -14,21 +14,23 @@ use poem::{
 };
 use serde::Deserialize;
 
-use crate::error::not_found;
+use super::my_filing::{ProcErrors, check_reason, errors_markup, field_message, optional_date};
 use crate::{
     auth::guards::Staff,
     domain::{
-        Date,
         application::Filing,
         procedure::{Intake, Procedure, WithdrawScope},
     },
-    error::OrInternal,
+    error::{OrInternal, not_found},
     service::{
         person_record,
         procedures::{self, Filer, Refused},
     },
     state::AppState,
-    views::layout::{csrf_input, page as layout},
+    views::{
+        components::msg_id,
+        layout::{csrf_input, page as layout},
+    },
     web::office_history::person_path,
 };
 
@@ -63,37 +65,41 @@ pub(crate) fn intake_of(key: &str) -> Option<Intake> {
     INTAKES.iter().find(|(k, _)| *k == key).map(|(_, i)| *i)
 }
 
-fn page(csrf: &str, id: u64, name: &str, f: &ProxyWithdrawForm, errors: &[String]) -> Markup {
+fn page(csrf: &str, id: u64, name: &str, f: &ProxyWithdrawForm, errors: &ProcErrors) -> Markup {
     let title = format!("退会届の代行入力（{name}）");
     let body = html! {
         section.card aria-labelledby="proxy-title" {
             h1 #proxy-title { (title) }
             p { a href=(person_path(id)) { "← 利用者情報に戻る" } }
             p { "紙の退会届や窓口での届出を、ご本人に代わって入力します。入力した申請は、ご本人が申請した場合と同じく各医師会の承認を経て完了します。" }
-            @if !errors.is_empty() {
-                div.errors role="alert" { ul { @for e in errors { li { (e) } } } }
-            }
+            (errors_markup(errors))
             form method="post" action=(withdraw_path(id)) novalidate {
                 (csrf_input(csrf))
-                fieldset {
-                    legend { "受付方法" }
+                fieldset.field #intake aria-invalid=[errors.invalid("intake")] aria-describedby=(msg_id("intake")) {
+                    legend { "受付方法" span.req { "必須" } }
                     @for (key, intake) in INTAKES {
                         label { input type="radio" name="intake" value=(key) checked[f.intake == key]; " " (intake.label()) }
                     }
+                    (field_message(errors, "intake"))
                 }
-                fieldset {
-                    legend { "退会する医師会" }
+                fieldset.field #scope aria-invalid=[errors.invalid("scope")] aria-describedby=(msg_id("scope")) {
+                    legend { "退会する医師会" span.req { "必須" } }
                     @for (key, scope) in SCOPES {
                         label { input type="radio" name="scope" value=(key) checked[f.scope == key]; " " (scope.label()) }
                     }
+                    (field_message(errors, "scope"))
                 }
                 div.field {
                     label for="desired" { "退会希望日（任意）" }
-                    input #desired type="text" name="desired" value=(f.desired) placeholder="2026/03/31";
+                    input #desired type="text" name="desired" value=(f.desired) placeholder="2026/03/31"
+                        aria-invalid=[errors.invalid("desired")] aria-describedby=(msg_id("desired"));
+                    (field_message(errors, "desired"))
                 }
                 div.field {
                     label for="reason" { "理由・備考（任意）" }
-                    textarea #reason name="reason" maxlength="1000" { (f.reason) }
+                    textarea #reason name="reason" maxlength="1000"
+                        aria-invalid=[errors.invalid("reason")] aria-describedby=(msg_id("reason")) { (f.reason) }
+                    (field_message(errors, "reason"))
                 }
                 div.actions { button type="submit" { "代行入力で申請する" } }
             }
@@ -124,7 +130,7 @@ pub async fn form(
         intake: "paper".into(),
         ..ProxyWithdrawForm::default()
     };
-    Ok(page(csrf, id, &name, &f, &[]).into_response())
+    Ok(page(csrf, id, &name, &f, &ProcErrors::default()).into_response())
 }
 
 #[handler]
@@ -136,32 +142,28 @@ pub async fn submit(
     Form(f): Form<ProxyWithdrawForm>,
 ) -> poem::Result<Response> {
     let name = name_of(&state, &staff, id).await?;
-    let mut errors = Vec::new();
-    let scope = SCOPES.iter().find(|(k, _)| *k == f.scope).map(|(_, s)| *s);
-    if scope.is_none() {
-        errors.push("退会する医師会を選んでください。".to_owned());
-    }
+    let mut errors = ProcErrors::default();
     let intake = intake_of(&f.intake);
     if intake.is_none() {
-        errors.push("受付方法を選んでください。".to_owned());
+        errors.insert("intake", "受付方法", "受付方法を選んでください。");
     }
-    let desired = match f.desired.trim() {
-        "" => None,
-        s => match Date::parse_as(s, "退会希望日") {
-            Ok(d) => Some(d.get()),
-            Err(e) => {
-                errors.push(e);
-                None
-            }
-        },
-    };
-    if f.reason.chars().count() > 1000 {
-        errors.push("理由は1,000文字以内で入力してください。".to_owned());
+    let scope = SCOPES.iter().find(|(k, _)| *k == f.scope).map(|(_, s)| *s);
+    if scope.is_none() {
+        errors.insert(
+            "scope",
+            "退会する医師会",
+            "退会する医師会を選んでください。",
+        );
     }
-    let (Some(scope), Some(intake), true) = (scope, intake, errors.is_empty()) else {
-        return Ok(page(csrf, id, &name, &f, &errors)
+    let desired = optional_date(&f.desired, "退会希望日", &mut errors);
+    check_reason(&f.reason, "理由", &mut errors);
+    let refuse = |errors: &ProcErrors| {
+        page(csrf, id, &name, &f, errors)
             .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .into_response());
+            .into_response()
+    };
+    let (Some(scope), Some(intake), true) = (scope, intake, errors.is_empty()) else {
+        return Ok(refuse(&errors));
     };
     let filing = Filing {
         procedure: Procedure::Withdraw(scope),
@@ -170,9 +172,7 @@ pub async fn submit(
     };
     match file_on_behalf(&state, &staff, id, intake, filing).await? {
         Ok(done) => Ok(done),
-        Err(r) => Ok(page(csrf, id, &name, &f, &[r.message()])
-            .with_status(StatusCode::UNPROCESSABLE_ENTITY)
-            .into_response()),
+        Err(r) => Ok(refuse(&ProcErrors::of_form(r.message()))),
     }
 }
 

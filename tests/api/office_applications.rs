@@ -504,10 +504,35 @@ async fn staff_file_a_withdrawal_from_a_paper_form_on_the_members_behalf() {
         .await
         .assert_contains("退会届の代行入力");
     let missing = district
-        .post_form(&form_path, &[("intake", "paper"), ("scope", "")])
+        .post_form(
+            &form_path,
+            &[
+                ("intake", "counter"),
+                ("scope", ""),
+                ("desired", "2026/13/40"),
+                ("reason", "窓口で受付"),
+            ],
+        )
         .await;
     missing.assert_status(StatusCode::UNPROCESSABLE_ENTITY);
-    missing.assert_contains("退会する医師会を選んでください");
+    // Each message beside its field, the answers kept.
+    missing.assert_contains(r#"id="m-scope""#);
+    assert!(
+        missing
+            .body
+            .split(r#"id="m-scope""#)
+            .nth(1)
+            .is_some_and(|after| after
+                .split("</div>")
+                .next()
+                .is_some_and(|region| region.contains("退会する医師会を選んでください"))),
+        "{}",
+        missing.excerpt()
+    );
+    missing.assert_contains(r#"id="m-desired""#);
+    missing.assert_contains(r#"value="2026/13/40""#);
+    missing.assert_contains("窓口で受付");
+    missing.assert_contains(r#"value="counter" checked"#);
     let done = district
         .post_form(
             &form_path,
