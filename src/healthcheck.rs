@@ -62,7 +62,9 @@ async fn ask<S: AsyncRead + AsyncWrite + Unpin>(mut stream: S) -> anyhow::Result
     }
 }
 
-fn client_config() -> anyhow::Result<rustls::ClientConfig> {
+/// A TLS client that takes any server certificate (signatures checked);
+/// also the TLS tests' client, which look at which certificate they get.
+pub(crate) fn client_config() -> anyhow::Result<rustls::ClientConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     Ok(
         rustls::ClientConfig::builder_with_provider(provider.clone())
